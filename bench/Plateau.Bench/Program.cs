@@ -1,0 +1,2 @@
+Console.Error.WriteLine("usage: plateau-bench <train|allreduce|data|step> [options]");
+return 2;

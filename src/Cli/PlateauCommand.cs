@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Plateau.Cli;
+
+/// <summary>The root <c>plateau</c> command; each subcommand lives in its own file.</summary>
+public static class PlateauCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Plateau: data-parallel ResNet / SE-ResNet training orchestrator.");
+        return root;
+    }
+}

@@ -1,0 +1,3 @@
+using Plateau.Cli;
+
+return PlateauCommand.Build().Parse(args).Invoke();
