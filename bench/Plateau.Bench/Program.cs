@@ -1,2 +1,3 @@
-Console.Error.WriteLine("usage: plateau-bench <train|allreduce|data|step> [options]");
-return 2;
+using Plateau.Bench;
+
+return BenchmarkDispatch.Run(args);

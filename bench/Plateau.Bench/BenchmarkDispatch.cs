@@ -1,0 +1,24 @@
+namespace Plateau.Bench;
+
+/// <summary>Routes <c>plateau-bench VERB ...</c> to one benchmark; each benchmark lives in its own file.</summary>
+public static class BenchmarkDispatch
+{
+    private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Verbs = new(StringComparer.Ordinal)
+    {
+        // One line per benchmark: ["verb"] = ("what it measures", XBenchmark.Run),
+    };
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || !Verbs.TryGetValue(args[0], out var verb))
+        {
+            Console.Error.WriteLine("usage: plateau-bench <verb> [options]");
+            foreach (var (name, (summary, _)) in Verbs.OrderBy(v => v.Key, StringComparer.Ordinal))
+            {
+                Console.Error.WriteLine($"  {name,-10} {summary}");
+            }
+            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+        }
+        return verb.Run(args[1..]);
+    }
+}
