@@ -11,8 +11,9 @@ COPY . .
 RUN cuda=false; [ "$PLATEAU_DEVICE" = "cuda" ] && cuda=true; \
     dotnet publish src/Cli/Plateau.Cli.csproj -c Release -o /app -p:PlateauCuda=$cuda
 
-# The CPU image: Debian's libstdc++ in the .NET base image lacks GLIBCXX_3.4.32; the publish step
-# already marked that need weak in /app's libLibTorchSharp.so.
+# The CPU image. Where the build image's libstdc++ lacks GLIBCXX_3.4.32, the publish step has marked
+# that need weak in /app's libLibTorchSharp.so (build/WeakenGlibcxxNeed.targets); both stages share
+# one distribution, so the runtime's libstdc++ matches what the build checked.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime-cpu
 WORKDIR /app
 COPY --from=build /app .
