@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Plateau.Cli.Commands;
 
 namespace Plateau.Cli;
 
@@ -8,6 +9,7 @@ public static class PlateauCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("Plateau: data-parallel ResNet / SE-ResNet training orchestrator.");
+        root.Subcommands.Add(ModelsCommand.Build());
         return root;
     }
 }
