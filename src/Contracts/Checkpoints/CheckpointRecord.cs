@@ -1,0 +1,20 @@
+using Plateau.Contracts.Jobs;
+
+namespace Plateau.Contracts.Checkpoints;
+
+/// <summary>A committed checkpoint in the job's registry.</summary>
+[GenerateSerializer, Immutable, Alias("plateau.CheckpointRecord")]
+public sealed record CheckpointRecord
+{
+    [Id(0)] public required string CheckpointId { get; init; }
+    [Id(1)] public long Generation { get; init; }
+    [Id(2)] public int Epoch { get; init; }
+    [Id(3)] public long Cursor { get; init; }
+    [Id(4)] public long GlobalStep { get; init; }
+    [Id(5)] public long SizeBytes { get; init; }
+    [Id(6)] public required string Sha256 { get; init; }
+    [Id(7)] public DateTimeOffset CommittedAt { get; init; }
+    /// <summary>The schedule's state when the checkpoint was taken (invariant 4).</summary>
+    [Id(8)] public PlateauSchedulerState? Scheduler { get; init; }
+    [Id(9)] public double LearningRate { get; init; }
+}

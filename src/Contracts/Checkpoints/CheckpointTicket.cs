@@ -1,0 +1,11 @@
+namespace Plateau.Contracts.Checkpoints;
+
+/// <summary>
+/// Where to write an uncommitted checkpoint. With a shared local store, write the bytes to
+/// <see cref="StagingPath"/> (flush), then call CommitCheckpoint with the size and SHA-256.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("plateau.CheckpointTicket")]
+public sealed record CheckpointTicket(
+    [property: Id(0)] string CheckpointId,
+    [property: Id(1)] long Generation,
+    [property: Id(2)] string? StagingPath);

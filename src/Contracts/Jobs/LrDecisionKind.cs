@@ -1,0 +1,11 @@
+namespace Plateau.Contracts.Jobs;
+
+[GenerateSerializer]
+public enum LrDecisionKind
+{
+    /// <summary>The initial rate (base lr, linear scaling applied).</summary>
+    Initial,
+    WarmupDone,
+    Plateau,
+    Milestone,
+}

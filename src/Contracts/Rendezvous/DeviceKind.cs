@@ -1,0 +1,8 @@
+namespace Plateau.Contracts.Rendezvous;
+
+[GenerateSerializer]
+public enum DeviceKind
+{
+    Cpu,
+    Cuda,
+}

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Plateau.Contracts.Jobs;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Plateau.Contracts.Specs;
+
+/// <summary>
+/// Reads a spec from YAML or JSON. YAML is converted to JSON first so both formats share one set of
+/// rules: unknown fields, wrong types and bad enum values are refused with the field's path.
+/// Loading does not validate values; call <see cref="JobSpecValidator"/> for that.
+/// </summary>
+public static partial class JobSpecLoader
+{
+    /// <summary>Reads a file (.json as JSON, anything else as YAML).</summary>
+    public static JobSpec LoadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw Invalid("spec", $"file '{path}' does not exist");
+        }
+
+        var text = File.ReadAllText(path);
+        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? FromJson(text) : FromYaml(text);
+    }
+
+    /// <summary>Reads YAML or JSON text (JSON when it starts with '{').</summary>
+    public static JobSpec Parse(string text) =>
+        text.TrimStart().StartsWith('{') ? FromJson(text) : FromYaml(text);
+
+    public static JobSpec FromJson(string json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw Invalid("spec", "is empty");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<JobSpec>(json, JobSpecJson.Options)
+                ?? throw Invalid("spec", "must be a map of fields, got null");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(FieldOf(e.Path), Describe(e));
+        }
+    }
+
+    public static JobSpec FromYaml(string yaml)
+    {
+        if (string.IsNullOrWhiteSpace(yaml))
+        {
+            throw Invalid("spec", "is empty");
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw Invalid("spec", $"is not valid YAML (line {e.Start.Line}, column {e.Start.Column}): {e.InnerException?.Message ?? e.Message}");
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            throw Invalid("spec", $"must hold exactly one YAML document, found {stream.Documents.Count}");
+        }
+
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteJson(stream.Documents[0].RootNode, writer, "spec");
+        }
+
+        return FromJson(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteJson(YamlNode node, Utf8JsonWriter writer, string field)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                writer.WriteStartObject();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (keyNode, valueNode) in map.Children)
+                {
+                    var key = (keyNode as YamlScalarNode)?.Value
+                        ?? throw Invalid(field, $"has a non-text key at line {keyNode.Start.Line}");
+                    if (!seen.Add(key))
+                    {
+                        throw Invalid($"{field}.{key}", $"appears twice (line {keyNode.Start.Line})");
+                    }
+
+                    writer.WritePropertyName(key);
+                    WriteJson(valueNode, writer, $"{field}.{key}");
+                }
+
+                writer.WriteEndObject();
+                break;
+            case YamlSequenceNode sequence:
+                writer.WriteStartArray();
+                var index = 0;
+                foreach (var item in sequence.Children)
+                {
+                    WriteJson(item, writer, $"{field}[{index++}]");
+                }
+
+                writer.WriteEndArray();
+                break;
+            case YamlScalarNode scalar:
+                WriteScalar(scalar, writer);
+                break;
+            default:
+                throw Invalid(field, $"unsupported YAML node at line {node.Start.Line}");
+        }
+    }
+
+    private static void WriteScalar(YamlScalarNode scalar, Utf8JsonWriter writer)
+    {
+        var text = scalar.Value ?? "";
+        if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any))
+        {
+            writer.WriteStringValue(text);
+            return;
+        }
+
+        switch (text)
+        {
+            case "" or "~" or "null" or "Null" or "NULL":
+                writer.WriteNullValue();
+                return;
+            case "true" or "True" or "TRUE":
+                writer.WriteBooleanValue(true);
+                return;
+            case "false" or "False" or "FALSE":
+                writer.WriteBooleanValue(false);
+                return;
+        }
+
+        if (NumberPattern().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        {
+            // JSON wants a digit before the exponent and no leading '+'; YAML allows "1e-4" and "+1".
+            writer.WriteRawValue(text.TrimStart('+'), skipInputValidation: false);
+            return;
+        }
+
+        writer.WriteStringValue(text);
+    }
+
+    [GeneratedRegex(@"^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
+    private static partial Regex NumberPattern();
+
+    [GeneratedRegex(@"The JSON property '(?<name>[^']+)' could not be mapped")]
+    private static partial Regex UnknownPropertyPattern();
+
+    [GeneratedRegex(@"could not be converted to (?<type>[^\s.]+(\.[^\s.]+)*)")]
+    private static partial Regex ConversionPattern();
+
+    private static string FieldOf(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
+        {
+            return "spec";
+        }
+
+        var field = jsonPath.StartsWith('$') ? "spec" + jsonPath[1..] : "spec." + jsonPath;
+        return field.Replace("['", ".", StringComparison.Ordinal).Replace("']", "", StringComparison.Ordinal);
+    }
+
+    private static string Describe(JsonException e)
+    {
+        var message = e.Message;
+        var unknown = UnknownPropertyPattern().Match(message);
+        if (unknown.Success)
+        {
+            return $"unknown field '{unknown.Groups["name"].Value}'";
+        }
+
+        var conversion = ConversionPattern().Match(message);
+        if (conversion.Success)
+        {
+            return $"expected {Expected(conversion.Groups["type"].Value)}";
+        }
+
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            return message;
+        }
+
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static string Expected(string typeName)
+    {
+        var core = typeName.Replace("System.Nullable`1[[", "", StringComparison.Ordinal).Split(',')[0];
+        var enumType = typeof(JobSpec).Assembly.GetType(core);
+        if (enumType is { IsEnum: true })
+        {
+            var names = enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
+                .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name);
+            return "one of " + string.Join(", ", names);
+        }
+
+        return core switch
+        {
+            "System.Double" => "a number",
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.Boolean" => "true or false",
+            "System.String" => "text",
+            _ when core.Contains("IReadOnlyList", StringComparison.Ordinal) => "a list",
+            _ => "a map of fields",
+        };
+    }
+
+    private static JobSpecInvalidException Invalid(string field, string message) =>
+        new([new SpecError(field, message)]);
+}
