@@ -140,16 +140,17 @@ public sealed partial class CollectiveGroup
         }
         var layout = new RingLayout(buffer.Length, WorldSize, _options.ChunkBytes / sizeof(float));
         var streams = _outgoing.Length;
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(token);
         var tasks = new Task[2 * streams];
         for (var s = 0; s < streams; s++)
         {
             // Piece p of step g can be sent once piece p of step g-1 has been received and reduced; a
             // stream carries the pieces p ≡ s (mod streams), so each stream is an independent pipeline.
             var ready = new SemaphoreSlim(0);
-            tasks[2 * s] = AllReduceSendAsync(buffer, layout, s, ready, sequence, token);
-            tasks[2 * s + 1] = AllReduceReceiveAsync(buffer, layout, s, ready, op, sequence, token);
+            tasks[2 * s] = AllReduceSendAsync(buffer, layout, s, ready, sequence, abort.Token);
+            tasks[2 * s + 1] = AllReduceReceiveAsync(buffer, layout, s, ready, op, sequence, abort.Token);
         }
-        await Task.WhenAll(tasks);
+        await WhenAllFailFast(tasks, abort);
     }
 
     private async Task AllReduceSendAsync(Memory<float> buffer, RingLayout layout, int stream, SemaphoreSlim ready, ulong sequence, CancellationToken token)
@@ -234,6 +235,8 @@ public sealed partial class CollectiveGroup
         var pieces = layout.Pieces(buffer.Length);
         var streams = _outgoing.Length;
         var forward = RightRank != root;
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(token);
+        token = abort.Token;
         var tasks = new Task[streams];
         for (var s = 0; s < streams; s++)
         {
@@ -265,7 +268,7 @@ public sealed partial class CollectiveGroup
                 }
             }, token);
         }
-        await Task.WhenAll(tasks);
+        await WhenAllFailFast(tasks, abort);
     }
 
     private async Task<byte[][]> AllGatherCoreAsync(ReadOnlyMemory<byte> block, CollectiveOpKind kind, ulong sequence, CancellationToken token)
@@ -292,6 +295,23 @@ public sealed partial class CollectiveGroup
             }
         }
         return blocks;
+    }
+
+    /// <summary>Like WhenAll, but the first failure cancels the sibling loops (a sender blocked on a piece that will never be ready) and surfaces at once.</summary>
+    private static async Task WhenAllFailFast(Task[] tasks, CancellationTokenSource abort)
+    {
+        var pending = new List<Task>(tasks);
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (!done.IsCompletedSuccessfully)
+            {
+                await abort.CancelAsync();
+                var root = tasks.FirstOrDefault(t => t.IsFaulted && t.Exception!.InnerException is CollectiveException) ?? done;
+                await root;
+            }
+        }
     }
 
     private async Task<WireFrame> ReceiveAsync(int stream, CancellationToken token)

@@ -237,8 +237,6 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     {
         _disposed = true;
         _registry.Unregister(this);
-        _stopping.Cancel();
-        _failed.Cancel();
         foreach (var link in _outgoing)
         {
             link?.Kill();
@@ -250,6 +248,8 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
                 link?.Kill();
             }
         }
+        _stopping.Cancel();
+        _failed.Cancel();
         await WaitForPumpsAsync();
     }
 

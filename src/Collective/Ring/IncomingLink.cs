@@ -117,5 +117,15 @@ internal sealed class IncomingLink : IDisposable
     public void Dispose() => _writeLock.Dispose();
 
     /// <summary>Simulates a crash (tests): resets the HTTP/2 stream.</summary>
-    public void Kill() => _context.GetHttpContext().Abort();
+    public void Kill()
+    {
+        try
+        {
+            _context.GetHttpContext().Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream had already ended.
+        }
+    }
 }

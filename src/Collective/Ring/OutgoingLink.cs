@@ -238,10 +238,13 @@ internal sealed class OutgoingLink : IAsyncDisposable
             {
                 await _writeLock.WaitAsync(TimeSpan.FromSeconds(1));
                 await call.RequestStream.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(1));
+                // Let the peer read everything (a goodbye abort included) and end the call itself:
+                // resetting the stream now could discard frames it has not consumed yet.
+                await _responseLoop.WaitAsync(TimeSpan.FromSeconds(1));
             }
             catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or TimeoutException or OperationCanceledException)
             {
-                // Already broken: nothing to close gracefully.
+                // Already broken or slow: the reset below ends it.
             }
         }
         _lifetime.Cancel();
