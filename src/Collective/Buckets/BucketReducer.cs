@@ -1,0 +1,86 @@
+namespace Plateau.Collective.Buckets;
+
+/// <summary>
+/// Step-by-step gradient all-reduce in buckets, shaped like DDP's reducer: the trainer copies a
+/// bucket's gradients into <see cref="Buffer"/> and calls <see cref="MarkReady"/>; reductions start
+/// at once but strictly in bucket-index order (every rank must issue them in the same order), so
+/// copying later buckets overlaps with communicating earlier ones. <see cref="WaitAllAsync"/> ends the
+/// step. Bucket buffers are allocated once (pinned) and reused every step.
+/// </summary>
+public sealed class BucketReducer
+{
+    private readonly CollectiveGroup _group;
+    private readonly float[][] _buffers;
+    private readonly bool[] _ready;
+    private readonly Lock _lock = new();
+    private int _nextToLaunch;
+    private Task _tail = Task.CompletedTask;
+
+    public BucketReducer(CollectiveGroup group, IReadOnlyList<Bucket> buckets, ReduceOp op = ReduceOp.Average)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(buckets);
+        _group = group;
+        Buckets = buckets;
+        Op = op;
+        _buffers = [.. buckets.Select(b => GC.AllocateUninitializedArray<float>(checked((int)b.ElementCount), pinned: true))];
+        _ready = new bool[buckets.Count];
+    }
+
+    public IReadOnlyList<Bucket> Buckets { get; }
+
+    public ReduceOp Op { get; }
+
+    /// <summary>Flat gradient buffer of bucket <paramref name="bucketIndex"/> (entries at their offsets).</summary>
+    public Memory<float> Buffer(int bucketIndex) => _buffers[bucketIndex];
+
+    /// <summary>Declares bucket <paramref name="bucketIndex"/>'s buffer filled for this step; launches every bucket whose predecessors are all launched.</summary>
+    public void MarkReady(int bucketIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucketIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucketIndex, Buckets.Count);
+        lock (_lock)
+        {
+            if (_ready[bucketIndex])
+            {
+                throw new InvalidOperationException($"bucket {bucketIndex} was already marked ready in this step");
+            }
+            _ready[bucketIndex] = true;
+            while (_nextToLaunch < Buckets.Count && _ready[_nextToLaunch])
+            {
+                var buffer = _buffers[_nextToLaunch];
+                var previous = _tail;
+                _tail = ReduceAfterAsync(previous, buffer);
+                _nextToLaunch++;
+            }
+        }
+    }
+
+    /// <summary>Waits for every bucket's reduction and resets for the next step.</summary>
+    public async Task WaitAllAsync(CancellationToken cancellationToken = default)
+    {
+        Task tail;
+        lock (_lock)
+        {
+            if (_nextToLaunch != Buckets.Count)
+            {
+                var missing = Enumerable.Range(0, Buckets.Count).Where(i => !_ready[i]).ToArray();
+                throw new InvalidOperationException($"buckets {string.Join(", ", missing)} were never marked ready in this step");
+            }
+            tail = _tail;
+        }
+        await tail.WaitAsync(cancellationToken);
+        lock (_lock)
+        {
+            Array.Clear(_ready);
+            _nextToLaunch = 0;
+            _tail = Task.CompletedTask;
+        }
+    }
+
+    private async Task ReduceAfterAsync(Task previous, float[] buffer)
+    {
+        await previous;
+        await _group.AllReduceAsync(buffer, Op);
+    }
+}

@@ -1,0 +1,295 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Plateau.Collective.Hosting;
+using Plateau.Collective.Ring;
+using Plateau.Collective.Transport;
+using Plateau.Protos.Collective.V1;
+
+namespace Plateau.Collective;
+
+/// <summary>
+/// One rank's membership in one generation of a job's ring. Operations must be called in the same
+/// order on every rank (like NCCL/Gloo); calls on one rank are serialised in call order. Any failure
+/// (dead, stalled or refusing peer, deadline, mismatch, local cancellation) breaks the group for good:
+/// every rank gets a <see cref="CollectiveException"/> naming the failed rank, and the job re-forms
+/// the ring by joining a new group with a higher generation on the same endpoint.
+/// </summary>
+public sealed partial class CollectiveGroup : IAsyncDisposable
+{
+    private static readonly TimeSpan ControlSendTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly RingOptions _options;
+    private readonly CollectivePeerRegistry _registry;
+    private readonly OutgoingLink[] _outgoing;
+    private readonly IncomingLink?[] _incoming;
+    private readonly TaskCompletionSource[] _incomingArrived;
+    private readonly List<Task> _pumps = [];
+    private readonly SemaphoreSlim _operationLock = new(1, 1);
+    private readonly CancellationTokenSource _failed = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private CollectiveException? _failure;
+    private ulong _operationSequence;
+    private int _pendingReads;
+    private int _pendingWrites;
+    private volatile bool _disposed;
+
+    private CollectiveGroup(RingOptions options, CollectivePeerRegistry registry, ILogger logger)
+    {
+        _options = options;
+        _registry = registry;
+        Logger = logger;
+        Secret = (byte[])options.Secret.Clone();
+        var streams = options.WorldSize > 1 ? options.StreamsPerPeer : 0;
+        _outgoing = new OutgoingLink[streams];
+        _incoming = new IncomingLink?[streams];
+        _incomingArrived = Enumerable.Range(0, streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+    }
+
+    public string JobId => _options.JobId;
+
+    public long Generation => _options.Generation;
+
+    public int Rank => _options.Rank;
+
+    public int WorldSize => _options.WorldSize;
+
+    /// <summary>Rank this one receives from.</summary>
+    public int LeftRank => (Rank - 1 + WorldSize) % WorldSize;
+
+    /// <summary>Rank this one sends to.</summary>
+    public int RightRank => (Rank + 1) % WorldSize;
+
+    public int StreamsPerPeer => _options.StreamsPerPeer;
+
+    /// <summary>The failure that broke this group, or null while it is healthy.</summary>
+    public CollectiveException? Failure => _failure;
+
+    internal bool IsDisposed => _disposed;
+
+    internal byte[] Secret { get; }
+
+    internal ILogger Logger { get; }
+
+    internal string AddressOf(int rank) => _options.AddressOf(rank);
+
+    /// <summary>Joins the ring on a standalone <see cref="CollectiveServer"/>.</summary>
+    public static Task<CollectiveGroup> JoinAsync(CollectiveServer server, RingOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return JoinAsync(server.Registry, options, loggerFactory, cancellationToken);
+    }
+
+    /// <summary>
+    /// Joins the ring: registers with this process's endpoint, connects <see cref="RingOptions.StreamsPerPeer"/>
+    /// authenticated streams to the right neighbour and waits for the left neighbour's, all within
+    /// <see cref="RingOptions.ConnectTimeout"/>.
+    /// </summary>
+    public static async Task<CollectiveGroup> JoinAsync(CollectivePeerRegistry registry, RingOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new RingOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(nameof(RingOptions), typeof(RingOptions), validation.Failures);
+        }
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<CollectiveGroup>();
+        var group = new CollectiveGroup(options, registry, logger);
+        if (options.WorldSize == 1)
+        {
+            CollectiveLog.Joined(logger, options.JobId, options.Generation, options.Rank, options.WorldSize, 0, options.Compression);
+            return group;
+        }
+        registry.Register(group);
+        try
+        {
+            var deadline = DateTimeOffset.UtcNow + options.ConnectTimeout;
+            for (var s = 0; s < group._outgoing.Length; s++)
+            {
+                group._outgoing[s] = new OutgoingLink(group, options, s);
+            }
+            await Task.WhenAll(group._outgoing.Select(link => link.ConnectAsync(options, deadline, cancellationToken)));
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            try
+            {
+                await Task.WhenAll(group._incomingArrived.Select(t => t.Task)).WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new CollectiveException($"rank {group.LeftRank} ({options.AddressOf(group.LeftRank)}) did not connect to rank {options.Rank} within {options.ConnectTimeout.TotalSeconds:0.#} s", group.LeftRank, options.AddressOf(group.LeftRank), ex);
+            }
+            CollectiveLog.Joined(logger, options.JobId, options.Generation, options.Rank, options.WorldSize, options.StreamsPerPeer, options.Compression);
+            return group;
+        }
+        catch
+        {
+            await group.TearDownAsync(graceful: false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs an accepted incoming stream for its lifetime (called by the registry's handler).</summary>
+    internal async Task ServeIncomingAsync(int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
+    {
+        var link = new IncomingLink(this, streamIndex, requests, responses, context, remote);
+        lock (_incoming)
+        {
+            if (_disposed || _incoming[streamIndex] is not null)
+            {
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"stream {streamIndex} from rank {LeftRank} is already connected for generation {Generation}"));
+            }
+            _incoming[streamIndex] = link;
+        }
+        CollectiveLog.Accepted(Logger, JobId, Generation, Rank, streamIndex, LeftRank, remote);
+        var pump = link.PumpAsync(_stopping.Token);
+        lock (_pumps)
+        {
+            _pumps.Add(pump);
+        }
+        _incomingArrived[streamIndex].TrySetResult();
+        await pump;
+    }
+
+    /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>
+    internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
+    {
+        var failure = new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
+        if (!_disposed)
+        {
+            Fail(failure, reason);
+        }
+        return _failure ?? failure;
+    }
+
+    /// <summary>An abort came round the ring: adopt its verdict (first one wins) and pass it on.</summary>
+    internal void OnAbortFrame(Abort abort)
+    {
+        if (_disposed || _failure is not null)
+        {
+            return;
+        }
+        var failure = new CollectiveException(
+            $"job {JobId} generation {Generation}: rank {abort.ReportingRank} aborted the ring: {abort.Reason}",
+            abort.FailedRank, string.IsNullOrEmpty(abort.FailedAddress) ? AddressOf(abort.FailedRank) : abort.FailedAddress);
+        Fail(failure, abort.Reason);
+    }
+
+    private void Fail(CollectiveException failure, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _failure, failure, null) is not null)
+        {
+            return;
+        }
+        CollectiveLog.GroupFailed(Logger, JobId, Generation, Rank, failure.FailedRank, failure.FailedAddress, reason);
+        _failed.Cancel();
+        var abort = new PeerFrame
+        {
+            Abort = new Abort { FailedRank = failure.FailedRank, FailedAddress = failure.FailedAddress ?? "", Reason = reason, ReportingRank = Rank },
+        };
+        _ = SendControlEverywhereAsync(abort);
+    }
+
+    private Task SendControlEverywhereAsync(PeerFrame control)
+    {
+        var sends = new List<Task>();
+        foreach (var link in _outgoing)
+        {
+            if (link is not null)
+            {
+                sends.Add(link.TrySendControlAsync(control, ControlSendTimeout));
+            }
+        }
+        lock (_incoming)
+        {
+            foreach (var link in _incoming)
+            {
+                if (link is not null)
+                {
+                    sends.Add(link.TrySendControlAsync(control, ControlSendTimeout));
+                }
+            }
+        }
+        return Task.WhenAll(sends);
+    }
+
+    /// <summary>Leaves the ring: neighbours are told (so their next operation fails at once, naming this rank), then every stream is closed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        if (_failure is null && WorldSize > 1)
+        {
+            await SendControlEverywhereAsync(new PeerFrame
+            {
+                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank },
+            });
+        }
+        await TearDownAsync(graceful: true);
+        CollectiveLog.Left(Logger, JobId, Generation, Rank);
+    }
+
+    /// <summary>Tests: vanish like a crashed process (streams reset, no goodbye).</summary>
+    internal async Task KillAsync()
+    {
+        _disposed = true;
+        _registry.Unregister(this);
+        foreach (var link in _outgoing)
+        {
+            link?.Kill();
+        }
+        lock (_incoming)
+        {
+            foreach (var link in _incoming)
+            {
+                link?.Kill();
+            }
+        }
+        _stopping.Cancel();
+        _failed.Cancel();
+        await WaitForPumpsAsync();
+    }
+
+    private async Task TearDownAsync(bool graceful)
+    {
+        _disposed = true;
+        _registry.Unregister(this);
+        _failed.Cancel();
+        foreach (var link in _outgoing)
+        {
+            if (link is not null)
+            {
+                if (graceful)
+                {
+                    await link.DisposeAsync();
+                }
+                else
+                {
+                    link.Kill();
+                }
+            }
+        }
+        _stopping.Cancel();
+        await WaitForPumpsAsync();
+    }
+
+    private async Task WaitForPumpsAsync()
+    {
+        Task[] pumps;
+        lock (_pumps)
+        {
+            pumps = [.. _pumps];
+        }
+        try
+        {
+            await Task.WhenAll(pumps).WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Pumps end with their HTTP/2 streams; nothing else waits on them.
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Plateau.Collective;
+
+/// <summary>
+/// Listening side of a rank's collective endpoint (one Kestrel HTTP/2 server per process, shared by
+/// every generation). See docs/collective.md for why the windows and limits have these values.
+/// </summary>
+public sealed class CollectiveServerOptions
+{
+    /// <summary>Per-stream HTTP/2 receive window: a few pieces in flight per stream so the sender never idles on WINDOW_UPDATE round trips.</summary>
+    public const int DefaultStreamWindowBytes = 16 << 20;
+
+    /// <summary>Per-connection HTTP/2 receive window (each stream has its own connection, so ≥ the stream window).</summary>
+    public const int DefaultConnectionWindowBytes = 32 << 20;
+
+    /// <summary>Largest accepted gRPC message: a piece (≤ <see cref="RingOptions.MaxChunkBytes"/>) or an all-gather block plus headers.</summary>
+    public const int DefaultMaxMessageBytes = 64 << 20;
+
+    /// <summary>Largest HTTP/2 frame Kestrel accepts (SETTINGS_MAX_FRAME_SIZE); fewer, larger DATA frames cost less per byte.</summary>
+    public const int DefaultMaxFrameBytes = 1 << 20;
+
+    /// <summary>Interface to listen on (default loopback; use 0.0.0.0 in a pod).</summary>
+    public string ListenHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Port to listen on; 0 picks a free one (read the result from <see cref="CollectiveServer.Address"/>).</summary>
+    public int Port { get; set; }
+
+    /// <summary>Host name peers should use when <see cref="ListenHost"/> is a wildcard (e.g. the pod IP).</summary>
+    public string? AdvertisedHost { get; set; }
+
+    /// <summary>PFX/PKCS#12 server certificate: when set, the endpoint serves HTTPS (TLS) only.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Password of <see cref="CertificatePath"/>, if any.</summary>
+    public string? CertificatePassword { get; set; }
+
+    public int StreamWindowBytes { get; set; } = DefaultStreamWindowBytes;
+
+    public int ConnectionWindowBytes { get; set; } = DefaultConnectionWindowBytes;
+
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
+
+    /// <summary>Server-side HTTP/2 PING after this much silence from a client…</summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>…and the connection is dropped when the ACK takes longer than this.</summary>
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a new stream may take to send its Hello.</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far a Hello's timestamp may be from this clock (replay window).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Validates <see cref="CollectiveServerOptions"/>; each message names the setting.</summary>
+public sealed class CollectiveServerOptionsValidator : IValidateOptions<CollectiveServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CollectiveServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!IPAddress.TryParse(options.ListenHost, out _) && options.ListenHost != "localhost")
+        {
+            failures.Add($"CollectiveServerOptions.ListenHost must be an IP address or 'localhost' (was '{options.ListenHost}').");
+        }
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"CollectiveServerOptions.Port must be in [0, 65535] (was {options.Port}).");
+        }
+        if (options.CertificatePath is { } cert && !File.Exists(cert))
+        {
+            failures.Add($"CollectiveServerOptions.CertificatePath '{cert}' does not exist.");
+        }
+        // HTTP/2 limits: windows in [64 KiB, 2^31-1], frame size in [16 KiB, 2^24-1] (RFC 9113 §6.5.2).
+        if (options.StreamWindowBytes < 65_535)
+        {
+            failures.Add($"CollectiveServerOptions.StreamWindowBytes must be ≥ 65535 (was {options.StreamWindowBytes}).");
+        }
+        if (options.ConnectionWindowBytes < options.StreamWindowBytes)
+        {
+            failures.Add($"CollectiveServerOptions.ConnectionWindowBytes must be ≥ StreamWindowBytes ({options.StreamWindowBytes}) (was {options.ConnectionWindowBytes}).");
+        }
+        if (options.MaxFrameBytes is < 16_384 or > 16_777_215)
+        {
+            failures.Add($"CollectiveServerOptions.MaxFrameBytes must be in [16384, 16777215] (was {options.MaxFrameBytes}).");
+        }
+        if (options.MaxMessageBytes < RingOptions.MaxChunkBytes + 1024)
+        {
+            failures.Add($"CollectiveServerOptions.MaxMessageBytes must exceed the largest piece, {RingOptions.MaxChunkBytes + 1024} (was {options.MaxMessageBytes}).");
+        }
+        if (options.KeepAlivePingDelay < TimeSpan.FromSeconds(1) || options.KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("CollectiveServerOptions.KeepAlivePingDelay and KeepAlivePingTimeout must be ≥ 1 s (Kestrel's minimum).");
+        }
+        if (options.HelloTimeout <= TimeSpan.Zero || options.MaxClockSkew <= TimeSpan.Zero)
+        {
+            failures.Add("CollectiveServerOptions.HelloTimeout and MaxClockSkew must be positive.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,67 @@
+namespace Plateau.Collective;
+
+/// <summary>
+/// Who this rank is in one generation of a job's worker group, and how its ring behaves.
+/// Checked by <see cref="RingOptionsValidator"/> when the group is joined.
+/// </summary>
+public sealed class RingOptions
+{
+    /// <summary>Default bytes of one pipelined piece on the wire (before compression).</summary>
+    public const int DefaultChunkBytes = 1 << 20;
+
+    /// <summary>Smallest accepted piece: below this per-frame overhead dominates.</summary>
+    public const int MinChunkBytes = 4 << 10;
+
+    /// <summary>Largest accepted piece; must stay below the transport's message size limit.</summary>
+    public const int MaxChunkBytes = 8 << 20;
+
+    /// <summary>Job the group belongs to; every stream carries it.</summary>
+    public string JobId { get; set; } = "";
+
+    /// <summary>Group formation number; peers from older generations are refused.</summary>
+    public long Generation { get; set; }
+
+    /// <summary>This process's rank, 0 ≤ Rank &lt; WorldSize.</summary>
+    public int Rank { get; set; }
+
+    /// <summary>Number of ranks in the ring.</summary>
+    public int WorldSize { get; set; } = 1;
+
+    /// <summary>Collective address of every rank, indexed by rank (e.g. "http://10.0.0.7:7100").</summary>
+    public IReadOnlyList<string> Peers { get; set; } = [];
+
+    /// <summary>Per-job shared secret (≥ 16 bytes) used to authenticate every stream with HMAC-SHA256.</summary>
+    public byte[] Secret { get; set; } = [];
+
+    /// <summary>How long joining waits for the ring neighbours to accept and connect.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deadline of every collective operation, measured from its start on this rank.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>
+    /// Liveness: an HTTP/2 PING is sent after this much silence on a peer connection (both directions)…
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>…and the peer is declared dead when its PING ACK does not arrive within this time.</summary>
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Bytes of one pipelined piece (fp32 size; halved on the wire by compression).</summary>
+    public int ChunkBytes { get; set; } = DefaultChunkBytes;
+
+    /// <summary>Parallel streams (each its own HTTP/2 connection) to the ring successor.</summary>
+    public int StreamsPerPeer { get; set; } = 1;
+
+    /// <summary>All-reduce wire encoding; broadcast and all-gather are always exact.</summary>
+    public WireCompression Compression { get; set; } = WireCompression.None;
+
+    /// <summary>
+    /// When the peers serve TLS: PEM/DER certificate (or CA) the peers' certificates must chain to or
+    /// equal. Null uses the system trust store.
+    /// </summary>
+    public string? TrustedCertificatePath { get; set; }
+
+    /// <summary>Address of rank <paramref name="rank"/> as configured.</summary>
+    public string AddressOf(int rank) => rank >= 0 && rank < Peers.Count ? Peers[rank] : "?";
+}

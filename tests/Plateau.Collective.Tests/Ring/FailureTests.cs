@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace Plateau.Collective.Tests.Ring;
+
+public sealed class FailureTests
+{
+    [Fact]
+    public async Task AKilledPeerMakesEveryOtherRankFailFastNamingIt()
+    {
+        const int worldSize = 4;
+        const int victim = 2;
+        await using var ring = await RingHarness.StartAsync(worldSize);
+        var watch = Stopwatch.StartNew();
+        var survivors = Enumerable.Range(0, worldSize).Where(r => r != victim).Select(rank => Task.Run(async () =>
+        {
+            var buffer = new float[1 << 20];
+            return await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[rank].AllReduceAsync(buffer));
+        })).ToArray();
+        await Task.Delay(500);
+        await ring.Groups[victim].KillAsync();
+        var failures = await Task.WhenAll(survivors).WaitAsync(TimeSpan.FromSeconds(15));
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"survivors took {watch.Elapsed} to notice (operation deadline is 60 s)");
+        foreach (var failure in failures)
+        {
+            Assert.Equal(victim, failure.FailedRank);
+            Assert.Equal(ring.Addresses[victim], failure.FailedAddress);
+        }
+    }
+
+    [Fact]
+    public async Task TheRingReformsForANewGenerationAfterAFailure()
+    {
+        const int worldSize = 3;
+        await using var ring = await RingHarness.StartAsync(worldSize, generation: 1);
+        await ring.Groups[1].KillAsync();
+        var error = await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].AllReduceAsync(new float[10]).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, error.FailedRank);
+        foreach (var group in ring.Groups)
+        {
+            await group.DisposeAsync();
+        }
+
+        await ring.JoinAsync(generation: 2);
+        var buffers = Enumerable.Range(0, worldSize).Select(r => new[] { r + 1f, 10f }).ToArray();
+        await ring.AllAsync((g, rank) => g.AllReduceAsync(buffers[rank]));
+        float[] expected = [6f, 30f];
+        Assert.All(buffers, b => Assert.Equal(expected, b));
+    }
+
+    [Fact]
+    public async Task APeerThatLeftIsNamedByTheNextOperation()
+    {
+        await using var ring = await RingHarness.StartAsync(3);
+        await ring.Groups[2].DisposeAsync();
+        await Task.Delay(200);
+        var error = await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].BarrierAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, error.FailedRank);
+        Assert.True(error.Message.Contains("left the group", StringComparison.Ordinal), error.ToString());
+    }
+
+    [Fact]
+    public async Task ARankThatNeverArrivesHitsTheOperationDeadlineOnEveryRank()
+    {
+        const int worldSize = 3;
+        await using var ring = await RingHarness.StartAsync(worldSize, o => o.OperationTimeout = TimeSpan.FromSeconds(2));
+        var watch = Stopwatch.StartNew();
+        // Rank 1 is alive (answers pings) but never calls the collective.
+        int[] arriving = [0, 2];
+        var waiting = arriving.Select(rank => Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[rank].AllReduceAsync(new float[1000]))).ToArray();
+        var failures = await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"deadline of 2 s took {watch.Elapsed}");
+        Assert.All(failures, f => Assert.Contains("deadline", f.Message, StringComparison.Ordinal));
+        // Rank 1 learns of the abort without ever having called anything.
+        await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[1].BarrierAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task DifferentBufferLengthsAreReportedNotMissummed()
+    {
+        await using var ring = await RingHarness.StartAsync(2);
+        var errors = await Task.WhenAll(
+            Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].AllReduceAsync(new float[100])),
+            Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[1].AllReduceAsync(new float[101])));
+        Assert.Contains(errors, e => e.Message.Contains("equal lengths", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AWrongSecretIsRefusedAsUnauthenticated()
+    {
+        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions()), CollectiveServer.StartAsync(new CollectiveServerOptions()));
+        try
+        {
+            var peers = servers.Select(s => s.Address).ToArray();
+            var join0 = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 1, 0, peers, RandomNumberGenerator.GetBytes(32)));
+            var join1 = CollectiveGroup.JoinAsync(servers[1], Options("job-a", 1, 1, peers, RandomNumberGenerator.GetBytes(32)));
+            var error0 = await Assert.ThrowsAsync<CollectiveException>(() => join0);
+            var error1 = await Assert.ThrowsAsync<CollectiveException>(() => join1);
+            Assert.Contains("Unauthenticated", error0.Message, StringComparison.Ordinal);
+            Assert.Contains("Unauthenticated", error1.Message, StringComparison.Ordinal);
+            Assert.Equal(1, error0.FailedRank);
+            Assert.Equal(0, error1.FailedRank);
+        }
+        finally
+        {
+            await Task.WhenAll(servers.Select(s => s.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task AStaleGenerationIsRefusedAsFailedPrecondition()
+    {
+        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions()), CollectiveServer.StartAsync(new CollectiveServerOptions()));
+        try
+        {
+            var peers = servers.Select(s => s.Address).ToArray();
+            var secret = RandomNumberGenerator.GetBytes(32);
+            var current = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 5, 0, peers, secret, connectSeconds: 3));
+            var stale = CollectiveGroup.JoinAsync(servers[1], Options("job-a", 4, 1, peers, secret));
+            var staleError = await Assert.ThrowsAsync<CollectiveException>(() => stale);
+            Assert.Contains("FailedPrecondition", staleError.Message, StringComparison.Ordinal);
+            Assert.Contains("stale generation 4", staleError.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<CollectiveException>(() => current);
+        }
+        finally
+        {
+            await Task.WhenAll(servers.Select(s => s.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task AStrangersJobIsRefusedAsPermissionDenied()
+    {
+        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions()), CollectiveServer.StartAsync(new CollectiveServerOptions()));
+        try
+        {
+            var peers = servers.Select(s => s.Address).ToArray();
+            var secret = RandomNumberGenerator.GetBytes(32);
+            var mine = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 1, 0, peers, secret, connectSeconds: 3));
+            var stranger = CollectiveGroup.JoinAsync(servers[1], Options("job-b", 1, 1, peers, secret));
+            var error = await Assert.ThrowsAsync<CollectiveException>(() => stranger);
+            Assert.Contains("PermissionDenied", error.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<CollectiveException>(() => mine);
+        }
+        finally
+        {
+            await Task.WhenAll(servers.Select(s => s.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public void InvalidOptionsNameTheSetting()
+    {
+        var result = new RingOptionsValidator().Validate(null, new RingOptions { JobId = "", WorldSize = 2, Rank = 3, Peers = ["http://a:1"], Secret = [1, 2] });
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("RingOptions.JobId", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("RingOptions.Rank", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("RingOptions.Peers", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("RingOptions.Secret", StringComparison.Ordinal));
+    }
+
+    private static RingOptions Options(string job, long generation, int rank, string[] peers, byte[] secret, int connectSeconds = 10) => new()
+    {
+        JobId = job,
+        Generation = generation,
+        Rank = rank,
+        WorldSize = peers.Length,
+        Peers = peers,
+        Secret = secret,
+        ConnectTimeout = TimeSpan.FromSeconds(connectSeconds),
+    };
+}

@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+
+namespace Plateau.Collective.Tests;
+
+/// <summary>World-size many ranks in this process, each with its own Kestrel endpoint on a loopback port.</summary>
+internal sealed class RingHarness : IAsyncDisposable
+{
+    private RingHarness(CollectiveServer[] servers, byte[] secret, string jobId)
+    {
+        Servers = servers;
+        Secret = secret;
+        JobId = jobId;
+    }
+
+    public CollectiveServer[] Servers { get; }
+
+    public byte[] Secret { get; }
+
+    public string JobId { get; }
+
+    public CollectiveGroup[] Groups { get; private set; } = [];
+
+    public string[] Addresses => [.. Servers.Select(s => s.Address)];
+
+    public static async Task<RingHarness> StartAsync(int worldSize, Action<RingOptions>? configure = null, long generation = 1)
+    {
+        var servers = await Task.WhenAll(Enumerable.Range(0, worldSize).Select(_ => CollectiveServer.StartAsync(new CollectiveServerOptions())));
+        var harness = new RingHarness(servers, RandomNumberGenerator.GetBytes(32), "job-" + Guid.NewGuid().ToString("N")[..8]);
+        await harness.JoinAsync(generation, configure);
+        return harness;
+    }
+
+    public RingOptions Options(int rank, long generation, Action<RingOptions>? configure = null)
+    {
+        var options = new RingOptions
+        {
+            JobId = JobId,
+            Generation = generation,
+            Rank = rank,
+            WorldSize = Servers.Length,
+            Peers = Addresses,
+            Secret = Secret,
+            ConnectTimeout = TimeSpan.FromSeconds(20),
+            OperationTimeout = TimeSpan.FromSeconds(60),
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public async Task JoinAsync(long generation, Action<RingOptions>? configure = null)
+    {
+        Groups = await Task.WhenAll(Enumerable.Range(0, Servers.Length).Select(rank => CollectiveGroup.JoinAsync(Servers[rank], Options(rank, generation, configure))));
+    }
+
+    /// <summary>Runs <paramref name="action"/> on every rank at once.</summary>
+    public Task AllAsync(Func<CollectiveGroup, int, Task> action) =>
+        Task.WhenAll(Groups.Select((g, rank) => Task.Run(() => action(g, rank))));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var group in Groups)
+        {
+            await group.DisposeAsync();
+        }
+        foreach (var server in Servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
