@@ -1,0 +1,59 @@
+using Plateau.Data.Randomness;
+
+namespace Plateau.Data.Transforms;
+
+/// <summary>
+/// Evaluation transform: shorter side resized to <see cref="ResizeTo"/>, centre <see cref="CropSize"/> square (the
+/// standard "resize 256, centre 224"). With <c>mirrorView</c> it adds the horizontally flipped crop as a second view.
+/// With cropSize == resizeTo this is one scale of the paper's multi-scale test ({224, 256, 384, 480, 640}), as a
+/// square centre view so that a batch has one shape.
+/// </summary>
+public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize = 224, bool mirrorView = false) : ISampleTransform
+{
+    public int ResizeTo { get; } = resizeTo >= cropSize && cropSize > 0 ? resizeTo
+        : throw new ArgumentException($"centre crop {cropSize} must be positive and at most the resize size {resizeTo}");
+
+    public int CropSize { get; } = cropSize;
+
+    public int OutputWidth => CropSize;
+
+    public int OutputHeight => CropSize;
+
+    public int Views => mirrorView ? 2 : 1;
+
+    public double LightingStd => 0;
+
+    /// <summary>The paper's multi-scale test sizes: shorter side in {224, 256, 384, 480, 640}.</summary>
+    public static IReadOnlyList<int> PaperTestScales { get; } = [224, 256, 384, 480, 640];
+
+    /// <summary>One transform per paper test scale (square centre view plus its mirror); average the scores.</summary>
+    public static IReadOnlyList<ResizeCenterCropTransform> MultiScale(IEnumerable<int>? scales = null) =>
+        (scales ?? PaperTestScales).Select(s => new ResizeCenterCropTransform(s, s, mirrorView: true)).ToArray();
+
+    public void Plan(int sourceWidth, int sourceHeight, ref CounterRandom random, Span<CropPlan> views)
+    {
+        var crop = CenterCrop(sourceWidth, sourceHeight, ResizeTo, CropSize);
+        views[0] = crop;
+        if (Views == 2)
+        {
+            views[1] = crop with { Flip = true };
+        }
+    }
+
+    /// <summary>Source rectangle of a centre crop taken after resizing the shorter side to <paramref name="resizeTo"/>.</summary>
+    public static CropPlan CenterCrop(int sourceWidth, int sourceHeight, int resizeTo, int cropSize) =>
+        CropAt(sourceWidth, sourceHeight, resizeTo, cropSize, 0.5, 0.5, false);
+
+    /// <summary>A crop at relative position (fx, fy) in [0, 1] of the free space, after resizing (torchvision rounding).</summary>
+    public static CropPlan CropAt(int sourceWidth, int sourceHeight, int resizeTo, int cropSize, double fx, double fy, bool flip)
+    {
+        var scale = (double)resizeTo / Math.Min(sourceWidth, sourceHeight);
+        var rw = Math.Max(cropSize, (int)Math.Round(sourceWidth * scale));
+        var rh = Math.Max(cropSize, (int)Math.Round(sourceHeight * scale));
+        var x = (int)Math.Round((rw - cropSize) * fx);
+        var y = (int)Math.Round((rh - cropSize) * fy);
+        var sx = (double)sourceWidth / rw;
+        var sy = (double)sourceHeight / rh;
+        return new CropPlan(x * sx, y * sy, cropSize * sx, cropSize * sy, flip);
+    }
+}

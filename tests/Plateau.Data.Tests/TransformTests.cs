@@ -1,0 +1,136 @@
+using Plateau.Data.Randomness;
+using Plateau.Data.Transforms;
+
+namespace Plateau.Data.Tests;
+
+public class TransformTests
+{
+    private static CropPlan PlanOne(ISampleTransform t, int w, int h, ulong index)
+    {
+        var rng = new CounterRandom(1, 0, index, CounterRandom.Streams.Augmentation);
+        var views = new CropPlan[t.Views];
+        t.Plan(w, h, ref rng, views);
+        return views[0];
+    }
+
+    [Fact]
+    public void PaperScaleAugmentationCropsA224SquareOfAShorterSideIn256To480()
+    {
+        var t = new ScaleAugmentTransform();
+        var flips = 0;
+        var scales = new List<double>();
+        for (ulong i = 0; i < 2000; i++)
+        {
+            var p = PlanOne(t, 500, 375, i);
+            var shorter = 375 * 224 / p.Height; // resized shorter side
+            Assert.InRange(shorter, 255.5, 480.5);
+            Assert.InRange(p.Width / p.Height, 0.99, 1.01);
+            Assert.InRange(p.X, 0, 500 - p.Width + 1e-6);
+            Assert.InRange(p.Y, 0, 375 - p.Height + 1e-6);
+            flips += p.Flip ? 1 : 0;
+            scales.Add(shorter);
+        }
+        Assert.InRange(flips, 900, 1100);
+        Assert.True(scales.Min() < 270 && scales.Max() > 465, "scale range not covered");
+    }
+
+    [Fact]
+    public void RandomResizedCropStaysInsideTheImageWithinAreaAndRatioRanges()
+    {
+        var t = new RandomResizedCropTransform(224);
+        for (ulong i = 0; i < 2000; i++)
+        {
+            var p = PlanOne(t, 500, 375, i);
+            Assert.InRange(p.X + p.Width, 1, 500);
+            Assert.InRange(p.Y + p.Height, 1, 375);
+            var area = p.Width * p.Height / (500.0 * 375);
+            Assert.InRange(area, 0.07, 1.0);
+        }
+    }
+
+    [Fact]
+    public void CifarPadCropOffsetsStayWithinFourPixels()
+    {
+        var t = new PadCropFlipTransform();
+        var xs = new HashSet<double>();
+        for (ulong i = 0; i < 1000; i++)
+        {
+            var p = PlanOne(t, 32, 32, i);
+            Assert.InRange(p.X, -4, 4);
+            Assert.InRange(p.Y, -4, 4);
+            Assert.Equal(32, p.Width);
+            xs.Add(p.X);
+        }
+        Assert.Equal(9, xs.Count);
+    }
+
+    [Fact]
+    public void EvalCentreCropMatchesTorchvisionRounding()
+    {
+        // 500x375 → resize shorter to 256 → 341x256, centre 224 at x = round(58.5) = 58 (banker's rounding → 58), y = 16.
+        var p = ResizeCenterCropTransform.CenterCrop(500, 375, 256, 224);
+        var scale = 375 / 256.0;
+        Assert.Equal(16 * scale, p.Y, 3);
+        Assert.Equal(224 * scale, p.Height, 3);
+    }
+
+    [Fact]
+    public void ResamplingTheWholeImageAtItsOwnSizeCopiesIt()
+    {
+        var rng = new CounterRandom(3, 0, 0, 0);
+        var src = new byte[37 * 23 * 3];
+        for (var i = 0; i < src.Length; i++)
+        {
+            src[i] = (byte)rng.NextInt(256);
+        }
+        var dst = new byte[src.Length];
+        new Resampler().Resample(src, 37, 23, new CropPlan(0, 0, 37, 23, false), 37, 23, dst);
+        Assert.Equal(src, dst);
+        new Resampler().Resample(src, 37, 23, new CropPlan(0.0, 0.0, 37.0, 23.0, true), 37, 23, dst);
+        Assert.Equal(src[..3], dst.AsSpan((36 * 3), 3).ToArray());
+    }
+
+    [Fact]
+    public void DownscalingAveragesLikeAnAntialiasedFilter()
+    {
+        // A 1-pixel checkerboard shrunk 4x must come out flat grey, not aliased stripes.
+        var src = new byte[64 * 64 * 3];
+        for (var y = 0; y < 64; y++)
+        {
+            for (var x = 0; x < 64; x++)
+            {
+                var v = (byte)(((x + y) & 1) == 0 ? 255 : 0);
+                src[(((y * 64) + x) * 3) + 0] = v;
+                src[(((y * 64) + x) * 3) + 1] = v;
+                src[(((y * 64) + x) * 3) + 2] = v;
+            }
+        }
+        var dst = new byte[16 * 16 * 3];
+        new Resampler().Resample(src, 64, 64, new CropPlan(0, 0, 64, 64, false), 16, 16, dst);
+        Assert.All(dst, v => Assert.InRange(v, 120, 135));
+    }
+
+    [Fact]
+    public void PcaLightingIsDeterministicAndScaledByItsStd()
+    {
+        var a = new float[3];
+        var b = new float[3];
+        var r1 = new CounterRandom(1, 2, 3, 4);
+        var r2 = new CounterRandom(1, 2, 3, 4);
+        PcaLighting.Draw(0.1, ref r1, a);
+        PcaLighting.Draw(0.1, ref r2, b);
+        Assert.Equal(a, b);
+        Assert.InRange(a.Max(Math.Abs), 1e-5, 0.2);
+        PcaLighting.Draw(0, ref r1, a);
+        Assert.Equal([0f, 0f, 0f], a);
+    }
+
+    [Fact]
+    public void TransformsAreFoundByName()
+    {
+        Assert.IsType<ScaleAugmentTransform>(StandardTransforms.ByName("paper", 224));
+        Assert.IsType<TenCropTransform>(StandardTransforms.ByName("ten-crop", 224));
+        Assert.Contains("unknown transform 'bogus'", Assert.Throws<ArgumentException>(() => StandardTransforms.ByName("bogus", 224)).Message);
+        Assert.Equal(5, ResizeCenterCropTransform.MultiScale().Count);
+    }
+}
