@@ -333,12 +333,9 @@ public sealed partial class RankTrainer
                     return null;
             }
 
+            // A stop or pause requested meanwhile is voted on at the next epoch's first step, so that all
+            // ranks act together; if that step never comes, the stop grace cancels the token.
             message = result.Message;
-            if (_control.StopRequested)
-            {
-                throw new OperationCanceledException("stop requested while waiting for the next epoch plan");
-            }
-
             token.WaitHandle.WaitOne(_options.PlanPollInterval);
             token.ThrowIfCancellationRequested();
         }

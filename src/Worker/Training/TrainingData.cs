@@ -102,6 +102,7 @@ public sealed class TrainingData : IDisposable
     }
 
     /// <summary>Writes the synthetic CIFAR-format set to <paramref name="path"/> unless it is already there.</summary>
+    /// <remarks>Several ranks and worker processes may share the folder: a lock file lets one of them write it.</remarks>
     public static void EnsureSynthetic(string path, int train, int validation, long seed)
     {
         if (CifarBinaryDataset.ResolveDirectory(path) is not null)
@@ -109,7 +110,28 @@ public sealed class TrainingData : IDisposable
             return;
         }
 
-        SyntheticDatasetWriter.WriteCifar(path, train, validation, unchecked((int)seed));
+        Directory.CreateDirectory(path);
+        using var writerLock = AcquireLock(Path.Combine(path, ".generating.lock"), TimeSpan.FromMinutes(5));
+        if (CifarBinaryDataset.ResolveDirectory(path) is null)
+        {
+            SyntheticDatasetWriter.WriteCifar(path, train, validation, unchecked((int)seed));
+        }
+    }
+
+    private static FileStream AcquireLock(string path, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
+            }
+        }
     }
 
     public void Dispose()
