@@ -31,17 +31,13 @@ public static class CoordinatorHostExtensions
             throw new OptionsValidationException(CoordinatorOptions.SectionName, typeof(CoordinatorOptions), problems.Failures);
         }
 
-        builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName).ValidateOnStart();
-        builder.Services.AddOptions<CheckpointStoreOptions>().BindConfiguration(CheckpointStoreOptions.SectionName).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointStoreOptions>, CheckpointStoreOptionsValidator>());
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<CheckpointStore>();
+        builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName);
+        builder.Services.AddOptions<CheckpointStoreOptions>().BindConfiguration(CheckpointStoreOptions.SectionName);
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
 
         builder.UseOrleans(silo => silo
             .UsePlateauCluster(configuration)
-            .AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = coordinator.StateDirectory)
+            .AddPlateauCoordinatorGrains(coordinator.StateDirectory)
             .AddActivityPropagation());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -54,6 +50,23 @@ public static class CoordinatorHostExtensions
             }
         });
         return builder;
+    }
+
+    /// <summary>
+    /// What the coordinator's grains need on a silo: durable file state under <paramref name="stateDirectory"/>,
+    /// the checkpoint store and validated options (configure <see cref="CoordinatorOptions"/> and
+    /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
+    /// </summary>
+    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.Services.AddOptions<CoordinatorOptions>().ValidateOnStart();
+        silo.Services.AddOptions<CheckpointStoreOptions>().ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointStoreOptions>, CheckpointStoreOptionsValidator>());
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton<CheckpointStore>();
+        return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
     }
 
     /// <summary>Maps the gRPC JobService.</summary>

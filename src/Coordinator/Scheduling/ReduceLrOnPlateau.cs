@@ -51,7 +51,7 @@ public static class ReduceLrOnPlateau
             {
                 var clamp = reduced == spec.MinLr && lr * spec.Factor < spec.MinLr ? " (min lr)" : "";
                 reason = $"{PlateauMetricInfo.Describe(spec.Metric)} {Format(spec.Metric, metric)} did not improve on " +
-                         $"{Format(spec.Metric, bestBefore ?? best ?? metric)} for {bad} evaluations (patience {spec.Patience}) " +
+                         $"{Format(spec.Metric, bestBefore ?? best ?? metric)} for {bad} evaluation{(bad == 1 ? "" : "s")} (patience {spec.Patience}) " +
                          $"→ lr {Lr(lr)} → {Lr(reduced)}{clamp}";
                 lr = reduced;
             }

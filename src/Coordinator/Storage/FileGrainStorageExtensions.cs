@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Hosting;
@@ -12,7 +13,7 @@ public static class FileGrainStorageExtensions
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddOptions<FileGrainStorageOptions>(name).Configure(configure).ValidateOnStart();
-        silo.Services.AddSingleton<IValidateOptions<FileGrainStorageOptions>, FileGrainStorageOptionsValidator>();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FileGrainStorageOptions>, FileGrainStorageOptionsValidator>());
         silo.Services.AddGrainStorage(name, (services, key) => new FileGrainStorage(
             key,
             services.GetRequiredService<IOptionsMonitor<FileGrainStorageOptions>>().Get(key),
