@@ -46,7 +46,7 @@ public static class AllReduceBenchmark
             var plateau = await RunRanksAsync(workers, sizes, iters, options);
             var gloo = skipBaselines ? null : await RunGlooAsync(workers, sizes, iters);
             Console.WriteLine();
-            Console.WriteLine($"# N = {workers} processes, ring over gRPC ({options.Get("streams") ?? "1"} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {LoadAverage()}");
+            Console.WriteLine($"# N = {workers} processes, ring over gRPC ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {LoadAverage()}");
             Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
             foreach (var size in sizes)
             {
@@ -74,7 +74,7 @@ public static class AllReduceBenchmark
                 var start = SelfStartInfo();
                 foreach (var arg in new[] { "allreduce", "--child", "1", "--rank", rank.ToString(CultureInfo.InvariantCulture), "--workers", workers.ToString(CultureInfo.InvariantCulture),
                     "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--rendezvous", rendezvous.FullName,
-                    "--streams", options.Get("streams") ?? "1", "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None" })
+                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None" })
                 {
                     start.ArgumentList.Add(arg);
                 }
