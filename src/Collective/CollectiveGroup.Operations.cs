@@ -119,6 +119,10 @@ public sealed partial class CollectiveGroup
 
     private void ThrowIfFailed()
     {
+        if (_failure is null && _peerLeft is { } left)
+        {
+            Fail(left, left.Message);
+        }
         if (_failure is not null)
         {
             throw Rethrow();

@@ -30,6 +30,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private readonly CancellationTokenSource _failed = new();
     private readonly CancellationTokenSource _stopping = new();
     private CollectiveException? _failure;
+    private CollectiveException? _peerLeft;
     private ulong _operationSequence;
     private int _pendingReads;
     private int _pendingWrites;
@@ -155,10 +156,10 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>
     internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
     {
-        var failure = new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
+        var failure = _peerLeft ?? new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
         if (!_disposed)
         {
-            Fail(failure, reason);
+            Fail(failure, failure == _peerLeft ? failure.Message : reason);
         }
         return _failure ?? failure;
     }
@@ -170,9 +171,17 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             return;
         }
+        var address = string.IsNullOrEmpty(abort.FailedAddress) ? AddressOf(abort.FailedRank) : abort.FailedAddress;
+        if (abort.Leaving)
+        {
+            // Data the leaver sent before its goodbye is still queued: let the operation in flight
+            // finish from it; whatever needs the leaver again fails naming it.
+            Interlocked.CompareExchange(ref _peerLeft, new CollectiveException($"job {JobId} generation {Generation}: {abort.Reason}", abort.FailedRank, address), null);
+            return;
+        }
         var failure = new CollectiveException(
             $"job {JobId} generation {Generation}: rank {abort.ReportingRank} aborted the ring: {abort.Reason}",
-            abort.FailedRank, string.IsNullOrEmpty(abort.FailedAddress) ? AddressOf(abort.FailedRank) : abort.FailedAddress);
+            abort.FailedRank, address);
         Fail(failure, abort.Reason);
     }
 
@@ -225,7 +234,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             await SendControlEverywhereAsync(new PeerFrame
             {
-                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank },
+                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank, Leaving = true },
             });
         }
         await TearDownAsync(graceful: true);
