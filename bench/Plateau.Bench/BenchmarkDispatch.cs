@@ -6,6 +6,7 @@ public static class BenchmarkDispatch
     private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Verbs = new(StringComparer.Ordinal)
     {
         // One line per benchmark: ["verb"] = ("what it measures", XBenchmark.Run),
+        ["data"] = ("JPEG decode + paper train transform into batches vs torchvision", DataLoaderBenchmark.Run),
     };
 
     public static int Run(string[] args)

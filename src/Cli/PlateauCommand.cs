@@ -8,6 +8,7 @@ public static class PlateauCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("Plateau: data-parallel ResNet / SE-ResNet training orchestrator.");
+        root.Subcommands.Add(DataCommand.Build());
         return root;
     }
 }

@@ -19,8 +19,9 @@ public sealed class SampleProcessor : IDisposable
     private readonly byte[] _crop;
     private readonly float[] _scale = new float[3];
     private readonly float[] _bias = new float[3];
+    private readonly bool _anyEighth;
 
-    public SampleProcessor(ISampleTransform transform, Normalisation normalisation, int seed, DecoderBackend backend = DecoderBackend.Auto)
+    public SampleProcessor(ISampleTransform transform, Normalisation normalisation, int seed, DecoderBackend backend = DecoderBackend.Auto, DecodeQuality quality = DecodeQuality.Exact)
     {
         ArgumentNullException.ThrowIfNull(transform);
         ArgumentNullException.ThrowIfNull(normalisation);
@@ -28,7 +29,8 @@ public sealed class SampleProcessor : IDisposable
         Transform = transform;
         Normalisation = normalisation;
         Seed = seed;
-        _decoder = new ImageDecoder(backend);
+        _decoder = new ImageDecoder(backend) { FastDct = quality == DecodeQuality.Fast };
+        _anyEighth = quality == DecodeQuality.Fast;
         _plans = new CropPlan[transform.Views];
         _crop = new byte[transform.OutputWidth * transform.OutputHeight * 3];
     }
@@ -109,7 +111,7 @@ public sealed class SampleProcessor : IDisposable
         {
             maxDownscale = Math.Min(maxDownscale, Math.Min(plan.Width / Transform.OutputWidth, plan.Height / Transform.OutputHeight));
         }
-        _decoder.Decode(sample, ImageDecoder.ScaleDenominatorFor(maxDownscale), _image);
+        _decoder.Decode(sample, DctScale.For(maxDownscale, _anyEighth), _image);
         _sx = (double)_image.Width / width;
         _sy = (double)_image.Height / height;
     }
