@@ -6,7 +6,7 @@ public enum DecodeQuality
     /// <summary>Accurate integer IDCT; DCT-domain downscaling only by 1/2, 1/4, 1/8 (when the output is at most half the crop).</summary>
     Exact,
 
-    /// <summary>Fast integer IDCT and downscaling by any k/8 that still leaves the output resolution (e.g. 3/4 for a
-    /// 300-pixel target from a 375-pixel side). Differences from Exact are within JPEG noise; for training throughput.</summary>
+    /// <summary>libjpeg's fast integer IDCT (TJFLAG_FASTDCT): a few percent faster; differences from Exact are within
+    /// JPEG noise. (Any-k/8 DCT scaling was tried and dropped: the non-power-of-two IDCTs are slower than a full decode.)</summary>
     Fast,
 }

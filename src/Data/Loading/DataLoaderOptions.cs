@@ -25,7 +25,7 @@ public sealed record DataLoaderOptions
 
     public DecoderBackend Decoder { get; init; } = DecoderBackend.Auto;
 
-    /// <summary>Exact (default) or Fast JPEG decoding (fast IDCT, any k/8 DCT downscaling).</summary>
+    /// <summary>Exact (default) or Fast JPEG decoding (fast integer IDCT).</summary>
     public DecodeQuality DecodeQuality { get; init; } = DecodeQuality.Exact;
 
     public ILogger? Logger { get; init; }
