@@ -4,8 +4,11 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Plateau.Cluster;
 using Plateau.Coordinator.Hosting;
 using Plateau.Protos.V1;
 using Plateau.ServiceDefaults;
@@ -27,11 +30,14 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private readonly int _siloPort = FreePort();
+    private readonly string _clusterId = "host-test-" + Guid.NewGuid().ToString("N")[..6];
+
     private Dictionary<string, string?> Settings() => new()
     {
-        ["Plateau:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Plateau:Cluster:SiloPort"] = _siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Plateau:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Plateau:Cluster:ClusterId"] = "host-test-" + Guid.NewGuid().ToString("N")[..6],
+        ["Plateau:Cluster:ClusterId"] = _clusterId,
         ["Plateau:Coordinator:GrpcPort"] = _grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Plateau:Coordinator:HealthPort"] = _healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Plateau:Coordinator:StateDirectory"] = Path.Combine(_root, "state"),
@@ -84,6 +90,43 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkerSiloJoinsTheCoordinatorClusterThroughTheClusterSettings()
+    {
+        // What a worker host does: the same Plateau:Cluster section with its own ports and the coordinator as primary.
+        var worker = Host.CreateApplicationBuilder();
+        worker.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plateau:Cluster:ClusterId"] = _clusterId,
+            ["Plateau:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Plateau:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Plateau:Cluster:PrimarySiloEndpoint"] = $"127.0.0.1:{_siloPort}",
+        });
+        worker.Logging.SetMinimumLevel(LogLevel.Warning);
+        worker.UseOrleans(silo => silo.UsePlateauCluster(worker.Configuration));
+        using var workerHost = worker.Build();
+        await workerHost.StartAsync();
+        try
+        {
+            var management = _app.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            Dictionary<SiloAddress, SiloStatus> hosts;
+            do
+            {
+                hosts = await management.GetHosts(onlyActive: true);
+                await Task.Delay(100);
+            }
+            while (hosts.Count < 2 && DateTime.UtcNow < deadline);
+
+            Assert.Equal(2, hosts.Count);
+            Assert.Contains(hosts.Keys, silo => silo.Endpoint.Port == _siloPort);
+        }
+        finally
+        {
+            await workerHost.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task HealthEndpointsAnswerOnTheirOwnPort()
     {
         using var http = new HttpClient();
@@ -118,7 +161,7 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
             ["Plateau:Cluster:PrimarySiloEndpoint"] = "coordinator:11111",
         }).Build();
 
-        var error = Assert.Throws<OptionsValidationException>(() => Cluster.ClusterHostingExtensions.ReadPlateauClusterOptions(configuration));
+        var error = Assert.Throws<OptionsValidationException>(() => configuration.ReadPlateauClusterOptions());
 
         Assert.Equal(
             [
