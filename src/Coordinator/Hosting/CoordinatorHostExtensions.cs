@@ -69,11 +69,12 @@ public static class CoordinatorHostExtensions
         return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
     }
 
-    /// <summary>Maps the gRPC JobService.</summary>
+    /// <summary>Maps the gRPC JobService and CheckpointTransfer services.</summary>
     public static WebApplication MapPlateauCoordinator(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGrpcService<JobService>();
+        app.MapGrpcService<CheckpointTransferService>();
         return app;
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class JobGrain(
     IOptions<CoordinatorOptions> coordinatorOptions,
     TimeProvider time,
     IServiceProvider services,
-    ILogger<JobGrain> logger) : Grain, IJobGrain
+    ILogger<JobGrain> logger) : Grain, IJobGrain, ICheckpointAuthority
 {
     /// <summary>The grain storage every coordinator grain uses.</summary>
     public const string StorageName = "plateau";
@@ -395,6 +395,34 @@ public sealed partial class JobGrain(
     {
         EnsureExists();
         return Task.FromResult<IReadOnlyList<CheckpointRecord>>(S.Checkpoints.ToList());
+    }
+
+    public Task<CheckpointAccessDecision> AuthorizeUpload(long generation, string checkpointId, string token) =>
+        Task.FromResult(Authorize(generation, checkpointId, token, S.PendingCheckpoints.ContainsKey(checkpointId), "was not begun"));
+
+    public Task<CheckpointAccessDecision> AuthorizeDownload(long generation, string checkpointId, string token) =>
+        Task.FromResult(Authorize(generation, checkpointId, token, S.Checkpoints.Any(c => c.CheckpointId == checkpointId), "is not committed"));
+
+    private CheckpointAccessDecision Authorize(long generation, string checkpointId, string token, bool known, string unknownText)
+    {
+        if (!S.Exists)
+        {
+            return new(CheckpointAccessVerdict.UnknownJob, $"job '{JobId}' does not exist");
+        }
+
+        if (S.FormedGeneration == 0 || generation != S.FormedGeneration)
+        {
+            return new(CheckpointAccessVerdict.StaleGeneration, $"job {JobId}: checkpoint transfer carries generation {generation} but the current generation is {S.Generation}");
+        }
+
+        if (!known)
+        {
+            return new(CheckpointAccessVerdict.UnknownCheckpoint, $"checkpoint {checkpointId} {unknownText} in generation {generation} of job {JobId}");
+        }
+
+        return CheckpointAccessToken.Matches(S.CollectiveSecret, JobId, generation, checkpointId, token)
+            ? CheckpointAccessDecision.Allowed
+            : new(CheckpointAccessVerdict.BadToken, $"token does not match generation {generation} of job {JobId}");
     }
 
     // ---------------------------------------------------------------- formation and failure

@@ -18,6 +18,8 @@ public sealed partial class FileGrainStorage(string name, FileGrainStorageOption
     private static readonly JsonSerializerOptions JsonOptions = new(JobSpecJson.Options)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip,
+        // A diverged run reports NaN losses; they must persist like any other number.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = true,
     };
 

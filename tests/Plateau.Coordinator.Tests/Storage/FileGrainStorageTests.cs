@@ -21,6 +21,8 @@ public sealed class FileGrainStorageTests : IDisposable
     {
         public int Value { get; set; }
 
+        public double Loss { get; set; }
+
         public List<string> Notes { get; set; } = [];
     }
 
@@ -38,6 +40,17 @@ public sealed class FileGrainStorageTests : IDisposable
         Assert.Equal(7, read.State!.Value);
         Assert.Equal(["a", "b"], read.State.Notes);
         Assert.Empty(Directory.GetFiles(_root, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task NaNFromADivergedRunPersists()
+    {
+        await _storage.WriteStateAsync("job", _grain, new GrainState<Counter> { State = new Counter { Loss = double.NaN } });
+
+        var read = new GrainState<Counter>();
+        await _storage.ReadStateAsync("job", _grain, read);
+
+        Assert.True(double.IsNaN(read.State!.Loss));
     }
 
     [Fact]
