@@ -64,20 +64,25 @@ public static class TrainStepBenchmark
         TrainingProcess.Initialise(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CPU training step, {threads} threads, median of {steps} after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; load average {LoadAverage()}"));
-        Console.WriteLine($"{"model",-16} {"batch",5} {"input",7} {"Plateau ms",11} {"img/s",8} {"PyTorch ms",11} {"img/s",8} {"ratio",6}");
+        Console.WriteLine($"{"model",-16} {"batch",5} {"input",7} {"Plateau ms",11} {"img/s",8} {"cpu ms",8} {"PyTorch ms",11} {"img/s",8} {"cpu ms",8} {"ratio",6} {"cpu ratio",9}");
         foreach (var c in cases)
         {
             var ours = Measure(c, steps, warmup);
             var theirs = withPython ? MeasurePyTorch(python, c, threads, steps, warmup) : null;
-            var theirsText = theirs is { } t ? $"{t,11:F1} {c.Batch * 1000 / t,8:F1} {ours / t,6:F2}" : $"{"n/a",11} {"",8} {"",6}";
+            var theirsText = theirs is { } t
+                ? $"{t.MedianMs,11:F1} {c.Batch * 1000 / t.MedianMs,8:F1} {t.CpuMsPerStep,8:F0} {ours.MedianMs / t.MedianMs,6:F2} {ours.CpuMsPerStep / t.CpuMsPerStep,9:F2}"
+                : $"{"n/a",11}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{c.Model,-16} {c.Batch,5} {c.Size + "x" + c.Size,7} {ours,11:F1} {c.Batch * 1000 / ours,8:F1} {theirsText}"));
+                $"{c.Model,-16} {c.Batch,5} {c.Size + "x" + c.Size,7} {ours.MedianMs,11:F1} {c.Batch * 1000 / ours.MedianMs,8:F1} {ours.CpuMsPerStep,8:F0} {theirsText}"));
         }
-        Console.WriteLine("ratio = Plateau ms / PyTorch ms (target <= 1.05).");
+        Console.WriteLine("ms: median wall time per step; cpu ms: process CPU time per step (all threads; steadier than wall time on a loaded machine).");
+        Console.WriteLine("ratio = Plateau / PyTorch (target <= 1.05).");
         return 0;
     }
 
-    private static double Measure(Case c, int steps, int warmup)
+    private readonly record struct Timing(double MedianMs, double CpuMsPerStep);
+
+    private static Timing Measure(Case c, int steps, int warmup)
     {
         manual_seed(0);
         var classes = ModelRegistry.Describe(c.Model).NumClasses;
@@ -87,8 +92,13 @@ public static class TrainStepBenchmark
         using var input = randn(c.Batch, 3, c.Size, c.Size);
         using var target = randint(classes, [c.Batch], dtype: ScalarType.Int64);
         var times = new List<double>();
+        var cpuAtStart = TimeSpan.Zero;
         for (var step = 0; step < warmup + steps; step++)
         {
+            if (step == warmup)
+            {
+                cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+            }
             var watch = Stopwatch.StartNew();
             // One dispose scope per batch: every handle the step creates is released at its end.
             using (var scope = NewDisposeScope())
@@ -105,10 +115,11 @@ public static class TrainStepBenchmark
                 times.Add(watch.Elapsed.TotalMilliseconds);
             }
         }
-        return Median(times);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
+        return new Timing(Median(times), cpu.TotalMilliseconds / steps);
     }
 
-    private static double? MeasurePyTorch(string python, Case c, int threads, int steps, int warmup)
+    private static Timing? MeasurePyTorch(string python, Case c, int threads, int steps, int warmup)
     {
         var script = Path.Combine(FindRepositoryRoot(), "bench", "python", "train_step.py");
         if (!File.Exists(python) || !File.Exists(script))
@@ -141,7 +152,7 @@ public static class TrainStepBenchmark
             return null;
         }
         using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-        return result.RootElement.GetProperty("median_ms").GetDouble();
+        return new Timing(result.RootElement.GetProperty("median_ms").GetDouble(), result.RootElement.GetProperty("cpu_ms_per_step").GetDouble());
     }
 
     private static string FindRepositoryRoot()
