@@ -6,6 +6,9 @@ public static class BenchmarkDispatch
     private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Verbs = new(StringComparer.Ordinal)
     {
         // One line per benchmark: ["verb"] = ("what it measures", XBenchmark.Run),
+        ["train"] = ("CPU training step vs PyTorch", TrainStepBenchmark.Run),
+        ["allreduce"] = ("ring all-reduce over gRPC between processes vs Gloo and iperf3", AllReduceBenchmark.Run),
+        ["data"] = ("JPEG decode + paper train transform into batches vs torchvision", DataLoaderBenchmark.Run),
     };
 
     public static int Run(string[] args)

@@ -10,6 +10,7 @@ public static class PlateauCommand
     {
         var root = new RootCommand("Plateau: data-parallel ResNet / SE-ResNet training orchestrator.");
         root.Subcommands.Add(ModelsCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         return root;
     }
 }

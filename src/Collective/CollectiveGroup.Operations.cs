@@ -119,6 +119,10 @@ public sealed partial class CollectiveGroup
 
     private void ThrowIfFailed()
     {
+        if (_failure is null && _peerLeft is { } left)
+        {
+            Fail(left, left.Message);
+        }
         if (_failure is not null)
         {
             throw Rethrow();
@@ -139,7 +143,7 @@ public sealed partial class CollectiveGroup
             return; // sum or average over one rank is the buffer itself
         }
         var layout = new RingLayout(buffer.Length, WorldSize, _options.ChunkBytes / sizeof(float));
-        var streams = _outgoing.Length;
+        var streams = _upstream.Length;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(token);
         var tasks = new Task[2 * streams];
         for (var s = 0; s < streams; s++)
@@ -156,12 +160,12 @@ public sealed partial class CollectiveGroup
     private async Task AllReduceSendAsync(Memory<float> buffer, RingLayout layout, int stream, SemaphoreSlim ready, ulong sequence, CancellationToken token)
     {
         await Task.Yield();
-        var link = _outgoing[stream];
+        var link = _downstream[stream]!;
         for (var step = 0; step < layout.Steps; step++)
         {
             var (offset, length) = layout.Segment(layout.SendSegment(Rank, step));
             var pieces = layout.Pieces(length);
-            for (var piece = stream; piece < pieces; piece += _outgoing.Length)
+            for (var piece = stream; piece < pieces; piece += _upstream.Length)
             {
                 if (step > 0)
                 {
@@ -184,7 +188,7 @@ public sealed partial class CollectiveGroup
         {
             var (offset, length) = layout.Segment(layout.ReceiveSegment(Rank, step));
             var pieces = layout.Pieces(length);
-            for (var piece = stream; piece < pieces; piece += _outgoing.Length)
+            for (var piece = stream; piece < pieces; piece += _upstream.Length)
             {
                 var (start, count) = layout.Piece(offset, length, piece);
                 var frame = await ReceiveAsync(stream, token);
@@ -233,7 +237,7 @@ public sealed partial class CollectiveGroup
         }
         var layout = new RingLayout(buffer.Length, 1, _options.ChunkBytes / sizeof(float));
         var pieces = layout.Pieces(buffer.Length);
-        var streams = _outgoing.Length;
+        var streams = _upstream.Length;
         var forward = RightRank != root;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(token);
         token = abort.Token;
@@ -262,7 +266,7 @@ public sealed partial class CollectiveGroup
                     if (Rank == root || forward)
                     {
                         Interlocked.Increment(ref _pendingWrites);
-                        await _outgoing[stream].WriteAsync(WireFrame.ForFloats(sequence, CollectiveOpKind.Broadcast, root, piece, (ulong)buffer.Length, buffer.Slice(start, count), WireCompression.None), token);
+                        await _downstream[stream]!.WriteAsync(WireFrame.ForFloats(sequence, CollectiveOpKind.Broadcast, root, piece, (ulong)buffer.Length, buffer.Slice(start, count), WireCompression.None), token);
                         Interlocked.Decrement(ref _pendingWrites);
                     }
                 }
@@ -281,7 +285,7 @@ public sealed partial class CollectiveGroup
             var send = (Rank - step + WorldSize) % WorldSize;
             var receive = (Rank - step - 1 + 2 * WorldSize) % WorldSize;
             Interlocked.Increment(ref _pendingWrites);
-            await _outgoing[0].WriteAsync(WireFrame.ForBytes(sequence, kind, step, send, (ulong)blocks[send].Length, blocks[send]), token);
+            await _downstream[0]!.WriteAsync(WireFrame.ForBytes(sequence, kind, step, send, (ulong)blocks[send].Length, blocks[send]), token);
             Interlocked.Decrement(ref _pendingWrites);
             var frame = await ReceiveAsync(0, token);
             try
@@ -316,7 +320,7 @@ public sealed partial class CollectiveGroup
 
     private async Task<WireFrame> ReceiveAsync(int stream, CancellationToken token)
     {
-        var link = _incoming[stream] ?? throw new CollectiveException($"stream {stream} from rank {LeftRank} is not connected", LeftRank, AddressOf(LeftRank));
+        var link = _upstream[stream];
         Interlocked.Increment(ref _pendingReads);
         try
         {

@@ -22,14 +22,15 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
 
     private readonly RingOptions _options;
     private readonly CollectivePeerRegistry _registry;
-    private readonly OutgoingLink[] _outgoing;
-    private readonly IncomingLink?[] _incoming;
-    private readonly TaskCompletionSource[] _incomingArrived;
+    private readonly UpstreamLink[] _upstream;
+    private readonly DownstreamLink?[] _downstream;
+    private readonly TaskCompletionSource[] _downstreamArrived;
     private readonly List<Task> _pumps = [];
     private readonly SemaphoreSlim _operationLock = new(1, 1);
     private readonly CancellationTokenSource _failed = new();
     private readonly CancellationTokenSource _stopping = new();
     private CollectiveException? _failure;
+    private CollectiveException? _peerLeft;
     private ulong _operationSequence;
     private int _pendingReads;
     private int _pendingWrites;
@@ -42,9 +43,9 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         Logger = logger;
         Secret = (byte[])options.Secret.Clone();
         var streams = options.WorldSize > 1 ? options.StreamsPerPeer : 0;
-        _outgoing = new OutgoingLink[streams];
-        _incoming = new IncomingLink?[streams];
-        _incomingArrived = Enumerable.Range(0, streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        _upstream = new UpstreamLink[streams];
+        _downstream = new DownstreamLink?[streams];
+        _downstreamArrived = Enumerable.Range(0, streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
     }
 
     public string JobId => _options.JobId;
@@ -106,19 +107,19 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         try
         {
             var deadline = DateTimeOffset.UtcNow + options.ConnectTimeout;
-            for (var s = 0; s < group._outgoing.Length; s++)
+            for (var s = 0; s < group._upstream.Length; s++)
             {
-                group._outgoing[s] = new OutgoingLink(group, options, s);
+                group._upstream[s] = new UpstreamLink(group, options, s);
             }
-            await Task.WhenAll(group._outgoing.Select(link => link.ConnectAsync(options, deadline, cancellationToken)));
+            await Task.WhenAll(group._upstream.Select(link => link.ConnectAsync(options, deadline, cancellationToken)));
             var remaining = deadline - DateTimeOffset.UtcNow;
             try
             {
-                await Task.WhenAll(group._incomingArrived.Select(t => t.Task)).WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken);
+                await Task.WhenAll(group._downstreamArrived.Select(t => t.Task)).WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken);
             }
             catch (TimeoutException ex)
             {
-                throw new CollectiveException($"rank {group.LeftRank} ({options.AddressOf(group.LeftRank)}) did not connect to rank {options.Rank} within {options.ConnectTimeout.TotalSeconds:0.#} s", group.LeftRank, options.AddressOf(group.LeftRank), ex);
+                throw new CollectiveException($"rank {group.RightRank} ({options.AddressOf(group.RightRank)}) did not connect to rank {options.Rank} within {options.ConnectTimeout.TotalSeconds:0.#} s", group.RightRank, options.AddressOf(group.RightRank), ex);
             }
             CollectiveLog.Joined(logger, options.JobId, options.Generation, options.Rank, options.WorldSize, options.StreamsPerPeer, options.Compression);
             return group;
@@ -133,32 +134,32 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     /// <summary>Runs an accepted incoming stream for its lifetime (called by the registry's handler).</summary>
     internal async Task ServeIncomingAsync(int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
     {
-        var link = new IncomingLink(this, streamIndex, requests, responses, context, remote);
-        lock (_incoming)
+        var link = new DownstreamLink(this, streamIndex, requests, responses, context, remote);
+        lock (_downstream)
         {
-            if (_disposed || _incoming[streamIndex] is not null)
+            if (_disposed || _downstream[streamIndex] is not null)
             {
-                throw new RpcException(new Status(StatusCode.AlreadyExists, $"stream {streamIndex} from rank {LeftRank} is already connected for generation {Generation}"));
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"stream {streamIndex} from rank {RightRank} is already connected for generation {Generation}"));
             }
-            _incoming[streamIndex] = link;
+            _downstream[streamIndex] = link;
         }
-        CollectiveLog.Accepted(Logger, JobId, Generation, Rank, streamIndex, LeftRank, remote);
+        CollectiveLog.Accepted(Logger, JobId, Generation, Rank, streamIndex, RightRank, remote);
         var pump = link.PumpAsync(_stopping.Token);
         lock (_pumps)
         {
             _pumps.Add(pump);
         }
-        _incomingArrived[streamIndex].TrySetResult();
+        _downstreamArrived[streamIndex].TrySetResult();
         await pump;
     }
 
     /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>
     internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
     {
-        var failure = new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
+        var failure = _peerLeft ?? new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
         if (!_disposed)
         {
-            Fail(failure, reason);
+            Fail(failure, failure == _peerLeft ? failure.Message : reason);
         }
         return _failure ?? failure;
     }
@@ -170,9 +171,17 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             return;
         }
+        var address = string.IsNullOrEmpty(abort.FailedAddress) ? AddressOf(abort.FailedRank) : abort.FailedAddress;
+        if (abort.Leaving)
+        {
+            // Data the leaver sent before its goodbye is still queued: let the operation in flight
+            // finish from it; whatever needs the leaver again fails naming it.
+            Interlocked.CompareExchange(ref _peerLeft, new CollectiveException($"job {JobId} generation {Generation}: {abort.Reason}", abort.FailedRank, address), null);
+            return;
+        }
         var failure = new CollectiveException(
             $"job {JobId} generation {Generation}: rank {abort.ReportingRank} aborted the ring: {abort.Reason}",
-            abort.FailedRank, string.IsNullOrEmpty(abort.FailedAddress) ? AddressOf(abort.FailedRank) : abort.FailedAddress);
+            abort.FailedRank, address);
         Fail(failure, abort.Reason);
     }
 
@@ -194,16 +203,16 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private Task SendControlEverywhereAsync(PeerFrame control)
     {
         var sends = new List<Task>();
-        foreach (var link in _outgoing)
+        foreach (var link in _upstream)
         {
             if (link is not null)
             {
                 sends.Add(link.TrySendControlAsync(control, ControlSendTimeout));
             }
         }
-        lock (_incoming)
+        lock (_downstream)
         {
-            foreach (var link in _incoming)
+            foreach (var link in _downstream)
             {
                 if (link is not null)
                 {
@@ -225,7 +234,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             await SendControlEverywhereAsync(new PeerFrame
             {
-                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank },
+                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank, Leaving = true },
             });
         }
         await TearDownAsync(graceful: true);
@@ -237,13 +246,13 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     {
         _disposed = true;
         _registry.Unregister(this);
-        foreach (var link in _outgoing)
+        foreach (var link in _upstream)
         {
             link?.Kill();
         }
-        lock (_incoming)
+        lock (_downstream)
         {
-            foreach (var link in _incoming)
+            foreach (var link in _downstream)
             {
                 link?.Kill();
             }
@@ -258,7 +267,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         _disposed = true;
         _registry.Unregister(this);
         _failed.Cancel();
-        foreach (var link in _outgoing)
+        foreach (var link in _upstream)
         {
             if (link is not null)
             {

@@ -50,8 +50,11 @@ public sealed class RingOptions
     /// <summary>Bytes of one pipelined piece (fp32 size; halved on the wire by compression).</summary>
     public int ChunkBytes { get; set; } = DefaultChunkBytes;
 
-    /// <summary>Parallel streams (each its own HTTP/2 connection) to the ring successor.</summary>
-    public int StreamsPerPeer { get; set; } = 1;
+    /// <summary>Default streams per peer: two HTTP/2 connections keep both the sender's and the receiver's connection loops busy (measured: docs/benchmarks.md).</summary>
+    public const int DefaultStreamsPerPeer = 2;
+
+    /// <summary>Parallel streams (each its own HTTP/2 connection) to the ring successor; piece p travels on stream p mod StreamsPerPeer.</summary>
+    public int StreamsPerPeer { get; set; } = DefaultStreamsPerPeer;
 
     /// <summary>All-reduce wire encoding; broadcast and all-gather are always exact.</summary>
     public WireCompression Compression { get; set; } = WireCompression.None;

@@ -224,4 +224,55 @@ public class DataLoaderTests
             Assert.Equal(new long[] { 3, 10, 3, 40, 40 }, normalised.shape);
         }
     }
+
+    [Fact]
+    public async Task LoadersResumedWithMoreWorkersDeliverEachSampleOnce()
+    {
+        using var dir = new TempDirectory();
+        SyntheticDatasetWriter.WriteCifar(dir.Path, 250, 10, seed: 1);
+        using var ds = CifarBinaryDataset.Open(dir.Path, DatasetSplit.Train, 0);
+        var sampler = new DistributedSampler(ds.Count, 24, seed: 5);
+        var delivered = new List<int>();
+        long cursor = 0;
+        // Two workers take 4 global steps, then three workers finish the epoch from the checkpointed cursor.
+        foreach (var (world, steps) in new[] { (2, 4), (3, int.MaxValue) })
+        {
+            var start = cursor;
+            for (var rank = 0; rank < world; rank++)
+            {
+                await using var loader = new DataLoader(ds, StandardTransforms.CifarTrain(), 12, seed: 0, new DataLoaderOptions { DecodeThreads = 1 });
+                var taken = 0;
+                await foreach (var batch in loader.ReadEpoch(sampler, 0, start, rank, world))
+                {
+                    delivered.AddRange(batch.Indices);
+                    cursor = Math.Max(cursor, batch.Plan!.CursorAfter);
+                    if (++taken == steps)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        Assert.Equal(250, cursor);
+        Assert.Equal(Enumerable.Range(0, 250), delivered.Order());
+    }
+
+    [Fact]
+    public async Task PackedShardsLoadLikeTheFolderTheyCameFrom()
+    {
+        using var source = new TempDirectory();
+        using var shards = new TempDirectory();
+        SyntheticDatasetWriter.WriteImageFolder(source.Path, 3, 0, 48, seed: 1, numClasses: 3);
+        using var folder = ImageNetDataset.Open(source.Path, DatasetSplit.Train);
+        Plateau.Data.Shards.ShardWriter.Pack(folder, shards.Path, 16 * 1024);
+        using var packed = DatasetFactory.Open(new DatasetSpec { Path = shards.Path });
+        await using var loader = new DataLoader(packed, new ResizeCenterCropTransform(40, 32), 9, 0, new DataLoaderOptions { DecodeThreads = 2 });
+        var labels = new List<long>();
+        await foreach (var b in loader.ReadBatches(0, [Enumerable.Range(0, 9).ToArray()]))
+        {
+            Assert.Equal(9, b.Count);
+            labels.AddRange(b.Labels.data<long>().ToArray());
+        }
+        Assert.Equal([0, 0, 0, 1, 1, 1, 2, 2, 2], labels.Order());
+    }
 }

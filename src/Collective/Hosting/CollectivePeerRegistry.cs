@@ -9,7 +9,7 @@ namespace Plateau.Collective.Hosting;
 
 /// <summary>
 /// The server half of a rank's collective endpoint: knows which group (job, generation, rank) this
-/// process currently serves and admits only streams from that group's left ring neighbour that prove
+/// process currently serves and admits only calls from that group's right ring neighbour (which receives this rank's data) that prove
 /// the job secret. One per process; groups of successive generations register here in turn.
 /// </summary>
 public sealed class CollectivePeerRegistry
@@ -115,9 +115,9 @@ public sealed class CollectivePeerRegistry
         {
             throw Refuse(StatusCode.PermissionDenied, $"Hello.target_rank {hello.TargetRank} but this endpoint is rank {group.Rank}", remote, hello);
         }
-        if (hello.Rank != group.LeftRank)
+        if (hello.Rank != group.RightRank)
         {
-            throw Refuse(StatusCode.PermissionDenied, $"Hello.rank {hello.Rank} is not this rank's left ring neighbour ({group.LeftRank})", remote, hello);
+            throw Refuse(StatusCode.PermissionDenied, $"Hello.rank {hello.Rank} is not this rank's right ring neighbour ({group.RightRank})", remote, hello);
         }
         if (hello.StreamIndex < 0 || hello.StreamIndex >= group.StreamsPerPeer)
         {

@@ -16,9 +16,6 @@ internal static class WireFrameMarshaller
     private const int WireVarint = 0;
     private const int WireLengthDelimited = 2;
 
-    /// <summary>Encodes payloads in slices so huge all-gather blocks never need one contiguous span.</summary>
-    private const int EncodeSliceElements = 64 << 10;
-
     public static readonly Marshaller<WireFrame> Instance = Marshallers.Create<WireFrame>(Serialize, Deserialize);
 
     public static readonly Method<WireFrame, WireFrame> ExchangeMethod = new(
@@ -71,14 +68,17 @@ internal static class WireFrameMarshaller
 
         if (frame.SourceFloats.Length > 0)
         {
+            // Fill whatever span the writer has (Kestrel's pipe hands out pooled ~4 KiB blocks):
+            // asking for one big span would make the pipe allocate an unpooled large segment per message.
             var source = frame.SourceFloats.Span;
             var width = ElementCodec.BytesPerElement(frame.Format);
-            for (var offset = 0; offset < source.Length; offset += EncodeSliceElements)
+            for (var offset = 0; offset < source.Length;)
             {
-                var count = Math.Min(EncodeSliceElements, source.Length - offset);
-                var span = writer.GetSpan(count * width);
+                var span = writer.GetSpan(width);
+                var count = Math.Min(source.Length - offset, span.Length / width);
                 ElementCodec.Encode(source.Slice(offset, count), span, frame.Format);
                 writer.Advance(count * width);
+                offset += count;
             }
         }
         else if (frame.SourceBytes.Length > 0)

@@ -26,4 +26,6 @@ public sealed record JobSummary
     [Id(16)] public DateTimeOffset CreatedAt { get; init; }
     [Id(17)] public DateTimeOffset UpdatedAt { get; init; }
     [Id(18)] public IReadOnlyList<EpochMetrics> MetricsHistory { get; init; } = [];
+    /// <summary>Epochs of the whole job (derived from iterations for iteration budgets); 0 before the group formed.</summary>
+    [Id(19)] public int TotalEpochs { get; init; }
 }

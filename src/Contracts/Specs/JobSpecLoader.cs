@@ -88,15 +88,11 @@ public static partial class JobSpecLoader
         {
             case YamlMappingNode map:
                 writer.WriteStartObject();
-                var seen = new HashSet<string>(StringComparer.Ordinal);
+                // YamlDotNet already refuses duplicate keys while loading.
                 foreach (var (keyNode, valueNode) in map.Children)
                 {
                     var key = (keyNode as YamlScalarNode)?.Value
                         ?? throw Invalid(field, $"has a non-text key at line {keyNode.Start.Line}");
-                    if (!seen.Add(key))
-                    {
-                        throw Invalid($"{field}.{key}", $"appears twice (line {keyNode.Start.Line})");
-                    }
 
                     writer.WritePropertyName(key);
                     WriteJson(valueNode, writer, $"{field}.{key}");
@@ -160,7 +156,7 @@ public static partial class JobSpecLoader
     [GeneratedRegex(@"The JSON property '(?<name>[^']+)' could not be mapped")]
     private static partial Regex UnknownPropertyPattern();
 
-    [GeneratedRegex(@"could not be converted to (?<type>[^\s.]+(\.[^\s.]+)*)")]
+    [GeneratedRegex(@"could not be converted to (?<type>.+?)\. Path")]
     private static partial Regex ConversionPattern();
 
     private static string FieldOf(string? jsonPath)
@@ -200,7 +196,7 @@ public static partial class JobSpecLoader
 
     private static string Expected(string typeName)
     {
-        var core = typeName.Replace("System.Nullable`1[[", "", StringComparison.Ordinal).Split(',')[0];
+        var core = typeName.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? typeName["System.Nullable`1[".Length..^1] : typeName;
         var enumType = typeof(JobSpec).Assembly.GetType(core);
         if (enumType is { IsEnum: true })
         {

@@ -158,6 +158,10 @@ public static partial class JobSpecValidator
             {
                 fail("spec.batch", $"global {global} / perDevice {perDevice} = {ranks} ranks, outside the {minRanks}..{maxRanks} ranks of workers.min..max × devicesPerWorker");
             }
+            else if (ranks % workers.DevicesPerWorker != 0)
+            {
+                fail("spec.batch", $"global {global} / perDevice {perDevice} = {ranks} ranks, not a whole number of workers with devicesPerWorker {workers.DevicesPerWorker}");
+            }
         }
         else if (global is > 0 && perDevice is null)
         {

@@ -60,33 +60,16 @@ public sealed class ImageDecoder : IDisposable
         return (codec.Info.Width, codec.Info.Height);
     }
 
-    /// <summary>
-    /// The largest DCT scale denominator d in {1, 2, 4, 8} with d &lt;= <paramref name="maxDownscale"/>, the factor by
-    /// which the transform shrinks the image anyway: decoding at 1/d then loses nothing the output keeps.
-    /// </summary>
-    public static int ScaleDenominatorFor(double maxDownscale)
-    {
-        foreach (var d in Denominators)
-        {
-            if (d <= maxDownscale)
-            {
-                return d;
-            }
-        }
-        return 1;
-    }
+    /// <summary>Use libjpeg's fast integer IDCT (TJFLAG_FASTDCT): ~10% faster, slightly less exact than the default.</summary>
+    public bool FastDct { get; init; }
 
     /// <summary>
-    /// Decodes into <paramref name="destination"/>, downscaled in the DCT domain by up to 1/<paramref name="denominator"/>
-    /// when the sample is a JPEG (resulting size: ceil(W/d) x ceil(H/d); read it from the destination).
+    /// Decodes into <paramref name="destination"/>, downscaled in the DCT domain by <paramref name="scale"/> when the
+    /// sample is a JPEG (size ceil(W·k/8) x ceil(H·k/8); read it from the destination). Other formats decode at full size.
     /// </summary>
-    public void Decode(in ImageSample sample, int denominator, DecodedImage destination)
+    public void Decode(in ImageSample sample, DctScale scale, DecodedImage destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (denominator is not (1 or 2 or 4 or 8))
-        {
-            throw new ArgumentOutOfRangeException(nameof(denominator), denominator, "DCT scale denominator must be 1, 2, 4 or 8");
-        }
         if (sample.Payload == SamplePayload.RawRgb)
         {
             destination.Reset(sample.RawWidth, sample.RawHeight);
@@ -100,11 +83,11 @@ public sealed class ImageDecoder : IDisposable
         }
         if (IsJpeg(data) && Backend == DecoderBackend.TurboJpeg)
         {
-            DecodeTurbo(data, sample.Source, denominator, destination);
+            DecodeTurbo(data, sample.Source, scale, destination);
         }
         else
         {
-            DecodeSkia(data, sample.Source, IsJpeg(data) ? denominator : 1, destination);
+            DecodeSkia(data, sample.Source, IsJpeg(data) ? scale : DctScale.Full, destination);
         }
     }
 
@@ -124,11 +107,12 @@ public sealed class ImageDecoder : IDisposable
         }
     }
 
-    private unsafe void DecodeTurbo(ReadOnlySpan<byte> data, string source, int denominator, DecodedImage destination)
+    private unsafe void DecodeTurbo(ReadOnlySpan<byte> data, string source, DctScale scale, DecodedImage destination)
     {
         var (w, h, cs) = TurboHeader(data, source);
-        var sw = (w + denominator - 1) / denominator;
-        var sh = (h + denominator - 1) / denominator;
+        var sw = scale.ScaledSize(w);
+        var sh = scale.ScaledSize(h);
+        var flags = FastDct ? TurboJpegNative.FlagFastDct : 0;
         var cmyk = cs is TurboJpegNative.ColorspaceCmyk or TurboJpegNative.ColorspaceYcck;
         destination.Reset(sw, sh);
         int rc;
@@ -143,14 +127,14 @@ public sealed class ImageDecoder : IDisposable
                 }
                 fixed (byte* dst = _cmyk)
                 {
-                    rc = TurboJpegNative.Decompress2(_turbo, src, (nuint)data.Length, dst, sw, sw * 4, sh, TurboJpegNative.PixelFormatCmyk, 0);
+                    rc = TurboJpegNative.Decompress2(_turbo, src, (nuint)data.Length, dst, sw, sw * 4, sh, TurboJpegNative.PixelFormatCmyk, flags);
                 }
             }
             else
             {
                 fixed (byte* dst = destination.Pixels)
                 {
-                    rc = TurboJpegNative.Decompress2(_turbo, src, (nuint)data.Length, dst, sw, sw * 3, sh, TurboJpegNative.PixelFormatRgb, 0);
+                    rc = TurboJpegNative.Decompress2(_turbo, src, (nuint)data.Length, dst, sw, sw * 3, sh, TurboJpegNative.PixelFormatRgb, flags);
                 }
             }
         }
@@ -200,12 +184,12 @@ public sealed class ImageDecoder : IDisposable
         return codec;
     }
 
-    private static unsafe void DecodeSkia(ReadOnlySpan<byte> data, string source, int denominator, DecodedImage destination)
+    private static unsafe void DecodeSkia(ReadOnlySpan<byte> data, string source, DctScale scale, DecodedImage destination)
     {
         using var skData = SKData.CreateCopy(data);
         using var codec = SKCodec.Create(skData)
             ?? throw new BadSampleException(source, "not a decodable image (unknown format or corrupt header)", null);
-        var size = denominator == 1 ? codec.Info.Size : codec.GetScaledDimensions(1f / denominator);
+        var size = scale.Eighths == 8 ? codec.Info.Size : codec.GetScaledDimensions(scale.Eighths / 8f);
         if (size.Width <= 0 || size.Height <= 0)
         {
             throw new BadSampleException(source, $"image header gives an empty {size.Width}x{size.Height} image", null);

@@ -59,7 +59,8 @@ public sealed class Batch : IDisposable
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (Images.dtype != ScalarType.Byte)
         {
-            return Images.to(device);
+            // On the CPU .to() would alias the pooled buffer, which the loader reuses: copy instead.
+            return device.type == DeviceType.CPU ? Images.clone() : Images.to(device);
         }
         using var scope = NewDisposeScope();
         var shape = Images.dim() == 5 ? new long[] { 1, 1, 3, 1, 1 } : new long[] { 1, 3, 1, 1 };

@@ -79,7 +79,7 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
         _threads = new Thread[_options.DecodeThreads];
         for (var t = 0; t < _threads.Length; t++)
         {
-            _processors[t] = new SampleProcessor(transform, _options.Normalisation, seed, _options.Decoder);
+            _processors[t] = new SampleProcessor(transform, _options.Normalisation, seed, _options.Decoder, _options.DecodeQuality);
             _buffers[t] = new SampleBuffer();
             var id = t;
             _threads[t] = new Thread(() => DecodeLoop(id)) { IsBackground = true, Name = $"plateau-decode-{t}" };

@@ -25,6 +25,9 @@ public sealed record DataLoaderOptions
 
     public DecoderBackend Decoder { get; init; } = DecoderBackend.Auto;
 
+    /// <summary>Exact (default) or Fast JPEG decoding (fast integer IDCT).</summary>
+    public DecodeQuality DecodeQuality { get; init; } = DecodeQuality.Exact;
+
     public ILogger? Logger { get; init; }
 
     public void Validate()

@@ -128,11 +128,19 @@ public sealed class SyntheticImageGenerator
                 b = (b * (1 - coverage)) + (fg.B * coverage);
 
                 var o = ((y * n) + x) * 3;
-                hwc[o] = ToByte(r + (noise * rng.NextGaussian()));
-                hwc[o + 1] = ToByte(gg + (noise * rng.NextGaussian()));
-                hwc[o + 2] = ToByte(b + (noise * rng.NextGaussian()));
+                hwc[o] = ToByte(r + (noise * ApproxGaussian(ref rng)));
+                hwc[o + 1] = ToByte(gg + (noise * ApproxGaussian(ref rng)));
+                hwc[o + 2] = ToByte(b + (noise * ApproxGaussian(ref rng)));
             }
         }
+    }
+
+    /// <summary>Unit-variance noise from four 16-bit uniforms (Irwin-Hall): no log/cos per pixel.</summary>
+    private static double ApproxGaussian(ref CounterRandom rng)
+    {
+        var bits = rng.NextUInt64();
+        var sum = (bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) + ((bits >> 32) & 0xFFFF) + (bits >> 48);
+        return ((sum / 65536.0) - 2.0) * 1.7320508075688772;
     }
 
     private static bool Inside(int shape, double u, double v)

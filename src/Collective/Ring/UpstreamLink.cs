@@ -1,6 +1,7 @@
 using System.Net.Http;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Plateau.Collective.Transport;
@@ -9,12 +10,18 @@ using Plateau.Protos.Collective.V1;
 namespace Plateau.Collective.Ring;
 
 /// <summary>
-/// One authenticated Exchange stream to the ring successor, on its own HTTP/2 connection (one
-/// channel per stream, so several streams really are several TCP connections). Data goes out on the
-/// request stream; aborts arrive on the response stream.
+/// One authenticated Exchange call to the ring predecessor (left neighbour), on its own HTTP/2
+/// connection (one channel per stream, so several streams really are several TCP connections). The
+/// predecessor streams data down the response stream (Kestrel's send path and HttpClient's download
+/// path are the fast directions of the .NET HTTP/2 stacks); the request stream carries only control
+/// frames (aborts) upwards. Received pieces wait in a small bounded queue for the operation, so a
+/// rank busy elsewhere turns into HTTP/2 back-pressure rather than buffered gigabytes.
 /// </summary>
-internal sealed class OutgoingLink : IAsyncDisposable
+internal sealed class UpstreamLink : IAsyncDisposable
 {
+    /// <summary>Pieces a stream may hold ahead of the operation reading them.</summary>
+    public const int QueueCapacity = 8;
+
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
     private readonly CollectiveGroup _group;
     private readonly GrpcChannel _channel;
@@ -22,17 +29,23 @@ internal sealed class OutgoingLink : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private AsyncDuplexStreamingCall<WireFrame, WireFrame>? _call;
     private Task _responseLoop = Task.CompletedTask;
+    private readonly Channel<WireFrame> _frames = Channel.CreateBounded<WireFrame>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        SingleWriter = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
 
-    public OutgoingLink(CollectiveGroup group, RingOptions options, int streamIndex)
+    public UpstreamLink(CollectiveGroup group, RingOptions options, int streamIndex)
     {
         _group = group;
         StreamIndex = streamIndex;
-        PeerRank = group.RightRank;
+        PeerRank = group.LeftRank;
         PeerAddress = options.AddressOf(PeerRank);
         var handler = new SocketsHttpHandler
         {
-            // Only control frames come back on this connection; the server's window matters for data.
-            InitialHttp2StreamWindowSize = 1 << 20,
+            // Data arrives on this connection: a window of many pieces keeps the sender streaming.
+            InitialHttp2StreamWindowSize = CollectiveServerOptions.DefaultStreamWindowBytes,
             KeepAlivePingDelay = options.KeepAlivePingDelay,
             KeepAlivePingTimeout = options.KeepAlivePingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
@@ -64,6 +77,8 @@ internal sealed class OutgoingLink : IAsyncDisposable
     public int PeerRank { get; }
 
     public string PeerAddress { get; }
+
+    public ChannelReader<WireFrame> Frames => _frames.Reader;
 
     /// <summary>Opens the stream and completes the Hello/Welcome handshake, retrying while the peer is not up yet.</summary>
     public async Task ConnectAsync(RingOptions options, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -128,25 +143,6 @@ internal sealed class OutgoingLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one data frame. The write itself is not cancellable (a cancelled write resets the stream and would make the peer blame this rank); the caller stops issuing writes once its token fires.</summary>
-    public async Task WriteAsync(WireFrame frame, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await _call!.RequestStream.WriteAsync(frame, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
-        {
-            throw _group.LinkLost(PeerRank, $"sending to rank {PeerRank} ({PeerAddress}) failed: {ex.Message}", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
     /// <summary>Best effort: control frames (abort, goodbye) must never block a failing rank for long.</summary>
     public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
     {
@@ -179,11 +175,25 @@ internal sealed class OutgoingLink : IAsyncDisposable
 
     private async Task ResponseLoopAsync()
     {
+        var token = _lifetime.Token;
         try
         {
             while (await _call!.ResponseStream.MoveNext(CancellationToken.None))
             {
-                if (_call.ResponseStream.Current.Control?.Abort is { } abort)
+                var frame = _call.ResponseStream.Current;
+                if (frame.IsChunk)
+                {
+                    try
+                    {
+                        await _frames.Writer.WriteAsync(frame, token);
+                    }
+                    catch
+                    {
+                        frame.Release();
+                        throw;
+                    }
+                }
+                else if (frame.Control?.Abort is { } abort)
                 {
                     _group.OnAbortFrame(abort);
                 }
@@ -192,7 +202,18 @@ internal sealed class OutgoingLink : IAsyncDisposable
         }
         catch (Exception ex) when (ex is RpcException or IOException or OperationCanceledException or InvalidOperationException)
         {
-            _group.LinkLost(PeerRank, $"connection to rank {PeerRank} ({PeerAddress}) lost: {Describe(ex)}", ex);
+            if (!token.IsCancellationRequested)
+            {
+                _group.LinkLost(PeerRank, $"connection to rank {PeerRank} ({PeerAddress}) lost: {Describe(ex)}", ex);
+            }
+        }
+        finally
+        {
+            _frames.Writer.TryComplete();
+            while (_frames.Reader.TryRead(out var left))
+            {
+                left.Release();
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Plateau.Collective.Transport;
@@ -7,28 +6,19 @@ using Plateau.Protos.Collective.V1;
 namespace Plateau.Collective.Ring;
 
 /// <summary>
-/// One accepted Exchange stream from the ring predecessor. Its pump (the gRPC handler itself) reads
-/// frames as they arrive and queues chunks for the running operation; the bounded queue turns a rank
-/// that is busy elsewhere into HTTP/2 back-pressure rather than buffered gigabytes.
+/// One accepted Exchange call from the ring successor (right neighbour): this rank streams its data
+/// to the successor on the response stream; the gRPC handler itself stays in <see cref="PumpAsync"/>
+/// reading control frames (aborts) from the request stream for the call's lifetime.
 /// </summary>
-internal sealed class IncomingLink : IDisposable
+internal sealed class DownstreamLink : IDisposable
 {
-    /// <summary>Pieces a stream may hold ahead of the operation reading them.</summary>
-    public const int QueueCapacity = 8;
-
     private readonly CollectiveGroup _group;
     private readonly IAsyncStreamReader<WireFrame> _requests;
     private readonly IServerStreamWriter<WireFrame> _responses;
     private readonly ServerCallContext _context;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Channel<WireFrame> _frames = Channel.CreateBounded<WireFrame>(new BoundedChannelOptions(QueueCapacity)
-    {
-        SingleReader = true,
-        SingleWriter = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
 
-    public IncomingLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
+    public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
     {
         _group = group;
         StreamIndex = streamIndex;
@@ -42,8 +32,6 @@ internal sealed class IncomingLink : IDisposable
 
     public string Remote { get; }
 
-    public ChannelReader<WireFrame> Frames => _frames.Reader;
-
     public async Task PumpAsync(CancellationToken stop)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _context.CancellationToken);
@@ -53,39 +41,39 @@ internal sealed class IncomingLink : IDisposable
             while (await _requests.MoveNext(token))
             {
                 var frame = _requests.Current;
-                if (frame.IsChunk)
-                {
-                    try
-                    {
-                        await _frames.Writer.WriteAsync(frame, token);
-                    }
-                    catch
-                    {
-                        frame.Release();
-                        throw;
-                    }
-                }
-                else if (frame.Control?.Abort is { } abort)
+                frame.Release(); // data never flows upstream; only control frames are expected
+                if (frame.Control?.Abort is { } abort)
                 {
                     _group.OnAbortFrame(abort);
                 }
             }
-            _group.LinkLost(_group.LeftRank, $"rank {_group.LeftRank} ({_group.AddressOf(_group.LeftRank)}) closed its stream", null);
+            _group.LinkLost(_group.RightRank, $"rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) closed its stream", null);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or RpcException or InvalidOperationException)
         {
             if (!stop.IsCancellationRequested)
             {
-                _group.LinkLost(_group.LeftRank, $"connection from rank {_group.LeftRank} ({_group.AddressOf(_group.LeftRank)}) lost: {ex.Message}", ex);
+                _group.LinkLost(_group.RightRank, $"connection from rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) lost: {ex.Message}", ex);
             }
+        }
+    }
+
+    /// <summary>Sends one data frame. Not cancellable mid-write (a reset stream would make the peer blame this rank); callers stop issuing writes once their token fires.</summary>
+    public async Task WriteAsync(WireFrame frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await _responses.WriteAsync(frame, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
+        {
+            throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) failed: {ex.Message}", ex);
         }
         finally
         {
-            _frames.Writer.TryComplete();
-            while (_frames.Reader.TryRead(out var left))
-            {
-                left.Release();
-            }
+            _writeLock.Release();
         }
     }
 

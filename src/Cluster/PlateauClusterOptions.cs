@@ -1,0 +1,35 @@
+namespace Plateau.Cluster;
+
+/// <summary>
+/// Configuration section <c>Plateau:Cluster</c>, shared by the coordinator and worker silos. Embedded
+/// default: the coordinator listens on SiloPort 11111 / GatewayPort 30000 and is the primary silo;
+/// each worker uses its own ports and <c>PrimarySiloEndpoint=127.0.0.1:11111</c>.
+/// </summary>
+public sealed class PlateauClusterOptions
+{
+    public const string SectionName = "Plateau:Cluster";
+
+    public ClusteringProvider Provider { get; set; } = ClusteringProvider.Localhost;
+
+    public string ClusterId { get; set; } = "plateau";
+
+    public string ServiceId { get; set; } = "plateau";
+
+    /// <summary>Silo-to-silo port of this process.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port of this process (0: no gateway).</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Localhost provider: the primary silo's endpoint (host:port). Defaults to this silo itself.</summary>
+    public string? PrimarySiloEndpoint { get; set; }
+
+    /// <summary>AdoNet provider: the address other silos reach this one at (the pod IP). Defaults to a non-loopback address of this host.</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>AdoNet provider: ADO.NET invariant name.</summary>
+    public string AdoNetInvariant { get; set; } = "Npgsql";
+
+    /// <summary>AdoNet provider: connection string of the membership database.</summary>
+    public string? AdoNetConnectionString { get; set; }
+}

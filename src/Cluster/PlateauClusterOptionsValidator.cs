@@ -1,0 +1,63 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Plateau.Cluster;
+
+public sealed class PlateauClusterOptionsValidator : IValidateOptions<PlateauClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PlateauClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        const string Section = PlateauClusterOptions.SectionName;
+        if (string.IsNullOrWhiteSpace(options.ClusterId))
+        {
+            errors.Add($"{Section}:ClusterId is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ServiceId))
+        {
+            errors.Add($"{Section}:ServiceId is required");
+        }
+
+        if (options.SiloPort is < 1 or > 65535)
+        {
+            errors.Add($"{Section}:SiloPort must be between 1 and 65535, got {options.SiloPort}");
+        }
+
+        if (options.GatewayPort is < 0 or > 65535)
+        {
+            errors.Add($"{Section}:GatewayPort must be between 0 and 65535, got {options.GatewayPort}");
+        }
+
+        if (options.GatewayPort != 0 && options.GatewayPort == options.SiloPort)
+        {
+            errors.Add($"{Section}:GatewayPort must differ from SiloPort ({options.SiloPort})");
+        }
+
+        if (options.PrimarySiloEndpoint is { } primary && !IPEndPoint.TryParse(primary, out _))
+        {
+            errors.Add($"{Section}:PrimarySiloEndpoint must be host:port with an IP address (e.g. 127.0.0.1:11111), got '{primary}'");
+        }
+
+        if (options.AdvertisedAddress is { } advertised && !IPAddress.TryParse(advertised, out _))
+        {
+            errors.Add($"{Section}:AdvertisedAddress must be an IP address, got '{advertised}'");
+        }
+
+        if (options.Provider == ClusteringProvider.AdoNet)
+        {
+            if (string.IsNullOrWhiteSpace(options.AdoNetConnectionString))
+            {
+                errors.Add($"{Section}:AdoNetConnectionString is required when {Section}:Provider is AdoNet");
+            }
+
+            if (string.IsNullOrWhiteSpace(options.AdoNetInvariant))
+            {
+                errors.Add($"{Section}:AdoNetInvariant is required when {Section}:Provider is AdoNet");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using Grpc.Core;
+using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Jobs;
+using Proto = Plateau.Protos.V1;
+
+namespace Plateau.Coordinator.Api;
+
+/// <summary>plateau.v1.CheckpointTransfer: checkpoint bytes in and out of the store for workers without a
+/// shared filesystem. Every transfer is authorised by the job's grain (generation, checkpoint, token).</summary>
+public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointStore store) : Proto.CheckpointTransfer.CheckpointTransferBase
+{
+    private const int ChunkBytes = 1 << 20;
+
+    public override async Task<Proto.UploadResult> Upload(IAsyncStreamReader<Proto.UploadChunk> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.PartCase != Proto.UploadChunk.PartOneofCase.Header)
+        {
+            throw RpcErrors.InvalidArgument("header", "the first message of an upload must be the header");
+        }
+
+        var access = requestStream.Current.Header;
+        await Authorize(access, upload: true);
+        var staging = store.BeginUpload(access.JobId, access.CheckpointId);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long size = 0;
+        await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        {
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                var chunk = requestStream.Current;
+                if (chunk.PartCase != Proto.UploadChunk.PartOneofCase.Data)
+                {
+                    throw RpcErrors.InvalidArgument("data", "only the first message may be a header");
+                }
+
+                var bytes = chunk.Data.Memory;
+                await file.WriteAsync(bytes, context.CancellationToken);
+                hash.AppendData(bytes.Span);
+                size += bytes.Length;
+            }
+        }
+
+        return new Proto.UploadResult { SizeBytes = size, Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };
+    }
+
+    public override async Task Download(Proto.DownloadRequest request, IServerStreamWriter<Proto.DownloadChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var access = request.Access ?? throw RpcErrors.InvalidArgument("access", "is required");
+        await Authorize(access, upload: false);
+        var path = store.CommittedPath(access.JobId, access.CheckpointId);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var buffer = new byte[ChunkBytes];
+        int read;
+        while ((read = await file.ReadAsync(buffer, context.CancellationToken)) > 0)
+        {
+            await responseStream.WriteAsync(new Proto.DownloadChunk { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) }, context.CancellationToken);
+        }
+    }
+
+    private async Task Authorize(Proto.CheckpointAccess access, bool upload)
+    {
+        var jobId = RpcErrors.RequireJobId(access.JobId);
+        if (string.IsNullOrEmpty(access.CheckpointId))
+        {
+            throw RpcErrors.InvalidArgument("checkpoint_id", "is required");
+        }
+
+        if (string.IsNullOrEmpty(access.Token))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "token: is required"));
+        }
+
+        var authority = grains.GetGrain<ICheckpointAuthority>(jobId);
+        var decision = upload
+            ? await authority.AuthorizeUpload(access.Generation, access.CheckpointId, access.Token)
+            : await authority.AuthorizeDownload(access.Generation, access.CheckpointId, access.Token);
+        var code = decision.Verdict switch
+        {
+            CheckpointAccessVerdict.Allowed => StatusCode.OK,
+            CheckpointAccessVerdict.UnknownJob => StatusCode.NotFound,
+            CheckpointAccessVerdict.UnknownCheckpoint => upload ? StatusCode.FailedPrecondition : StatusCode.NotFound,
+            CheckpointAccessVerdict.BadToken => StatusCode.Unauthenticated,
+            _ => StatusCode.FailedPrecondition,
+        };
+        if (code != StatusCode.OK)
+        {
+            throw new RpcException(new Status(code, decision.Reason));
+        }
+    }
+}
