@@ -1,9 +1,10 @@
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Plateau.Cluster;
 using Plateau.Models.Runtime;
 
 namespace Plateau.Worker.Hosting;
@@ -35,18 +36,27 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<WorkerDevices>();
         builder.Services.AddSingleton<WorkerRegistrar>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());
-        builder.UseOrleans(silo => silo.UseWorkerCluster(configuration.GetSection("Plateau:Cluster"), worker.WorkerId));
+        builder.UseOrleans(silo => silo
+            .UsePlateauCluster(configuration)
+            .Configure<SiloOptions>(o => o.SiloName = worker.WorkerId)
+            .Configure<GrainTypeOptions>(o => HostOnlyWorkerGrains(o)));
         return builder;
     }
 
-    /// <summary>Localhost clustering from <c>Plateau:Cluster</c> (SiloPort, GatewayPort, PrimarySiloEndpoint, ServiceId, ClusterId).</summary>
-    private static ISiloBuilder UseWorkerCluster(this ISiloBuilder silo, IConfigurationSection section, string workerId)
+    /// <summary>A worker silo hosts WorkerGrains only, even when the process also carries the coordinator's
+    /// grain classes (the single <c>plateau</c> binary): job grains must never be placed on a worker.</summary>
+    public static void HostOnlyWorkerGrains(GrainTypeOptions options)
     {
-        var siloPort = section.GetValue("SiloPort", 11112);
-        var gatewayPort = section.GetValue("GatewayPort", 0);
-        var primary = section["PrimarySiloEndpoint"] is { } text ? IPEndPoint.Parse(text) : new IPEndPoint(IPAddress.Loopback, 11111);
-        silo.UseLocalhostClustering(siloPort, gatewayPort, primary, section["ServiceId"] ?? "plateau", section["ClusterId"] ?? "plateau");
-        silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = workerId);
-        return silo;
+        ArgumentNullException.ThrowIfNull(options);
+        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        options.Classes.RemoveWhere(t => t.Namespace?.StartsWith("Plateau.", StringComparison.Ordinal) == true && t.Assembly != workerAssembly);
+    }
+
+    /// <summary>The other half: a coordinator silo in the same binary never hosts a WorkerGrain.</summary>
+    public static void HostNoWorkerGrains(GrainTypeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        options.Classes.RemoveWhere(t => t.Assembly == workerAssembly);
     }
 }
