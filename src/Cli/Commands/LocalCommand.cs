@@ -125,7 +125,7 @@ public static class LocalCommand
         var ranks = workerCount * spec.Workers.DevicesPerWorker;
         var threads = settings.Threads > 0 ? settings.Threads : Math.Max(1, Environment.ProcessorCount / ranks) * spec.Workers.DevicesPerWorker;
         Directory.CreateDirectory(Path.Combine(root, "logs"));
-        await using var children = new ChildProcesses(Path.Combine(root, "logs"));
+        await using var children = new ChildProcesses(Path.Combine(root, "logs"), root);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -386,7 +386,7 @@ public static class LocalCommand
         string? SpecFile, string? Dir, bool Plain, bool WorkersGiven);
 
     /// <summary>The child processes (this binary with a subcommand), their logs, and their process trees.</summary>
-    private sealed class ChildProcesses(string logDirectory) : IAsyncDisposable
+    private sealed class ChildProcesses(string logDirectory, string workingDirectory) : IAsyncDisposable
     {
         private readonly Dictionary<string, (Process Process, StreamWriter Log)> _children = [];
 
@@ -398,6 +398,8 @@ public static class LocalCommand
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
+                // The run folder: no stray appsettings.json is picked up; every setting is an argument.
+                WorkingDirectory = workingDirectory,
             };
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             {
