@@ -35,11 +35,11 @@ public static class LocalCommand
         var workers = new Option<int>("--workers") { Description = "Worker processes.", DefaultValueFactory = _ => 2 };
         var devices = new Option<int>("--devices-per-worker") { Description = "CPU \"devices\" (ranks) per worker.", DefaultValueFactory = _ => 1 };
         var model = new Option<string?>("--model") { Description = "Model name (plateau models); default se_resnet20_cifar, se_resnet50 for ImageNet." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Global batch (split evenly across ranks).", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => 0.1 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "SGD weight decay.", DefaultValueFactory = _ => 1e-4 };
-        var patience = new Option<int>("--patience") { Description = "Plateau patience: evaluations without improvement before the rate drops.", DefaultValueFactory = _ => 1 };
+        var patience = new Option<int>("--patience") { Description = "Plateau patience: evaluations without improvement before the rate drops (0 suits short runs).", DefaultValueFactory = _ => 0 };
         var factor = new Option<double>("--factor") { Description = "Plateau factor: the rate is multiplied by this on a plateau.", DefaultValueFactory = _ => 0.1 };
         var threshold = new Option<double>("--threshold") { Description = "Plateau threshold (relative): smaller improvements do not count.", DefaultValueFactory = _ => 0.02 };
         var trainImages = new Option<int>("--synthetic-train") { Description = "Synthetic training images.", DefaultValueFactory = _ => 5000 };
