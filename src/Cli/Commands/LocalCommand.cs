@@ -576,7 +576,7 @@ public static class LocalCommand
             var filled = (int)Math.Round(inEpoch * width);
             var bar = new string('#', filled) + new string('.', width - filled);
             var text = string.Create(Invariant,
-                $"epoch {p.Epoch + 1}/{_totalEpochs} [{bar}] {inEpoch * 100,3:0}%  step {p.GlobalStep}  {p.ImagesPerSecond,6:0} img/s  loss {p.Loss:0.000}  val err {(_valError is { } v ? (v * 100).ToString("0.0", Invariant) + "%" : "-")}  lr {p.LearningRate:G3}  data {p.DataWaitShare * 100:0}%  all-reduce {p.AllReduceShare * 100:0}%");
+                $"epoch {p.Epoch + 1}/{_totalEpochs} [{bar}] {inEpoch * 100,3:0}%  step {p.GlobalStep}  {p.ImagesPerSecond,6:0} img/s  loss {(double.IsNaN(p.Loss) ? "-" : p.Loss.ToString("0.000", Invariant))}  val err {(_valError is { } v ? (v * 100).ToString("0.0", Invariant) + "%" : "-")}  lr {p.LearningRate:G3}  data {p.DataWaitShare * 100:0}%  all-reduce {p.AllReduceShare * 100:0}%");
             if (plain)
             {
                 output.WriteLine(text);

@@ -62,6 +62,29 @@ public sealed class RankTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task ARankResumesFromACommittedCheckpointAtTheEpochItNames()
+    {
+        var first = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
+        await using (var harness = await TrainerHarness.StartAsync(first))
+        {
+            Assert.Equal(TrainerOutcome.Completed, (await harness.RunAsync())[0].Outcome);
+        }
+
+        var checkpoint = Assert.Single(first.Checkpoints);
+        var resumed = new FakeJob(_folder, worldSize: 1, totalEpochs: 2);
+        await using (var harness = await TrainerHarness.StartAsync(resumed, resume: checkpoint))
+        {
+            Assert.Equal(TrainerOutcome.Completed, (await harness.RunAsync())[0].Outcome);
+        }
+
+        Assert.Empty(resumed.ReportsOf(0));
+        var report = Assert.Single(resumed.ReportsOf(1)).Value;
+        Assert.Equal(2 * resumed.StepsPerEpoch, report.GlobalStep);
+        Assert.Equal(resumed.StepsPerEpoch * resumed.GlobalBatch, report.Train.Samples);
+        Assert.All(resumed.Progress, p => Assert.True(p.GlobalStep >= resumed.StepsPerEpoch, $"progress at step {p.GlobalStep} before the checkpoint's step"));
+    }
+
+    [Fact]
     public async Task APauseOnOneRankHoldsBothAtTheSameStepAndAStopOnTheOtherEndsBoth()
     {
         var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);
