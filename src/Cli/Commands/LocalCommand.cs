@@ -178,7 +178,7 @@ public static class LocalCommand
         {
             job = await WatchAsync(client, jobId, display, children, cancel.Token);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or RpcException && cancel.IsCancellationRequested)
         {
             interrupted = true;
             await output.WriteLineAsync("plateau local: interrupted; cancelling the job and stopping every process");
