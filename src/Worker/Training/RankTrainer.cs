@@ -134,8 +134,7 @@ public sealed partial class RankTrainer
             throw new InvalidOperationException($"this worker sees the dataset as {data.Summary}, the job formed with {_assignment.Dataset}");
         }
 
-        manual_seed(spec.Seed);
-        using var model = WorkerModels.Create(spec.Model, _assignment.Dataset.Classes);
+        using var model = WorkerModels.Create(spec.Model, _assignment.Dataset.Classes, spec.Seed);
         model.to(_device);
         var ring = new RingOptions
         {

@@ -13,6 +13,10 @@ namespace Plateau.Worker.Training;
 /// </summary>
 public static class WorkerModels
 {
+    /// <summary>torch's default generator is process-wide: ranks of one process seed and initialise their
+    /// models under this lock so each gets exactly the seed's weights.</summary>
+    public static Lock InitialisationLock { get; } = new();
+
     public static IReadOnlyList<string> OptionNames { get; } =
         ["shortcut", "bottleneck_stride", "zero_init_residual", "se_reduction", "se_squeeze", "se_gate", "se_bias", "se_stages"];
 
@@ -40,11 +44,15 @@ public static class WorkerModels
         }
     }
 
-    /// <summary>Builds the model on the CPU (He-initialised from the current torch seed).</summary>
-    public static ResNet Create(ModelSpec model, int numClasses)
+    /// <summary>Builds the model on the CPU, He-initialised from <paramref name="seed"/>.</summary>
+    public static ResNet Create(ModelSpec model, int numClasses, long seed)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return ModelRegistry.Create(model.Name, Options(model, numClasses));
+        lock (InitialisationLock)
+        {
+            TorchSharp.torch.manual_seed(seed);
+            return ModelRegistry.Create(model.Name, Options(model, numClasses));
+        }
     }
 
     internal static ModelOptions Options(ModelSpec model, int? numClasses)

@@ -10,8 +10,16 @@ internal static class TinyNets
     /// data parallelism must reproduce the single-worker weights.</summary>
     public static nn.Module<Tensor, Tensor> BatchNormFree(long seed)
     {
-        manual_seed(seed);
-        return nn.Sequential(
+        // torch's generator is process-wide and test classes run in parallel.
+        lock (Plateau.Worker.Training.WorkerModels.InitialisationLock)
+        {
+            manual_seed(seed);
+            return Build();
+        }
+    }
+
+    private static nn.Module<Tensor, Tensor> Build() =>
+        nn.Sequential(
             ("conv1", nn.Conv2d(3, 8, 3, padding: 1)),
             ("relu1", nn.ReLU()),
             ("pool1", nn.MaxPool2d(2)),
@@ -20,7 +28,6 @@ internal static class TinyNets
             ("pool2", nn.AdaptiveAvgPool2d(1)),
             ("flatten", nn.Flatten()),
             ("fc", nn.Linear(16, 10)));
-    }
 
     /// <summary>Deterministic batch of <paramref name="count"/> 16×16 images and labels.</summary>
     public static (Tensor Images, Tensor Labels) Batch(long seed, int count, int side = 16)

@@ -148,8 +148,7 @@ public sealed class DataParallelEquivalenceTests
 
     private static List<KeyValuePair<string, Tensor>> Initial()
     {
-        manual_seed(12345);
-        using var fresh = ModelRegistry.Create("se_resnet20_cifar");
+        using var fresh = WorkerModels.Create(new Plateau.Contracts.Specs.ModelSpec { Name = "se_resnet20_cifar" }, 10, seed: 12345);
         return [.. fresh.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.clone()))];
     }
 }
