@@ -42,6 +42,9 @@ internal sealed class UpstreamLink : IAsyncDisposable
     {
         SingleReader = true,
         SingleWriter = false,
+        // The operation's receive loop resumes on the thread that queued the piece (the socket
+        // reader or the gRPC response loop): one thread-pool hop less per piece.
+        AllowSynchronousContinuations = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
 

@@ -110,6 +110,18 @@ public sealed class DataSocketTests
         }
     }
 
+    [Fact]
+    public void TransportAndDataPortSettingsAreValidatedByName()
+    {
+        var ring = new RingOptionsValidator().Validate(null, new RingOptions { JobId = "j", Peers = ["http://a:1"], Secret = new byte[16], Transport = (DataTransport)7 });
+        Assert.Contains(ring.Failures!, f => f.Contains("RingOptions.Transport", StringComparison.Ordinal));
+        var server = new CollectiveServerOptionsValidator().Validate(null, new CollectiveServerOptions { Port = 7100, DataPort = 7100, DataSocketBufferBytes = 10 });
+        Assert.Contains(server.Failures!, f => f.Contains("CollectiveServerOptions.DataPort must differ from Port", StringComparison.Ordinal));
+        Assert.Contains(server.Failures!, f => f.Contains("CollectiveServerOptions.DataSocketBufferBytes", StringComparison.Ordinal));
+        Assert.Contains(new CollectiveServerOptionsValidator().Validate(null, new CollectiveServerOptions { DataPort = 70000 }).Failures!,
+            f => f.Contains("CollectiveServerOptions.DataPort must be in [0, 65535]", StringComparison.Ordinal));
+    }
+
     private static byte[] Preamble(byte[] token, byte[] mac)
     {
         var preamble = new byte[DataSockets.PreambleBytes];
