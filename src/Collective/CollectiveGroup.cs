@@ -178,6 +178,19 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         await pump;
     }
 
+    /// <summary>
+    /// A peer closed a link in good order. After its goodbye (which travels ahead of the close on the
+    /// same stream) this is not a failure yet: pieces it sent are still queued and the operation in
+    /// flight may finish from them; whatever needs the leaver again fails naming it.
+    /// </summary>
+    internal void LinkEnded(int peerRank, string reason)
+    {
+        if (_peerLeft is null)
+        {
+            LinkLost(peerRank, reason, null);
+        }
+    }
+
     /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>
     internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
     {

@@ -56,7 +56,7 @@ internal sealed class DownstreamLink : IDisposable
                     _group.OnAbortFrame(abort);
                 }
             }
-            _group.LinkLost(_group.RightRank, $"rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) closed its stream", null);
+            _group.LinkEnded(_group.RightRank, $"rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) closed its stream");
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or RpcException or InvalidOperationException)
         {

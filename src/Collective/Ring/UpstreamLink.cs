@@ -40,7 +40,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
     private Thread? _dataReader;
     private readonly Channel<WireFrame> _frames = Channel.CreateBounded<WireFrame>(new BoundedChannelOptions(QueueCapacity)
     {
-        SingleReader = true,
+        SingleReader = false, // the operation, and DisposeAsync returning leftovers
         SingleWriter = false,
         // The operation's receive loop resumes on the thread that queued the piece (the socket
         // reader or the gRPC response loop): one thread-pool hop less per piece.
@@ -266,10 +266,6 @@ internal sealed class UpstreamLink : IAsyncDisposable
             }
         }
         _frames.Writer.TryComplete();
-        while (_frames.Reader.TryRead(out var left))
-        {
-            left.Release();
-        }
     }
 
     /// <summary>Best effort: control frames (abort, goodbye) must never block a failing rank for long.</summary>
@@ -327,7 +323,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
                     _group.OnAbortFrame(abort);
                 }
             }
-            _group.LinkLost(PeerRank, $"rank {PeerRank} ({PeerAddress}) closed its stream", null);
+            _group.LinkEnded(PeerRank, $"rank {PeerRank} ({PeerAddress}) closed its stream");
         }
         catch (Exception ex) when (ex is RpcException or IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -338,11 +334,20 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         finally
         {
-            _frames.Writer.TryComplete();
-            while (_frames.Reader.TryRead(out var left))
+            // Queued pieces stay readable (a leaver's last data); DisposeAsync returns what is left.
+            // With a data socket the chunks are the reader thread's: it completes the queue.
+            if (_dataSocket is null)
             {
-                left.Release();
+                _frames.Writer.TryComplete();
             }
+        }
+    }
+
+    private void ReleaseQueued()
+    {
+        while (_frames.Reader.TryRead(out var left))
+        {
+            left.Release();
         }
     }
 
@@ -382,6 +387,8 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         _call?.Dispose();
         _channel.Dispose();
+        _frames.Writer.TryComplete();
+        ReleaseQueued();
     }
 
     public async ValueTask DisposeAsync()
@@ -405,6 +412,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
         _call?.Dispose();
         _dataSocket?.Dispose(); // unblocks the reader thread
         _dataReader?.Join(TimeSpan.FromSeconds(2));
+        _frames.Writer.TryComplete();
         try
         {
             await _responseLoop.WaitAsync(TimeSpan.FromSeconds(2));
@@ -415,5 +423,6 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         _channel.Dispose();
         _lifetime.Dispose();
+        ReleaseQueued();
     }
 }

@@ -51,6 +51,21 @@ public abstract class FailureTests : RingTestBase
     }
 
     [Fact]
+    public async Task RanksThatLeaveRightAfterTheirLastOperationDoNotFailPeersStillFinishingIt()
+    {
+        const int worldSize = 4;
+        await using var ring = await StartRingAsync(worldSize, o => o.ChunkBytes = 64 << 10);
+        var buffers = Enumerable.Range(0, worldSize).Select(r => Enumerable.Repeat(r + 1f, 1 << 20).ToArray()).ToArray();
+        // Each rank leaves the moment its own all-reduce returns, as a worker does at the end of a job.
+        await ring.AllAsync(async (g, rank) =>
+        {
+            await g.AllReduceAsync(buffers[rank]);
+            await g.DisposeAsync();
+        }).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(buffers, b => Assert.All(b, v => Assert.Equal(10f, v)));
+    }
+
+    [Fact]
     public async Task APeerThatLeftIsNamedByTheNextOperation()
     {
         await using var ring = await StartRingAsync(3);
