@@ -63,8 +63,8 @@ public sealed class RingOptions
     /// </summary>
     public DataTransport Transport { get; set; } = DefaultTransport;
 
-    /// <summary>Default <see cref="Transport"/>.</summary>
-    public const DataTransport DefaultTransport = DataTransport.Grpc;
+    /// <summary>Default <see cref="Transport"/>: raw sockets, 3–4x the gRPC data path's bandwidth in the same runs (docs/benchmarks.md).</summary>
+    public const DataTransport DefaultTransport = DataTransport.Socket;
 
     /// <summary>All-reduce wire encoding; broadcast and all-gather are always exact.</summary>
     public WireCompression Compression { get; set; } = WireCompression.None;
