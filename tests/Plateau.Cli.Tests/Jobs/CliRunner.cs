@@ -30,14 +30,14 @@ internal static class CliRunner
     }
 
     /// <summary>A valid spec that waits for two workers, so with none around it stays in Rendezvous.</summary>
-    public static string TwoWorkerSpec(string model = "se_resnet20_cifar") => $"""
+    public static string TwoWorkerSpec(string model = "se_resnet20_cifar", double rendezvousTimeoutSeconds = 600) => $"""
         apiVersion: plateau/v1
         model: {"{"} name: {model} {"}"}
         dataset: {"{"} kind: synthetic {"}"}
         epochs: 3
         batch: {"{"} global: 32 {"}"}
         optimizer: {"{"} lr: 0.1, momentum: 0.9 {"}"}
-        workers: {"{"} min: 2, max: 2, rendezvousTimeoutSeconds: 600 {"}"}
+        workers: {"{"} min: 2, max: 2, rendezvousTimeoutSeconds: {rendezvousTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} {"}"}
         """;
 
     public static string RepositoryRoot()

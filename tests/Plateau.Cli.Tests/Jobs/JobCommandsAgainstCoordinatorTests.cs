@@ -87,6 +87,18 @@ public sealed class JobCommandsAgainstCoordinatorTests(CoordinatorFixture coordi
     }
 
     [Fact]
+    public async Task WatchExitsWithTheFailedCodeWhenNoWorkersJoinInTime()
+    {
+        var path = CliRunner.WriteSpec(coordinator.SpecDirectory, "lonely.yaml", CliRunner.TwoWorkerSpec(rendezvousTimeoutSeconds: 1));
+
+        var (exitCode, output, error) = await Job("submit", path, "--name", "cli-lonely", "--watch");
+
+        Assert.Equal(JobExitCodes.JobFailed, exitCode);
+        Assert.Matches(@"(?m)^\d\d:\d\d:\d\d  transition +Rendezvous → Failed: rendezvous for generation 1 timed out", output);
+        Assert.StartsWith("job cli-lonely failed: rendezvous for generation 1 timed out after 1 s: 0 of 2 required workers joined", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownJobIsNotFoundWithItsOwnExitCode()
     {
         foreach (var verb in new[] { "get", "watch", "cancel", "resume" })
