@@ -12,6 +12,9 @@ public static class PlateauCommand
         root.Subcommands.Add(ModelsCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(Commands.Jobs.JobCommand.Build());
+        root.Subcommands.Add(LocalCommand.Build());
+        root.Subcommands.Add(CoordinatorCommand.Build());
+        root.Subcommands.Add(WorkerCommand.Build());
         return root;
     }
 }

@@ -1,0 +1,66 @@
+using Orleans.Placement;
+using Plateau.Contracts.Rendezvous;
+using Plateau.Contracts.Workers;
+using Plateau.Worker.Hosting;
+
+namespace Plateau.Worker.Grains;
+
+/// <summary>
+/// One device (rank) of this worker process: a façade over the device's trainer thread. The worker
+/// host activates its grains from its own silo before registering (local placement puts them there),
+/// keeps them alive, and refuses an activation anywhere else — a WorkerGrain only means something on
+/// the process that owns the device. Calls return at once; nothing here calls back into the JobGrain.
+/// </summary>
+[PreferLocalPlacement]
+[KeepAlive]
+public sealed class WorkerGrain(WorkerDevices devices, WorkerRegistrar registrar) : Grain, IWorkerGrain
+{
+    private DeviceTrainer _trainer = null!;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        var (workerId, deviceId) = slash < 0 ? (key, "") : (key[..slash], key[(slash + 1)..]);
+        if (workerId != devices.WorkerId || devices.Find(deviceId) is not { } trainer)
+        {
+            throw new InvalidOperationException(
+                $"WorkerGrain '{key}' cannot activate on worker {devices.WorkerId} (devices {string.Join(", ", devices.Devices.Select(d => d.DeviceId))}): it belongs to another worker process");
+        }
+
+        _trainer = trainer;
+        return Task.CompletedTask;
+    }
+
+    public Task StartTraining(Assignment assignment)
+    {
+        _trainer.Start(assignment);
+        return Task.CompletedTask;
+    }
+
+    public Task Pause(PauseRequest request)
+    {
+        _trainer.Pause(request);
+        return Task.CompletedTask;
+    }
+
+    public Task Resume(ResumeRequest request)
+    {
+        _trainer.Resume(request);
+        return Task.CompletedTask;
+    }
+
+    public Task Stop(StopRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        _trainer.Stop(request);
+        if (request.Rejoin)
+        {
+            registrar.RequestRejoin(request.JobId, request.Generation);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<WorkerStatus> GetStatus() => Task.FromResult(_trainer.Status());
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Plateau.Cluster;
+using Plateau.Models.Runtime;
+
+namespace Plateau.Worker.Hosting;
+
+public static class WorkerHostExtensions
+{
+    /// <summary>
+    /// A worker process: an Orleans silo in the Plateau cluster (<c>Plateau:Cluster</c>) hosting one
+    /// WorkerGrain per device, the collective endpoints, and the registrar that joins the job named by
+    /// <c>Plateau:Worker:JobId</c>. Settings are validated before anything starts; libtorch gets its
+    /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
+    /// </summary>
+    public static HostApplicationBuilder AddPlateauWorker(this HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var worker = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>() ?? new WorkerOptions();
+        var problems = new WorkerOptionsValidator().Validate(null, worker);
+        if (problems.Failed)
+        {
+            throw new OptionsValidationException(WorkerOptions.SectionName, typeof(WorkerOptions), problems.Failures);
+        }
+
+        TrainingProcess.Initialise(worker.Threads > 0 ? worker.Threads : Math.Max(1, Environment.ProcessorCount / worker.Devices));
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+        builder.Services.AddSingleton<WorkerDataPlane>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerDataPlane>());
+        builder.Services.AddSingleton<WorkerDevices>();
+        builder.Services.AddSingleton<WorkerRegistrar>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());
+        builder.UseOrleans(silo => silo
+            .UsePlateauCluster(configuration)
+            .Configure<SiloOptions>(o => o.SiloName = worker.WorkerId)
+            .Configure<GrainTypeOptions>(o => HostOnlyWorkerGrains(o)));
+        return builder;
+    }
+
+    /// <summary>A worker silo hosts WorkerGrains only, even when the process also carries the coordinator's
+    /// grain classes (the single <c>plateau</c> binary): job grains must never be placed on a worker.</summary>
+    public static void HostOnlyWorkerGrains(GrainTypeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        options.Classes.RemoveWhere(t => t.Namespace?.StartsWith("Plateau.", StringComparison.Ordinal) == true && t.Assembly != workerAssembly);
+    }
+
+    /// <summary>The other half: a coordinator silo in the same binary never hosts a WorkerGrain.</summary>
+    public static void HostNoWorkerGrains(GrainTypeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        options.Classes.RemoveWhere(t => t.Assembly == workerAssembly);
+    }
+}

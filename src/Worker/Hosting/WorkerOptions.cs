@@ -1,0 +1,46 @@
+namespace Plateau.Worker.Hosting;
+
+/// <summary>Configuration section <c>Plateau:Worker</c>.</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Plateau:Worker";
+
+    /// <summary>Stable id of this worker process ("worker-0"; the pod name in Kubernetes). No '/'.</summary>
+    public string WorkerId { get; set; } = "";
+
+    /// <summary>The job this worker offers its devices to.</summary>
+    public string JobId { get; set; } = "";
+
+    /// <summary>Devices (ranks) this worker drives: GPUs, or CPU "devices" that share the cores.</summary>
+    public int Devices { get; set; } = 1;
+
+    /// <summary>"auto" (CUDA when present, else CPU), "cpu" or "cuda".</summary>
+    public string DeviceKind { get; set; } = "auto";
+
+    /// <summary>libtorch intra-op threads of the process; 0: the cores divided by <see cref="Devices"/>.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Data loader decode threads per device.</summary>
+    public int DecodeThreads { get; set; } = 1;
+
+    /// <summary>Address the collective (gRPC) endpoints listen on.</summary>
+    public string DataPlaneListenHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Host name or IP peers dial; defaults to the listen host (or the machine name when listening on all addresses).</summary>
+    public string? DataPlaneAdvertisedHost { get; set; }
+
+    /// <summary>Port of device 0's collective endpoint; device i listens on this + i. 0: any free consecutive ports.</summary>
+    public int DataPlanePort { get; set; }
+
+    /// <summary>Seconds between progress reports (also the liveness signal).</summary>
+    public double ProgressIntervalSeconds { get; set; } = 2;
+
+    /// <summary>Seconds to wait for the job to exist and accept the registration.</summary>
+    public double JoinTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Deadline of one collective operation, in seconds.</summary>
+    public double CollectiveTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Stop the process once the job is Completed, Failed or Cancelled.</summary>
+    public bool ExitWhenJobEnds { get; set; } = true;
+}

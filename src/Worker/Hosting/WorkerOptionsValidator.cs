@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Plateau.Worker.Hosting;
+
+public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const string Section = WorkerOptions.SectionName;
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.WorkerId) || options.WorkerId.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add($"{Section}:WorkerId is required and may not contain '/', got '{options.WorkerId}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.JobId))
+        {
+            errors.Add($"{Section}:JobId is required: the job this worker joins");
+        }
+
+        if (options.Devices is < 1 or > 64)
+        {
+            errors.Add($"{Section}:Devices must be between 1 and 64, got {options.Devices}");
+        }
+
+        if (options.DeviceKind is not ("auto" or "cpu" or "cuda"))
+        {
+            errors.Add($"{Section}:DeviceKind must be auto, cpu or cuda, got '{options.DeviceKind}'");
+        }
+
+        if (options.Threads < 0)
+        {
+            errors.Add($"{Section}:Threads must be ≥ 0 (0: cores / devices), got {options.Threads}");
+        }
+
+        if (options.DecodeThreads < 1)
+        {
+            errors.Add($"{Section}:DecodeThreads must be ≥ 1, got {options.DecodeThreads}");
+        }
+
+        if (options.DataPlaneListenHost != "localhost" && !IPAddress.TryParse(options.DataPlaneListenHost, out _))
+        {
+            errors.Add($"{Section}:DataPlaneListenHost must be an IP address or localhost, got '{options.DataPlaneListenHost}'");
+        }
+
+        if (options.DataPlanePort < 0 || options.DataPlanePort + options.Devices - 1 > 65535)
+        {
+            errors.Add($"{Section}:DataPlanePort must leave room for {options.Devices} consecutive ports below 65536, got {options.DataPlanePort}");
+        }
+
+        foreach (var (setting, value) in new[]
+        {
+            (nameof(options.ProgressIntervalSeconds), options.ProgressIntervalSeconds),
+            (nameof(options.JoinTimeoutSeconds), options.JoinTimeoutSeconds),
+            (nameof(options.CollectiveTimeoutSeconds), options.CollectiveTimeoutSeconds),
+        })
+        {
+            if (!double.IsFinite(value) || value <= 0)
+            {
+                errors.Add($"{Section}:{setting} must be a positive number of seconds, got {value}");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Plateau.Collective;
+using static TorchSharp.torch;
+
+namespace Plateau.Worker.Training;
+
+/// <summary>
+/// One rank's share of data-parallel SGD: forward, mean cross-entropy on the local batch, backward,
+/// bucketed gradient all-reduce (average over ranks, so equal local batches give the global-batch
+/// gradient), SGD update at the rate the epoch plan gives. BatchNorm statistics stay local, as in the
+/// paper's per-GPU BN. The same object serves the trainer loop, the equivalence test and the benchmark.
+/// </summary>
+public sealed class DataParallelStep : IDisposable
+{
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly (string Name, Tensor Parameter)[] _parameters;
+    private readonly GradientBuckets _buckets;
+
+    public DataParallelStep(nn.Module<Tensor, Tensor> model, CollectiveGroup group, double momentum, double weightDecay, bool nesterov,
+        long bucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(group);
+        _model = model;
+        Group = group;
+        _parameters = [.. model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))];
+        _buckets = new GradientBuckets(group, _parameters, bucketCapBytes);
+        Optimizer = new SgdOptimizer(_parameters, momentum, weightDecay, nesterov);
+    }
+
+    public CollectiveGroup Group { get; }
+
+    public SgdOptimizer Optimizer { get; }
+
+    public nn.Module<Tensor, Tensor> Model => _model;
+
+    public GradientBuckets Buckets => _buckets;
+
+    /// <summary>Runs one step on <paramref name="images"/> (already on the model's device, normalised) and
+    /// <paramref name="labels"/>, synchronously on the calling thread (TorchSharp dispose scopes are
+    /// per thread). Every rank of the group must call it the same number of times.</summary>
+    public StepOutcome Step(Tensor images, Tensor labels, double learningRate, StepVotes votes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(labels);
+        var started = Stopwatch.GetTimestamp();
+        _model.train();
+        double lossSum;
+        long correct;
+        var count = images.shape[0];
+        using (var scope = NewDisposeScope())
+        {
+            foreach (var (_, parameter) in _parameters)
+            {
+                using var grad = parameter.grad;
+                grad?.zero_();
+            }
+
+            var logits = _model.call(images);
+            var loss = nn.functional.cross_entropy(logits, labels);
+            loss.backward();
+            using (no_grad())
+            {
+                lossSum = loss.item<float>() * count;
+                correct = logits.argmax(1).eq(labels).sum().item<long>();
+            }
+        }
+
+        var computed = Stopwatch.GetTimestamp();
+        var agreed = _buckets.AllReduce(votes, cancellationToken);
+        var reduced = Stopwatch.GetTimestamp();
+        Optimizer.Step(learningRate);
+        var done = Stopwatch.GetTimestamp();
+        return new StepOutcome(count, lossSum, correct, agreed,
+            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done));
+    }
+
+    public void Dispose() => Optimizer.Dispose();
+}

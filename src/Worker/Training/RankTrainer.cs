@@ -1,0 +1,483 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Plateau.Collective;
+using Plateau.Collective.Hosting;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Rendezvous;
+using Plateau.Contracts.Training;
+using Plateau.Contracts.Workers;
+using Plateau.Data.Loading;
+using Plateau.Data.Metrics;
+using Plateau.Data.Sampling;
+using Plateau.Worker.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plateau.Worker.Training;
+
+/// <summary>
+/// One rank's training for one generation, run start to end on the device's dedicated thread:
+/// open the data, build the model from the seed, join the ring, check the parameter layout across
+/// ranks, restore (rank 0) and broadcast the starting weights, then train epoch after epoch as the
+/// JobGrain plans them — the rate of every step from the plan — evaluating exactly on this rank's
+/// validation share, reporting counts, and (rank 0) checkpointing once an epoch is complete.
+/// Any failure is reported to the job with the rank that failed.
+/// </summary>
+public sealed partial class RankTrainer
+{
+    private readonly Assignment _assignment;
+    private readonly Device _device;
+    private readonly CollectivePeerRegistry _registry;
+    private readonly IReadOnlyList<string> _peerAddresses;
+    private readonly IJobChannel _job;
+    private readonly TrainerOptions _options;
+    private readonly TrainerControl _control;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Action<WorkerTrainerState, string> _onState;
+
+    public RankTrainer(
+        Assignment assignment,
+        Device device,
+        CollectivePeerRegistry registry,
+        IReadOnlyList<string> peerAddresses,
+        IJobChannel job,
+        TrainerOptions options,
+        TrainerControl control,
+        ILoggerFactory loggerFactory,
+        Action<WorkerTrainerState, string>? onState = null)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(peerAddresses);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        if (peerAddresses.Count != assignment.WorldSize)
+        {
+            throw new ArgumentException($"{peerAddresses.Count} peer addresses for world size {assignment.WorldSize}", nameof(peerAddresses));
+        }
+
+        _assignment = assignment;
+        _device = device;
+        _registry = registry;
+        _peerAddresses = peerAddresses;
+        _job = job;
+        _options = options;
+        _control = control;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<RankTrainer>();
+        _onState = onState ?? ((_, _) => { });
+    }
+
+    public ProgressMeter Meter { get; } = new();
+
+    private int Rank => _assignment.Rank;
+
+    private long Generation => _assignment.Generation;
+
+    /// <summary>Trains until the job finishes, a stop is agreed, or something fails. Blocks the calling thread.</summary>
+    public TrainerResult Run()
+    {
+        using var reporterStop = new CancellationTokenSource();
+        var reporter = Task.Run(() => ReportProgressAsync(reporterStop.Token));
+        try
+        {
+            return Train();
+        }
+        catch (Exception e) when (_control.StopRequested || (e is OperationCanceledException && _control.Cancellation.IsCancellationRequested))
+        {
+            var reason = _control.StopReason ?? "cancelled";
+            Log.StoppedWithError(_logger, _assignment.JobId, Generation, Rank, reason, e.Message);
+            return Ended(TrainerOutcome.Stopped, $"stopped: {reason}");
+        }
+        catch (StaleGenerationException e)
+        {
+            return Ended(TrainerOutcome.Stopped, $"generation {Generation} is no longer current: {e.Message}");
+        }
+        catch (CollectiveException e)
+        {
+            var failed = e.FailedRank >= 0 ? e.FailedRank : (int?)null;
+            Report(new FailureReport { Generation = Generation, ReporterRank = Rank, FailedRank = failed, FailedAddress = e.FailedAddress, Reason = e.Message });
+            return Ended(TrainerOutcome.Failed, e.Message);
+        }
+        catch (Exception e)
+        {
+            var reason = $"rank {Rank} ({_assignment.WorkerId}/{_assignment.DeviceId}) failed: {e.GetType().Name}: {e.Message}";
+            Log.Failed(_logger, _assignment.JobId, Generation, Rank, e);
+            Report(new FailureReport { Generation = Generation, ReporterRank = Rank, FailedRank = Rank, FailedAddress = _peerAddresses[Rank], Reason = reason });
+            return Ended(TrainerOutcome.Failed, reason);
+        }
+        finally
+        {
+            reporterStop.Cancel();
+            try
+            {
+                reporter.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // the reporter logs its own problems
+            }
+        }
+    }
+
+    private TrainerResult Train()
+    {
+        var token = _control.Cancellation;
+        var spec = _assignment.Spec;
+        var plan = _assignment.FirstEpoch;
+        _onState(WorkerTrainerState.Starting, $"opening {spec.Dataset.Kind} data and building {spec.Model.Name}");
+        using var data = TrainingData.Open(spec.Dataset, spec.Seed);
+        if (data.Summary != _assignment.Dataset)
+        {
+            throw new InvalidOperationException($"this worker sees the dataset as {data.Summary}, the job formed with {_assignment.Dataset}");
+        }
+
+        manual_seed(spec.Seed);
+        using var model = WorkerModels.Create(spec.Model, _assignment.Dataset.Classes);
+        model.to(_device);
+        var ring = new RingOptions
+        {
+            JobId = _assignment.JobId,
+            Generation = Generation,
+            Rank = Rank,
+            WorldSize = _assignment.WorldSize,
+            Peers = _peerAddresses,
+            Secret = _assignment.CollectiveSecret,
+            ConnectTimeout = _options.ConnectTimeout,
+            OperationTimeout = _options.CollectiveTimeout,
+        };
+        var group = CollectiveGroup.JoinAsync(_registry, ring, _loggerFactory, token).GetAwaiter().GetResult();
+        try
+        {
+            using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes);
+            StateSync.VerifyLayout(step, token);
+            if (Rank == 0 && _assignment.ResumeFrom is { } record)
+            {
+                var path = _assignment.ResumePath
+                    ?? throw new InvalidOperationException($"checkpoint {record.CheckpointId} has no local path; this worker cannot read the coordinator's store");
+                CheckpointFile.Restore(path, record.SizeBytes, record.Sha256, step);
+                Log.Restored(_logger, _assignment.JobId, Generation, record.CheckpointId, record.Epoch, record.GlobalStep);
+            }
+
+            StateSync.BroadcastFromRankZero(step, includeMomentum: true, token);
+            step.Optimizer.Steps = plan.StartGlobalStep;
+            var deviceName = _device.ToString();
+            Log.Started(_logger, _assignment.JobId, Generation, Rank, _assignment.WorldSize, deviceName, plan.Epoch, plan.StartGlobalStep);
+            return TrainEpochs(step, data, plan, token);
+        }
+        finally
+        {
+            group.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CancellationToken token)
+    {
+        var loaderOptions = new DataLoaderOptions { DecodeThreads = _options.DecodeThreads, Output = LoaderOutput.Pixels, Normalisation = data.Normalisation };
+        using var loader = new DataLoader(data.Train, data.TrainTransform, plan.PerRankBatch, unchecked((int)plan.Seed), loaderOptions);
+        while (true)
+        {
+            _onState(WorkerTrainerState.Training, $"epoch {plan.Epoch + 1} of {plan.TotalEpochs}");
+            var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
+            if (stopped)
+            {
+                return Ended(TrainerOutcome.Stopped, $"stopped after step {Meter.GlobalStep}: {_control.StopReason ?? "a rank asked to stop"}");
+            }
+
+            EvalCounts? eval = null;
+            if (plan.Evaluate)
+            {
+                _onState(WorkerTrainerState.Training, $"evaluating epoch {plan.Epoch + 1}");
+                eval = Evaluate(step, data, plan, loaderOptions, token);
+            }
+
+            Call(_job.ReportEpoch(new EpochReport { Generation = Generation, Rank = Rank, Epoch = plan.Epoch, GlobalStep = plan.EndGlobalStep, Train = train, Eval = eval }));
+            var next = WaitForPlan(plan.Epoch + 1, token);
+            if (Rank == 0 && plan.Checkpoint)
+            {
+                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep));
+            }
+
+            if (next is null)
+            {
+                return Ended(TrainerOutcome.Completed, $"training complete after epoch {plan.Epoch + 1} (step {plan.EndGlobalStep})");
+            }
+
+            plan = next;
+        }
+    }
+
+    private (TrainCounts Counts, bool Stopped) TrainEpoch(DataParallelStep step, TrainingData data, DataLoader loader, EpochPlan plan, CancellationToken token)
+    {
+        if (plan.PerRankBatch * plan.WorldSize != plan.GlobalBatch || plan.WorldSize != _assignment.WorldSize)
+        {
+            throw new InvalidOperationException($"epoch plan {plan.Epoch}: global batch {plan.GlobalBatch} is not {plan.WorldSize} × {plan.PerRankBatch} for world size {_assignment.WorldSize}");
+        }
+
+        var sampler = new DistributedSampler(data.Train.Count, plan.GlobalBatch, unchecked((int)plan.Seed));
+        var steps = plan.EndGlobalStep - plan.StartGlobalStep;
+        var counts = TrainCounts.Zero;
+        Meter.SetPosition(plan.Epoch, plan.StartGlobalStep, plan.LearningRateAt(plan.StartGlobalStep));
+        var batches = loader.ReadEpoch(sampler, plan.Epoch, plan.Cursor, Rank, plan.WorldSize, token).GetAsyncEnumerator(token);
+        try
+        {
+            for (long s = 0; s < steps; s++)
+            {
+                var waitStart = Stopwatch.GetTimestamp();
+                if (!batches.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    throw new InvalidOperationException($"the data ran out after {s} of {steps} steps of epoch {plan.Epoch}");
+                }
+
+                var dataWait = Stopwatch.GetElapsedTime(waitStart);
+                var batch = batches.Current;
+                var globalStep = plan.StartGlobalStep + s;
+                var lr = plan.LearningRateAt(globalStep);
+                StepOutcome outcome;
+                using (var images = batch.ToDeviceNormalised(_device, data.Normalisation))
+                {
+                    var onDevice = _device.type == DeviceType.CPU;
+                    var labels = onDevice ? batch.Labels : batch.Labels.to(_device);
+                    try
+                    {
+                        outcome = step.Step(images, labels, lr, _control.Votes, token);
+                    }
+                    finally
+                    {
+                        if (!onDevice)
+                        {
+                            labels.Dispose();
+                        }
+                    }
+                }
+
+                counts += new TrainCounts(outcome.Samples, outcome.LossSum, outcome.CorrectTop1);
+                Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
+                if (outcome.Votes.Stop)
+                {
+                    return (counts, true);
+                }
+
+                if (outcome.Votes.Pause)
+                {
+                    _control.RequestPause();
+                    _onState(WorkerTrainerState.Paused, $"paused after step {globalStep + 1}");
+                    if (!_control.WaitWhilePaused())
+                    {
+                        return (counts, true);
+                    }
+
+                    _onState(WorkerTrainerState.Training, $"epoch {plan.Epoch + 1} of {plan.TotalEpochs}");
+                }
+            }
+        }
+        finally
+        {
+            batches.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+
+        return (counts, false);
+    }
+
+    /// <summary>This rank's exact share of the validation set (contiguous, no padding); the job sums the counts.</summary>
+    private EvalCounts Evaluate(DataParallelStep step, TrainingData data, EpochPlan plan, DataLoaderOptions loaderOptions, CancellationToken token)
+    {
+        var model = step.Model;
+        var batches = DistributedSampler.ValidationBatches(data.Validation.Count, _options.EvalBatchSize, Rank, _assignment.WorldSize).ToList();
+        var counts = ClassificationCounts.Zero;
+        if (batches.Count > 0)
+        {
+            using var loader = new DataLoader(data.Validation, data.EvalTransform, _options.EvalBatchSize, unchecked((int)plan.Seed), loaderOptions);
+            model.eval();
+            try
+            {
+                using var noGrad = no_grad();
+                var enumerator = loader.ReadBatches(plan.Epoch, batches, token).GetAsyncEnumerator(token);
+                try
+                {
+                    while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                    {
+                        var batch = enumerator.Current;
+                        using var scope = NewDisposeScope();
+                        var logits = model.call(batch.ToDeviceNormalised(_device, data.Normalisation));
+                        counts += ClassificationCounts.FromLogits(logits, batch.Labels);
+                    }
+                }
+                finally
+                {
+                    enumerator.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
+                }
+            }
+            finally
+            {
+                model.train();
+            }
+        }
+
+        return new EvalCounts(counts.Correct1, counts.Correct5, counts.Total, counts.LossSum);
+    }
+
+    /// <summary>The plan of <paramref name="epoch"/>, or null when the job says training is over.</summary>
+    private EpochPlan? WaitForPlan(int epoch, CancellationToken token)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.PlanTimeout.TotalSeconds * Stopwatch.Frequency);
+        var message = "";
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var result = Call(_job.GetEpochPlan(Generation, epoch));
+            switch (result.Status)
+            {
+                case EpochPlanStatus.Ready:
+                    return result.Plan ?? throw new InvalidOperationException($"the job answered Ready for epoch {epoch} without a plan");
+                case EpochPlanStatus.Finished:
+                    return null;
+            }
+
+            // A stop or pause requested meanwhile is voted on at the next epoch's first step, so that all
+            // ranks act together; if that step never comes, the stop grace cancels the token.
+            message = result.Message;
+            token.WaitHandle.WaitOne(_options.PlanPollInterval);
+            token.ThrowIfCancellationRequested();
+        }
+
+        throw new TimeoutException($"no plan for epoch {epoch} within {_options.PlanTimeout.TotalSeconds:0} s: {message}");
+    }
+
+    private void Checkpoint(DataParallelStep step, CheckpointPosition position)
+    {
+        try
+        {
+            var ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
+            {
+                Generation = Generation,
+                Rank = Rank,
+                Epoch = position.Epoch,
+                Cursor = position.Cursor,
+                GlobalStep = position.GlobalStep,
+            }));
+            var path = ticket.StagingPath
+                ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the store gave no staging path, and this worker uploads only to a shared store");
+            var (size, sha) = CheckpointFile.Write(path, step, position, _assignment.Spec.Model.Name);
+            var record = Call(_job.CommitCheckpoint(new CheckpointCommit(Generation, ticket.CheckpointId, size, sha)));
+            Log.Checkpointed(_logger, _assignment.JobId, record.CheckpointId, size, position.Epoch, position.GlobalStep);
+        }
+        catch (Exception e) when (e is not StaleGenerationException && e is not OperationCanceledException)
+        {
+            // A checkpoint that did not commit does not exist (invariant 5); training goes on and the
+            // next epoch's checkpoint tries again.
+            Log.CheckpointFailed(_logger, _assignment.JobId, Generation, e);
+        }
+    }
+
+    private async Task ReportProgressAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.ProgressInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var snapshot = Meter.Take();
+                try
+                {
+                    var ack = await _job.ReportProgress(new ProgressReport
+                    {
+                        Generation = Generation,
+                        Rank = Rank,
+                        Epoch = snapshot.Epoch,
+                        GlobalStep = snapshot.GlobalStep,
+                        ImagesPerSecond = snapshot.ImagesPerSecond,
+                        Loss = snapshot.Loss,
+                        DataWaitShare = snapshot.DataWaitShare,
+                        AllReduceShare = snapshot.AllReduceShare,
+                        LearningRate = snapshot.LearningRate,
+                    }).WaitAsync(_options.CallTimeout, stop);
+                    switch (ack.Directive)
+                    {
+                        case WorkerDirective.Pause:
+                            _control.RequestPause();
+                            break;
+                        case WorkerDirective.Stop:
+                            _control.RequestStop(string.IsNullOrEmpty(ack.Message) ? "the job asked to stop" : ack.Message, _options.StopGrace);
+                            break;
+                        case WorkerDirective.Continue when _control.PauseRequested:
+                            _control.Resume();
+                            break;
+                    }
+                }
+                catch (StaleGenerationException e)
+                {
+                    _control.RequestStop($"generation {Generation} is no longer current: {e.Message}", _options.StopGrace);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.ProgressFailed(_logger, _assignment.JobId, Generation, Rank, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the run ended
+        }
+    }
+
+    private T Call<T>(Task<T> call) => call.WaitAsync(_options.CallTimeout, _control.Cancellation).GetAwaiter().GetResult();
+
+    private void Call(Task call) => call.WaitAsync(_options.CallTimeout, _control.Cancellation).GetAwaiter().GetResult();
+
+    private void Report(FailureReport report)
+    {
+        try
+        {
+            _job.ReportFailure(report).WaitAsync(_options.CallTimeout).GetAwaiter().GetResult();
+        }
+        catch (StaleGenerationException)
+        {
+            // the group already re-formed
+        }
+        catch (Exception e)
+        {
+            Log.ReportFailed(_logger, _assignment.JobId, Generation, Rank, e.Message);
+        }
+    }
+
+    private TrainerResult Ended(TrainerOutcome outcome, string message)
+    {
+        _onState(outcome switch
+        {
+            TrainerOutcome.Failed => WorkerTrainerState.Faulted,
+            _ => WorkerTrainerState.Stopped,
+        }, message);
+        Log.Ended(_logger, _assignment.JobId, Generation, Rank, outcome, message);
+        return new TrainerResult(outcome, message, Meter.Epoch, Meter.GlobalStep);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} of {WorldSize} on {Device} starts at epoch {Epoch}, step {Step}")]
+        public static partial void Started(ILogger logger, string jobId, long generation, int rank, int worldSize, string device, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: restored checkpoint {CheckpointId} (epoch {Epoch}, step {Step})")]
+        public static partial void Restored(ILogger logger, string jobId, long generation, string checkpointId, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: checkpoint {CheckpointId} committed ({Size} bytes, continues at epoch {Epoch}, step {Step})")]
+        public static partial void Checkpointed(ILogger logger, string jobId, string checkpointId, long size, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: checkpoint not committed")]
+        public static partial void CheckpointFailed(ILogger logger, string jobId, long generation, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} could not report progress: {Problem}")]
+        public static partial void ProgressFailed(ILogger logger, string jobId, long generation, int rank, string problem);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} could not report its failure: {Problem}")]
+        public static partial void ReportFailed(ILogger logger, string jobId, long generation, int rank, string problem);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} generation {Generation}: rank {Rank} failed")]
+        public static partial void Failed(ILogger logger, string jobId, long generation, int rank, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} stopped ({Reason}) while: {Problem}")]
+        public static partial void StoppedWithError(ILogger logger, string jobId, long generation, int rank, string reason, string problem);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} ended {Outcome}: {Message}")]
+        public static partial void Ended(ILogger logger, string jobId, long generation, int rank, TrainerOutcome outcome, string message);
+    }
+}

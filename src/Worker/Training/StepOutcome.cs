@@ -1,0 +1,12 @@
+namespace Plateau.Worker.Training;
+
+/// <summary>What one step did on this rank: its samples, summed loss and top-1 hits, the group's agreed
+/// votes, and where the time went (forward+backward, gradient all-reduce incl. packing, optimizer).</summary>
+public readonly record struct StepOutcome(
+    long Samples,
+    double LossSum,
+    long CorrectTop1,
+    StepVotes Votes,
+    TimeSpan Compute,
+    TimeSpan AllReduce,
+    TimeSpan Update);

@@ -1,0 +1,35 @@
+namespace Plateau.Worker.Training;
+
+/// <summary>How a rank's trainer paces itself and how long it waits for anything (every wait has a deadline).</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>How often progress (and liveness) goes to the job.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deadline of one call to the job (plans, reports, checkpoints).</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a rank waits for the next epoch's plan (the slowest rank's evaluation included).</summary>
+    public TimeSpan PlanTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Pause between asks while the next plan is pending.</summary>
+    public TimeSpan PlanPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Joining the ring: neighbours must connect within this.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Deadline of one collective operation (a dead peer is found sooner by HTTP/2 PINGs).</summary>
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>After a stop request, how long the ranks get to agree on a common last step before the trainer is cancelled.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Decode threads of the data loader of each rank.</summary>
+    public int DecodeThreads { get; init; } = 1;
+
+    /// <summary>Validation batch size (per rank).</summary>
+    public int EvalBatchSize { get; init; } = 200;
+
+    /// <summary>Gradient bucket cap (DDP's bucket_cap_mb).</summary>
+    public long BucketCapBytes { get; init; } = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes;
+}

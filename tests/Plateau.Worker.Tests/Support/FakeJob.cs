@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Rendezvous;
+using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
+using Plateau.Worker.Training;
+
+namespace Plateau.Worker.Tests.Support;
+
+/// <summary>
+/// The job side of a trainer run, in memory: plans epochs (rate divided by 10 each epoch so the plan's
+/// rate is visible), opens the next epoch once every rank reported, takes checkpoints into a folder and
+/// records everything the ranks send.
+/// </summary>
+internal sealed class FakeJob : IJobChannel
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, Dictionary<int, EpochReport>> _reports = [];
+
+    public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16)
+    {
+        Directory.CreateDirectory(directory);
+        Folder = directory;
+        WorldSize = worldSize;
+        TotalEpochs = totalEpochs;
+        GlobalBatch = globalBatch;
+        Dataset = new DatasetSummary(trainSamples, validationSamples, 10);
+        Spec = new JobSpec
+        {
+            Model = new ModelSpec { Name = "resnet20_cifar" },
+            Dataset = new Plateau.Contracts.Specs.DatasetSpec
+            {
+                Kind = DatasetKind.Synthetic,
+                Path = Path.Combine(directory, "data"),
+                Options = new Dictionary<string, string> { ["train"] = $"{trainSamples}", ["validation"] = $"{validationSamples}" },
+            },
+            Epochs = totalEpochs,
+            Batch = new BatchSpec { Global = globalBatch },
+            Seed = 5,
+        };
+    }
+
+    public string Folder { get; }
+
+    public int WorldSize { get; }
+
+    public int TotalEpochs { get; }
+
+    public int GlobalBatch { get; }
+
+    public long StepsPerEpoch => Dataset.TrainSamples / GlobalBatch;
+
+    public DatasetSummary Dataset { get; }
+
+    public JobSpec Spec { get; }
+
+    public byte[] Secret { get; } = RandomNumberGenerator.GetBytes(32);
+
+    public WorkerDirective Directive { get; set; } = WorkerDirective.Continue;
+
+    public List<ProgressReport> Progress { get; } = [];
+
+    public List<FailureReport> Failures { get; } = [];
+
+    public List<CheckpointRecord> Checkpoints { get; } = [];
+
+    public IReadOnlyDictionary<int, EpochReport> ReportsOf(int epoch)
+    {
+        lock (_lock)
+        {
+            return _reports.TryGetValue(epoch, out var reports) ? new Dictionary<int, EpochReport>(reports) : [];
+        }
+    }
+
+    public string CheckpointPath(string id) => Path.Combine(Folder, id + ".ckpt");
+
+    public EpochPlan Plan(int epoch)
+    {
+        var start = epoch * StepsPerEpoch;
+        var lr = 0.1 * Math.Pow(0.1, epoch);
+        return new EpochPlan
+        {
+            Generation = 1,
+            Epoch = epoch,
+            TotalEpochs = TotalEpochs,
+            StepsInEpoch = StepsPerEpoch,
+            StartGlobalStep = start,
+            EndGlobalStep = start + StepsPerEpoch,
+            Cursor = 0,
+            GlobalBatch = GlobalBatch,
+            PerRankBatch = GlobalBatch / WorldSize,
+            WorldSize = WorldSize,
+            Seed = Spec.Seed,
+            Evaluate = true,
+            Checkpoint = true,
+            LrSegments = [new LrSegment(start, start + StepsPerEpoch, lr, lr)],
+            Momentum = 0.9,
+            WeightDecay = 1e-4,
+        };
+    }
+
+    public Assignment AssignmentFor(int rank, IReadOnlyList<string> addresses, CheckpointRecord? resume = null) => new()
+    {
+        JobId = "job-test",
+        Generation = 1,
+        Rank = rank,
+        WorldSize = WorldSize,
+        LocalRank = 0,
+        WorkerId = $"worker-{rank}",
+        DeviceId = "cpu:0",
+        Peers = [.. addresses.Select((a, r) => new PeerInfo(r, $"worker-{r}", "cpu:0", "localhost", a, 0))],
+        CollectiveSecret = Secret,
+        Spec = Spec,
+        Dataset = Dataset,
+        ResumeFrom = resume,
+        ResumePath = resume is null ? null : CheckpointPath(resume.CheckpointId),
+        FirstEpoch = resume is null ? Plan(0) : Plan(resume.Epoch),
+    };
+
+    public Task<EpochPlanResult> GetEpochPlan(long generation, int epoch)
+    {
+        lock (_lock)
+        {
+            if (epoch > 0 && (!_reports.TryGetValue(epoch - 1, out var previous) || previous.Count < WorldSize))
+            {
+                return Task.FromResult(new EpochPlanResult(EpochPlanStatus.Pending, null, "waiting for ranks"));
+            }
+
+            return Task.FromResult(epoch >= TotalEpochs
+                ? new EpochPlanResult(EpochPlanStatus.Finished, null, "done")
+                : new EpochPlanResult(EpochPlanStatus.Ready, Plan(epoch), ""));
+        }
+    }
+
+    public Task<ProgressAck> ReportProgress(ProgressReport report)
+    {
+        lock (_lock)
+        {
+            Progress.Add(report);
+        }
+
+        return Task.FromResult(new ProgressAck(Directive, ""));
+    }
+
+    public Task ReportEpoch(EpochReport report)
+    {
+        lock (_lock)
+        {
+            if (!_reports.TryGetValue(report.Epoch, out var reports))
+            {
+                _reports[report.Epoch] = reports = [];
+            }
+
+            reports[report.Rank] = report;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ReportFailure(FailureReport report)
+    {
+        lock (_lock)
+        {
+            Failures.Add(report);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request) =>
+        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+
+    public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit)
+    {
+        var staging = CheckpointPath(commit.CheckpointId) + ".partial";
+        var bytes = File.ReadAllBytes(staging);
+        if (bytes.Length != commit.SizeBytes || Convert.ToHexStringLower(SHA256.HashData(bytes)) != commit.Sha256)
+        {
+            throw new InvalidOperationException($"checkpoint {commit.CheckpointId} does not match its size or hash");
+        }
+
+        File.Move(staging, CheckpointPath(commit.CheckpointId), overwrite: true);
+        var epoch = int.Parse(commit.CheckpointId["ckpt-e".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var record = new CheckpointRecord
+        {
+            CheckpointId = commit.CheckpointId,
+            Generation = commit.Generation,
+            Epoch = epoch,
+            GlobalStep = epoch * StepsPerEpoch,
+            SizeBytes = commit.SizeBytes,
+            Sha256 = commit.Sha256,
+        };
+        lock (_lock)
+        {
+            Checkpoints.Add(record);
+        }
+
+        return Task.FromResult(record);
+    }
+}

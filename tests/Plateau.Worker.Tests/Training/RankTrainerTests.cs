@@ -1,0 +1,151 @@
+using Plateau.Contracts.Workers;
+using Plateau.Models.Zoo;
+using Plateau.Worker.Checkpoints;
+using Plateau.Worker.Tests.Support;
+using Plateau.Worker.Training;
+
+namespace Plateau.Worker.Tests.Training;
+
+/// <summary>The trainer loop against an in-memory job: 96 synthetic training images, 40 validation images, ResNet-20.</summary>
+public sealed class RankTrainerTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "plateau-worker-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task OneRankTrainsEveryPlannedEpochReportsExactCountsAndCheckpoints()
+    {
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 2);
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.Equal(TrainerOutcome.Completed, results[0].Outcome);
+        for (var epoch = 0; epoch < 2; epoch++)
+        {
+            var report = Assert.Single(job.ReportsOf(epoch)).Value;
+            Assert.Equal(job.StepsPerEpoch * job.GlobalBatch, report.Train.Samples);
+            Assert.Equal(40, report.Eval!.Total);
+            Assert.True(report.Eval.CorrectTop5 >= report.Eval.CorrectTop1);
+            Assert.Equal((epoch + 1) * job.StepsPerEpoch, report.GlobalStep);
+        }
+
+        Assert.Equal(["ckpt-e1", "ckpt-e2"], job.Checkpoints.Select(c => c.CheckpointId));
+        Assert.Empty(job.Failures);
+        Assert.Contains(job.Progress, p => p.GlobalStep > 0 && p.ImagesPerSecond > 0 && p.LearningRate > 0);
+    }
+
+    [Fact]
+    public async Task TwoRanksSplitValidationExactlyAndOnlyRankZeroCheckpoints()
+    {
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 1, validationSamples: 41);
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.All(results, r => Assert.Equal(TrainerOutcome.Completed, r.Outcome));
+        var reports = job.ReportsOf(0);
+        Assert.Equal(2, reports.Count);
+        Assert.Equal([21L, 20L], reports.OrderBy(r => r.Key).Select(r => r.Value.Eval!.Total));
+        Assert.All(reports.Values, r => Assert.Equal(job.StepsPerEpoch * job.GlobalBatch / 2, r.Train.Samples));
+        Assert.Single(job.Checkpoints);
+
+        // The checkpoint verifies and restores into a fresh model.
+        var record = job.Checkpoints[0];
+        using var model = ModelRegistry.Create("resnet20_cifar");
+        await using var solo = SoloGroup.Join();
+        using var step = new DataParallelStep(model, solo, 0.9, 1e-4, false);
+        var position = CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, record.Sha256, step);
+        Assert.Equal(1, position.Epoch);
+        Assert.Equal(job.StepsPerEpoch, position.GlobalStep);
+        Assert.Equal(job.StepsPerEpoch, step.Optimizer.Steps);
+        Assert.Throws<InvalidDataException>(() => CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, new string('0', 64), step));
+    }
+
+    [Fact]
+    public async Task APauseOnOneRankHoldsBothAtTheSameStepAndAStopOnTheOtherEndsBoth()
+    {
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);
+        await using var harness = await TrainerHarness.StartAsync(job);
+        var run = harness.RunAsync();
+
+        await WaitUntil(() => harness.Trainers[0].Meter.GlobalStep >= 2, run);
+        // As the JobGrain does: the job is Paused (progress answers say so) and the pause reaches one rank first.
+        job.Directive = Plateau.Contracts.Training.WorkerDirective.Pause;
+        harness.Controls[0].RequestPause();
+        await WaitUntil(() => harness.States.All(s => s.LastOrDefault().State == WorkerTrainerState.Paused), run);
+        var pausedAt = harness.Trainers.Select(t => t.Meter.GlobalStep).ToArray();
+        await Task.Delay(500);
+        Assert.Equal(pausedAt, harness.Trainers.Select(t => t.Meter.GlobalStep));
+        Assert.Equal(pausedAt[0], pausedAt[1]);
+
+        job.Directive = Plateau.Contracts.Training.WorkerDirective.Continue;
+        harness.Controls[0].Resume();
+        harness.Controls[1].Resume();
+        await WaitUntil(() => harness.Trainers[0].Meter.GlobalStep > pausedAt[0] + 1, run);
+        harness.Controls[1].RequestStop("test stop", TimeSpan.FromSeconds(30));
+
+        var results = await run.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.All(results, r => Assert.Equal(TrainerOutcome.Stopped, r.Outcome));
+        Assert.Equal(results[0].GlobalStep, results[1].GlobalStep);
+        Assert.Empty(job.Failures);
+    }
+
+    [Fact]
+    public async Task APeerThatVanishesIsReportedWithItsRank()
+    {
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);
+        await using var harness = await TrainerHarness.StartAsync(job);
+        var run = harness.RunAsync();
+
+        await WaitUntil(() => harness.Trainers[1].Meter.GlobalStep >= 2, run);
+        harness.Controls[1].Cancel(); // rank 1 dies without agreeing on a last step
+
+        var results = await run.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(TrainerOutcome.Failed, results[0].Outcome);
+        var failure = Assert.Single(job.Failures, f => f.ReporterRank == 0);
+        Assert.Equal(1, failure.FailedRank);
+        Assert.Equal(1, failure.Generation);
+    }
+
+    [Fact]
+    public async Task TheJobsStopDirectiveEndsTheRun()
+    {
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 50);
+        await using var harness = await TrainerHarness.StartAsync(job);
+        var run = harness.RunAsync();
+        await WaitUntil(() => harness.Trainers[0].Meter.GlobalStep >= 1, run);
+
+        job.Directive = Plateau.Contracts.Training.WorkerDirective.Stop;
+
+        var results = await run.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(TrainerOutcome.Stopped, results[0].Outcome);
+        Assert.Empty(job.Failures);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, Task run)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!condition())
+        {
+            if (run.IsCompleted)
+            {
+                await run; // surface the failure
+                Assert.Fail("the trainers ended before the condition held");
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached within 2 minutes");
+            await Task.Delay(20);
+        }
+    }
+}
