@@ -8,6 +8,7 @@ public static class BenchmarkDispatch
         // One line per benchmark: ["verb"] = ("what it measures", XBenchmark.Run),
         ["train"] = ("CPU training step vs PyTorch", TrainStepBenchmark.Run),
         ["allreduce"] = ("ring all-reduce over gRPC between processes vs Gloo and iperf3", AllReduceBenchmark.Run),
+        ["step"] = ("distributed trainer step (bucketed all-reduce over gRPC) vs the bare TorchSharp loop", DistributedStepBenchmark.Run),
         ["data"] = ("JPEG decode + paper train transform into batches vs torchvision", DataLoaderBenchmark.Run),
     };
 

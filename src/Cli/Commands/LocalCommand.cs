@@ -35,11 +35,11 @@ public static class LocalCommand
         var workers = new Option<int>("--workers") { Description = "Worker processes.", DefaultValueFactory = _ => 2 };
         var devices = new Option<int>("--devices-per-worker") { Description = "CPU \"devices\" (ranks) per worker.", DefaultValueFactory = _ => 1 };
         var model = new Option<string?>("--model") { Description = "Model name (plateau models); default se_resnet20_cifar, se_resnet50 for ImageNet." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Global batch (split evenly across ranks).", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => 0.1 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "SGD weight decay.", DefaultValueFactory = _ => 1e-4 };
-        var patience = new Option<int>("--patience") { Description = "Plateau patience: evaluations without improvement before the rate drops.", DefaultValueFactory = _ => 1 };
+        var patience = new Option<int>("--patience") { Description = "Plateau patience: evaluations without improvement before the rate drops (0 suits short runs).", DefaultValueFactory = _ => 0 };
         var factor = new Option<double>("--factor") { Description = "Plateau factor: the rate is multiplied by this on a plateau.", DefaultValueFactory = _ => 0.1 };
         var threshold = new Option<double>("--threshold") { Description = "Plateau threshold (relative): smaller improvements do not count.", DefaultValueFactory = _ => 0.02 };
         var trainImages = new Option<int>("--synthetic-train") { Description = "Synthetic training images.", DefaultValueFactory = _ => 5000 };
@@ -125,7 +125,7 @@ public static class LocalCommand
         var ranks = workerCount * spec.Workers.DevicesPerWorker;
         var threads = settings.Threads > 0 ? settings.Threads : Math.Max(1, Environment.ProcessorCount / ranks) * spec.Workers.DevicesPerWorker;
         Directory.CreateDirectory(Path.Combine(root, "logs"));
-        await using var children = new ChildProcesses(Path.Combine(root, "logs"));
+        await using var children = new ChildProcesses(Path.Combine(root, "logs"), root);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -178,7 +178,7 @@ public static class LocalCommand
         {
             job = await WatchAsync(client, jobId, display, children, cancel.Token);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or RpcException && cancel.IsCancellationRequested)
         {
             interrupted = true;
             await output.WriteLineAsync("plateau local: interrupted; cancelling the job and stopping every process");
@@ -386,7 +386,7 @@ public static class LocalCommand
         string? SpecFile, string? Dir, bool Plain, bool WorkersGiven);
 
     /// <summary>The child processes (this binary with a subcommand), their logs, and their process trees.</summary>
-    private sealed class ChildProcesses(string logDirectory) : IAsyncDisposable
+    private sealed class ChildProcesses(string logDirectory, string workingDirectory) : IAsyncDisposable
     {
         private readonly Dictionary<string, (Process Process, StreamWriter Log)> _children = [];
 
@@ -398,6 +398,8 @@ public static class LocalCommand
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
+                // The run folder: no stray appsettings.json is picked up; every setting is an argument.
+                WorkingDirectory = workingDirectory,
             };
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             {
@@ -574,7 +576,7 @@ public static class LocalCommand
             var filled = (int)Math.Round(inEpoch * width);
             var bar = new string('#', filled) + new string('.', width - filled);
             var text = string.Create(Invariant,
-                $"epoch {p.Epoch + 1}/{_totalEpochs} [{bar}] {inEpoch * 100,3:0}%  step {p.GlobalStep}  {p.ImagesPerSecond,6:0} img/s  loss {p.Loss:0.000}  val err {(_valError is { } v ? (v * 100).ToString("0.0", Invariant) + "%" : "-")}  lr {p.LearningRate:G3}  data {p.DataWaitShare * 100:0}%  all-reduce {p.AllReduceShare * 100:0}%");
+                $"epoch {p.Epoch + 1}/{_totalEpochs} [{bar}] {inEpoch * 100,3:0}%  step {p.GlobalStep}  {p.ImagesPerSecond,6:0} img/s  loss {(double.IsNaN(p.Loss) ? "-" : p.Loss.ToString("0.000", Invariant))}  val err {(_valError is { } v ? (v * 100).ToString("0.0", Invariant) + "%" : "-")}  lr {p.LearningRate:G3}  data {p.DataWaitShare * 100:0}%  all-reduce {p.AllReduceShare * 100:0}%");
             if (plain)
             {
                 output.WriteLine(text);

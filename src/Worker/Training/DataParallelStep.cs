@@ -72,8 +72,12 @@ public sealed class DataParallelStep : IDisposable
         Optimizer.Step(learningRate);
         var done = Stopwatch.GetTimestamp();
         return new StepOutcome(count, lossSum, correct, agreed,
-            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done));
+            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait);
     }
 
-    public void Dispose() => Optimizer.Dispose();
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        _buckets.Dispose();
+    }
 }

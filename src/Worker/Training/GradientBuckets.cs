@@ -1,6 +1,6 @@
 using Plateau.Collective;
 using Plateau.Collective.Buckets;
-using TorchSharp;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Plateau.Worker.Training;
@@ -10,9 +10,11 @@ namespace Plateau.Worker.Training;
 /// <see cref="BucketReducer"/>: after backward each bucket is packed and launched while the next one is
 /// packed, then the averaged values are written back into the gradients. Two extra elements ride in the
 /// last bucket — the ranks' pause and stop votes — so every rank learns at the same step whether any rank
-/// asked to pause or stop, without an extra round trip.
+/// asked to pause or stop, without an extra round trip. Each gradient's slot in its bucket is a tensor
+/// view over the pinned bucket array, so packing and unpacking are single native copies (device to host
+/// and back on a GPU).
 /// </summary>
-public sealed class GradientBuckets
+public sealed class GradientBuckets : IDisposable
 {
     /// <summary>Name of the control slot in the bucket layout (never a model parameter name: it has a space).</summary>
     public const string ControlName = "control votes";
@@ -20,6 +22,8 @@ public sealed class GradientBuckets
     private const int ControlElements = 2;
     private readonly Tensor[] _parameters;
     private readonly BucketReducer _reducer;
+    private readonly Tensor[] _flats;
+    private readonly (int Bucket, BucketEntry Entry, Tensor View)[][] _slots;
     private readonly (int Bucket, long Offset) _control;
 
     public GradientBuckets(CollectiveGroup group, IReadOnlyList<(string Name, Tensor Parameter)> parameters, long bucketCapBytes = BucketAssignment.DefaultBucketCapBytes)
@@ -31,8 +35,22 @@ public sealed class GradientBuckets
         List<ParameterSpec> specs = [new ParameterSpec(ControlName, [ControlElements]), .. parameters.Select(p => Spec(p.Name, p.Parameter))];
         var buckets = BucketAssignment.Assign(specs, bucketCapBytes);
         _reducer = new BucketReducer(group, buckets, ReduceOp.Average);
-        var entries = buckets.SelectMany(b => b.Entries.Select(e => (Bucket: b.Index, Entry: e))).ToArray();
-        var control = entries.Single(e => e.Entry.ParameterIndex == 0);
+        _flats = new Tensor[buckets.Count];
+        _slots = new (int, BucketEntry, Tensor)[buckets.Count][];
+        for (var b = 0; b < buckets.Count; b++)
+        {
+            if (!MemoryMarshal.TryGetArray<float>(_reducer.Buffer(b), out var segment) || segment.Offset != 0 || segment.Array is null)
+            {
+                throw new InvalidOperationException($"bucket {b}'s buffer is not a whole array");
+            }
+
+            // Shares the pinned array's memory: what is copied into a view lands in the bucket buffer.
+            _flats[b] = from_array(segment.Array);
+            _slots[b] = [.. buckets[b].Entries.Where(e => e.ParameterIndex != 0).Select(e =>
+                (b, e, _flats[b].narrow(0, e.Offset, e.Length).view(_parameters[e.ParameterIndex - 1].shape)))];
+        }
+
+        var control = buckets.SelectMany(b => b.Entries.Select(e => (Bucket: b.Index, Entry: e))).Single(e => e.Entry.ParameterIndex == 0);
         _control = (control.Bucket, control.Entry.Offset);
         WorldSize = group.WorldSize;
     }
@@ -40,6 +58,9 @@ public sealed class GradientBuckets
     public IReadOnlyList<Bucket> Buckets => _reducer.Buckets;
 
     public int WorldSize { get; }
+
+    /// <summary>Time the last <see cref="AllReduce"/> spent blocked on the network (not overlapped with packing).</summary>
+    public TimeSpan LastWait { get; private set; }
 
     public long GradientElements => _reducer.Buckets.Sum(b => b.ElementCount) - ControlElements;
 
@@ -52,95 +73,66 @@ public sealed class GradientBuckets
     /// I/O threads meanwhile. Returns the combined votes: any rank voting makes it true.</summary>
     public StepVotes AllReduce(StepVotes local, CancellationToken cancellationToken)
     {
-        for (var b = 0; b < _reducer.Buckets.Count; b++)
+        using (no_grad())
         {
-            var bucket = _reducer.Buckets[b];
-            var buffer = _reducer.Buffer(b);
-            foreach (var entry in bucket.Entries)
+            for (var b = 0; b < _slots.Length; b++)
             {
-                var target = buffer.Span.Slice((int)entry.Offset, (int)entry.Length);
-                if (entry.ParameterIndex == 0)
+                foreach (var (_, entry, view) in _slots[b])
                 {
-                    target[0] = local.Pause ? 1f : 0f;
-                    target[1] = local.Stop ? 1f : 0f;
-                    continue;
+                    using var grad = _parameters[entry.ParameterIndex - 1].grad;
+                    if (grad is null)
+                    {
+                        view.zero_();
+                    }
+                    else
+                    {
+                        view.copy_(grad);
+                    }
                 }
 
-                Pack(_parameters[entry.ParameterIndex - 1], target);
+                if (b == _control.Bucket)
+                {
+                    var votes = _reducer.Buffer(b).Span.Slice((int)_control.Offset, ControlElements);
+                    votes[0] = local.Pause ? 1f : 0f;
+                    votes[1] = local.Stop ? 1f : 0f;
+                }
+
+                _reducer.MarkReady(b);
             }
 
-            _reducer.MarkReady(b);
-        }
-
-        _reducer.WaitAllAsync(cancellationToken).GetAwaiter().GetResult();
-        for (var b = 0; b < _reducer.Buckets.Count; b++)
-        {
-            var buffer = _reducer.Buffer(b);
-            foreach (var entry in _reducer.Buckets[b].Entries)
+            var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            _reducer.WaitAllAsync(cancellationToken).GetAwaiter().GetResult();
+            LastWait = System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted);
+            foreach (var slots in _slots)
             {
-                if (entry.ParameterIndex != 0)
+                foreach (var (_, entry, view) in slots)
                 {
-                    Unpack(buffer.Span.Slice((int)entry.Offset, (int)entry.Length), _parameters[entry.ParameterIndex - 1]);
+                    // A parameter outside this step's graph keeps no gradient, as in DDP with find_unused_parameters.
+                    using var grad = _parameters[entry.ParameterIndex - 1].grad;
+                    grad?.copy_(view);
                 }
             }
         }
 
-        var votes = _reducer.Buffer(_control.Bucket).Span.Slice((int)_control.Offset, ControlElements);
-        return new StepVotes(votes[0] > 0, votes[1] > 0);
+        var agreed = _reducer.Buffer(_control.Bucket).Span.Slice((int)_control.Offset, ControlElements);
+        return new StepVotes(agreed[0] > 0, agreed[1] > 0);
+    }
+
+    public void Dispose()
+    {
+        foreach (var slots in _slots)
+        {
+            foreach (var (_, _, view) in slots)
+            {
+                view.Dispose();
+            }
+        }
+
+        foreach (var flat in _flats)
+        {
+            flat.Dispose();
+        }
     }
 
     private static ParameterSpec Spec(string name, Tensor parameter) => new(name, parameter.shape, parameter.requires_grad);
-
-    private static void Pack(Tensor parameter, Span<float> target)
-    {
-        using var grad = parameter.grad;
-        if (grad is null)
-        {
-            target.Clear();
-            return;
-        }
-
-        using var host = HostContiguous(grad);
-        host.data<float>().CopyTo(target);
-    }
-
-    private static void Unpack(ReadOnlySpan<float> source, Tensor parameter)
-    {
-        using var grad = parameter.grad;
-        if (grad is null)
-        {
-            return; // a parameter outside this step's graph keeps no gradient, as in DDP with find_unused_parameters
-        }
-
-        if (grad.device_type == DeviceType.CPU && grad.is_contiguous() && grad.dtype == ScalarType.Float32)
-        {
-            grad.data<float>().CopyFrom(source);
-            return;
-        }
-
-        using var host = empty(grad.shape, ScalarType.Float32);
-        host.data<float>().CopyFrom(source);
-        using var noGrad = no_grad();
-        grad.copy_(host);
-    }
-
-    private static Tensor HostContiguous(Tensor grad)
-    {
-        var host = grad.device_type == DeviceType.CPU ? grad.alias() : grad.cpu();
-        if (host.dtype != ScalarType.Float32)
-        {
-            var converted = host.to_type(ScalarType.Float32);
-            host.Dispose();
-            host = converted;
-        }
-
-        if (!host.is_contiguous())
-        {
-            var contiguous = host.contiguous();
-            host.Dispose();
-            host = contiguous;
-        }
-
-        return host;
-    }
 }

@@ -77,6 +77,8 @@ public sealed partial class RankTrainer
     /// <summary>Trains until the job finishes, a stop is agreed, or something fails. Blocks the calling thread.</summary>
     public TrainerResult Run()
     {
+        var first = _assignment.FirstEpoch;
+        Meter.SetPosition(first.Epoch, first.StartGlobalStep, first.LrSegments.Count > 0 ? first.LearningRateAt(first.StartGlobalStep) : 0);
         using var reporterStop = new CancellationTokenSource();
         var reporter = Task.Run(() => ReportProgressAsync(reporterStop.Token));
         try

@@ -59,6 +59,13 @@ internal sealed class FakeJob : IJobChannel
 
     public WorkerDirective Directive { get; set; } = WorkerDirective.Continue;
 
+    /// <summary>This rank's epoch report is recorded, then its call never returns (a wedged rank).</summary>
+    public int? StallRank { get; init; }
+
+    public IReadOnlyList<string> Addresses { get; set; } = [];
+
+    public string PeerAddress(int rank) => Addresses[rank];
+
     public List<ProgressReport> Progress { get; } = [];
 
     public List<FailureReport> Failures { get; } = [];
@@ -155,7 +162,7 @@ internal sealed class FakeJob : IJobChannel
             reports[report.Rank] = report;
         }
 
-        return Task.CompletedTask;
+        return report.Rank == StallRank ? Task.Delay(Timeout.Infinite) : Task.CompletedTask;
     }
 
     public Task ReportFailure(FailureReport report)

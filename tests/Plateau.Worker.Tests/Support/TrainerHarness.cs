@@ -42,16 +42,18 @@ internal sealed class TrainerHarness : IAsyncDisposable
         EvalBatchSize = 16,
     };
 
-    public static async Task<TrainerHarness> StartAsync(FakeJob job, CheckpointRecord? resume = null)
+    public static async Task<TrainerHarness> StartAsync(FakeJob job, TrainerOptions? options = null, CheckpointRecord? resume = null)
     {
         if (job.WorldSize == 1)
         {
             var registry = new CollectivePeerRegistry(new CollectiveServerOptions());
-            return new TrainerHarness(job, null, ["http://127.0.0.1:1"], _ => registry, resume, FastOptions);
+            job.Addresses = ["http://127.0.0.1:1"];
+            return new TrainerHarness(job, null, job.Addresses, _ => registry, resume, options ?? FastOptions);
         }
 
         var ring = await LoopbackRing.StartServersAsync(job.WorldSize);
-        return new TrainerHarness(job, ring, ring.Addresses, rank => ring.Servers[rank].Registry, resume, FastOptions);
+        job.Addresses = ring.Addresses;
+        return new TrainerHarness(job, ring, ring.Addresses, rank => ring.Servers[rank].Registry, resume, options ?? FastOptions);
     }
 
     public Task<TrainerResult[]> RunAsync() => LoopbackRing.OnThreadsAsync(Job.WorldSize, rank => Trainers[rank].Run());

@@ -62,6 +62,29 @@ public sealed class RankTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task ARankResumesFromACommittedCheckpointAtTheEpochItNames()
+    {
+        var first = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
+        await using (var harness = await TrainerHarness.StartAsync(first))
+        {
+            Assert.Equal(TrainerOutcome.Completed, (await harness.RunAsync())[0].Outcome);
+        }
+
+        var checkpoint = Assert.Single(first.Checkpoints);
+        var resumed = new FakeJob(_folder, worldSize: 1, totalEpochs: 2);
+        await using (var harness = await TrainerHarness.StartAsync(resumed, resume: checkpoint))
+        {
+            Assert.Equal(TrainerOutcome.Completed, (await harness.RunAsync())[0].Outcome);
+        }
+
+        Assert.Empty(resumed.ReportsOf(0));
+        var report = Assert.Single(resumed.ReportsOf(1)).Value;
+        Assert.Equal(2 * resumed.StepsPerEpoch, report.GlobalStep);
+        Assert.Equal(resumed.StepsPerEpoch * resumed.GlobalBatch, report.Train.Samples);
+        Assert.All(resumed.Progress, p => Assert.True(p.GlobalStep >= resumed.StepsPerEpoch, $"progress at step {p.GlobalStep} before the checkpoint's step"));
+    }
+
+    [Fact]
     public async Task APauseOnOneRankHoldsBothAtTheSameStepAndAStopOnTheOtherEndsBoth()
     {
         var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);
@@ -91,20 +114,25 @@ public sealed class RankTrainerTests : IDisposable
     }
 
     [Fact]
-    public async Task APeerThatVanishesIsReportedWithItsRank()
+    public async Task APeerThatStopsRespondingIsReportedWithItsRank()
     {
-        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);
-        await using var harness = await TrainerHarness.StartAsync(job);
-        var run = harness.RunAsync();
+        // Rank 1 hangs after its first epoch report (as a wedged process would); rank 0 goes on into the
+        // next epoch and its all-reduce deadline names rank 1.
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50) { StallRank = 1 };
+        await using var harness = await TrainerHarness.StartAsync(job, TrainerHarness.FastOptions with
+        {
+            CollectiveTimeout = TimeSpan.FromSeconds(3),
+            CallTimeout = TimeSpan.FromSeconds(8),
+        });
 
-        await WaitUntil(() => harness.Trainers[1].Meter.GlobalStep >= 2, run);
-        harness.Controls[1].Cancel(); // rank 1 dies without agreeing on a last step
+        var results = await harness.RunAsync().WaitAsync(TimeSpan.FromMinutes(2));
 
-        var results = await run.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Equal(TrainerOutcome.Failed, results[0].Outcome);
         var failure = Assert.Single(job.Failures, f => f.ReporterRank == 0);
-        Assert.Equal(1, failure.FailedRank);
+        Assert.True(failure.FailedRank == 1, $"failure names rank {failure.FailedRank}: {failure.Reason}");
+        Assert.Contains("rank 1", failure.Reason, StringComparison.Ordinal);
         Assert.Equal(1, failure.Generation);
+        Assert.Equal(job.PeerAddress(1), failure.FailedAddress);
     }
 
     [Fact]

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Plateau.Collective;
+using Plateau.Models.Runtime;
+using Plateau.Models.Zoo;
+using Plateau.Worker.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plateau.Bench;
+
+/// <summary>
+/// <c>plateau-bench step --workers 1|2</c>: images/s of the distributed trainer's step (DataParallelStep:
+/// forward, loss, backward, bucketed gradient all-reduce over the gRPC ring, SGD) against the bare
+/// TorchSharp loop (forward, loss, backward, optim.SGD) on the same model and per-worker batch. Each rank
+/// is its own process (as in <c>plateau local</c>) with the cores divided among them, and alternates a
+/// distributed step with a bare step on a second copy of the model, so both see the same machine load
+/// (this 2-core machine is shared). Inputs are random tensors so data loading is out of both.
+/// Orchestration overhead per step = (rank step − time blocked in the all-reduce) − bare step: packing
+/// and unpacking gradient buckets, the pause/stop votes, PyTorch-exact SGD on named buffers.
+/// </summary>
+public static class DistributedStepBenchmark
+{
+    private const string Usage =
+        "usage: plateau-bench step [--workers 1] [--model se_resnet20_cifar] [--batch 64 (per worker)] [--steps 20] [--warmup 3] [--threads cores/workers]";
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        try
+        {
+            var options = Options.Parse(args);
+            return options.Rank is { } rank ? RunRank(options, rank) : RunDriver(options);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"plateau-bench step: {e.Message}\n{Usage}");
+            return 2;
+        }
+    }
+
+    private static int RunDriver(Options o)
+    {
+        var threads = o.Threads ?? Math.Max(1, Environment.ProcessorCount / o.Workers);
+        TrainingProcess.Initialise(threads);
+        var size = ModelRegistry.Describe(o.Model).NativeInputSize;
+        Console.WriteLine(string.Create(Invariant,
+            $"distributed step vs bare TorchSharp loop: {o.Model} {size}x{size}, batch {o.Batch} per worker, {o.Workers} worker process(es) × {threads} thread(s), median of {o.Steps} after {o.Warmup} warm-up; load average {LoadAverage()}"));
+
+        var ports = Enumerable.Range(0, o.Workers).Select(_ => FreePort()).ToArray();
+        var peers = string.Join(',', ports.Select(p => $"http://127.0.0.1:{p}"));
+        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        var ranks = Enumerable.Range(0, o.Workers).Select(rank => StartRank(o, rank, threads, peers, secret)).ToList();
+        var results = new List<RankResult>();
+        foreach (var (process, rank) in ranks.Select((p, r) => (p, r)))
+        {
+            var stdout = process.StandardOutput.ReadToEnd();
+            var stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"rank {rank} failed ({process.ExitCode}): {stderr.Trim()}");
+                return 1;
+            }
+
+            results.Add(JsonSerializer.Deserialize<RankResult>(stdout.Trim().Split('\n')[^1])!);
+            process.Dispose();
+        }
+
+        Console.WriteLine($"{"",-22} {"step ms",8} {"img/s",8} {"compute",8} {"all-red.",8} {"wait",7} {"update",7} {"outside",8} {"overhead",9}");
+        foreach (var r in results)
+        {
+            Console.WriteLine(string.Create(Invariant, $"{$"rank {r.Rank}: bare loop",-22} {r.BareMs,8:F1} {o.Batch * 1000 / r.BareMs,8:F1}"));
+            Console.WriteLine(string.Create(Invariant,
+                $"{$"rank {r.Rank}: distributed",-22} {r.StepMs,8:F1} {o.Batch * 1000 / r.StepMs,8:F1} {r.ComputeMs,8:F1} {r.AllReduceMs,8:F1} {r.WaitMs,7:F1} {r.UpdateMs,7:F1} {r.OutsideMs,8:F1} {(r.OutsideMs - r.BareMs) / r.BareMs * 100,8:F1}%"));
+        }
+
+        var total = results.Sum(r => o.Batch * 1000 / r.StepMs);
+        var bareTotal = results.Sum(r => o.Batch * 1000 / r.BareMs);
+        Console.WriteLine(string.Create(Invariant,
+            $"distributed: {total:F1} img/s over {o.Workers} rank(s) = {total / bareTotal * 100:F1}% of the bare loops' {bareTotal:F1} img/s; load average after {LoadAverage()}"));
+        Console.WriteLine("outside = median of (step − wait), wait = time blocked on the ring; overhead = (outside − bare) / bare: orchestration cost per step outside the all-reduce (target ≤ 3%).");
+        Console.WriteLine("all-red. = pack + wait + unpack of the gradient buckets (incl. the 2-float vote slot); update = Plateau's SGD.");
+        return 0;
+    }
+
+    private static int RunRank(Options o, int rank)
+    {
+        TrainingProcess.Initialise(o.Threads ?? 1);
+        var peers = o.Peers ?? throw new ArgumentException("--peers is required with --rank");
+        var addresses = peers.Split(',');
+        var port = new Uri(addresses[rank]).Port;
+        var server = CollectiveServer.StartAsync(new CollectiveServerOptions { Port = port }).GetAwaiter().GetResult();
+        var group = CollectiveGroup.JoinAsync(server, new RingOptions
+        {
+            JobId = "bench",
+            Generation = 1,
+            Rank = rank,
+            WorldSize = addresses.Length,
+            Peers = addresses,
+            Secret = Convert.FromHexString(o.Secret ?? throw new ArgumentException("--secret is required with --rank")),
+            ConnectTimeout = TimeSpan.FromSeconds(60),
+        }).GetAwaiter().GetResult();
+        try
+        {
+            var size = ModelRegistry.Describe(o.Model).NativeInputSize;
+            manual_seed(rank);
+            using var model = ModelRegistry.Create(o.Model);
+            using var step = new DataParallelStep(model, group, 0.9, 1e-4, nesterov: false);
+            StateSync.VerifyLayout(step, CancellationToken.None);
+            StateSync.BroadcastFromRankZero(step, includeMomentum: true, CancellationToken.None);
+            using var input = randn(o.Batch, 3, size, size);
+            using var target = randint(ModelRegistry.Describe(o.Model).NumClasses, [o.Batch], dtype: ScalarType.Int64);
+            manual_seed(0);
+            using var bareModel = ModelRegistry.Create(o.Model);
+            bareModel.train();
+            using var bareSgd = optim.SGD(bareModel.parameters(), learningRate: 0.01, momentum: 0.9, weight_decay: 1e-4);
+            var bare = new List<double>();
+            var outside = new List<double>();
+            var steps = new List<double>();
+            var compute = new List<double>();
+            var allReduce = new List<double>();
+            var wait = new List<double>();
+            var update = new List<double>();
+            for (var s = 0; s < o.Warmup + o.Steps; s++)
+            {
+                var watch = Stopwatch.StartNew();
+                var outcome = step.Step(input, target, 0.01, StepVotes.None, CancellationToken.None);
+                watch.Stop();
+                var bareMs = BareStep(bareModel, bareSgd, input, target);
+                if (s >= o.Warmup)
+                {
+                    bare.Add(bareMs);
+                    outside.Add(watch.Elapsed.TotalMilliseconds - outcome.CollectiveWait.TotalMilliseconds);
+                    steps.Add(watch.Elapsed.TotalMilliseconds);
+                    compute.Add(outcome.Compute.TotalMilliseconds);
+                    allReduce.Add(outcome.AllReduce.TotalMilliseconds);
+                    wait.Add(outcome.CollectiveWait.TotalMilliseconds);
+                    update.Add(outcome.Update.TotalMilliseconds);
+                }
+            }
+
+            // Everyone finishes before anyone leaves.
+            group.BarrierAsync().GetAwaiter().GetResult();
+            Console.WriteLine(JsonSerializer.Serialize(new RankResult(rank, Median(steps), Median(compute), Median(allReduce), Median(wait), Median(update), Median(outside), Median(bare))));
+            return 0;
+        }
+        finally
+        {
+            group.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>The bare TorchSharp loop's step: what a single-process training script does.</summary>
+    private static double BareStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor input, Tensor target)
+    {
+        var watch = Stopwatch.StartNew();
+        using (NewDisposeScope())
+        {
+            optimizer.zero_grad();
+            using var output = model.call(input);
+            using var loss = nn.functional.cross_entropy(output, target);
+            loss.backward();
+            optimizer.step();
+        }
+
+        watch.Stop();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static Process StartRank(Options o, int rank, int threads, string peers, string secret)
+    {
+        var self = Environment.ProcessPath!;
+        var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(DistributedStepBenchmark).Assembly.Location);
+        }
+
+        foreach (var a in new[]
+        {
+            "step", "--rank", Text(rank), "--peers", peers, "--secret", secret, "--threads", Text(threads), "--model", o.Model,
+            "--batch", Text(o.Batch), "--steps", Text(o.Steps), "--warmup", Text(o.Warmup), "--workers", Text(o.Workers),
+        })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return Process.Start(info)!;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        var n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Text(int value) => value.ToString(Invariant);
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private sealed record RankResult(int Rank, double StepMs, double ComputeMs, double AllReduceMs, double WaitMs, double UpdateMs, double OutsideMs, double BareMs);
+
+    private sealed record Options(int Workers, string Model, int Batch, int Steps, int Warmup, int? Threads, int? Rank, string? Peers, string? Secret)
+    {
+        public static Options Parse(string[] args)
+        {
+            var o = new Options(1, "se_resnet20_cifar", 64, 20, 3, null, null, null, null);
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                o = args[i] switch
+                {
+                    "--workers" => o with { Workers = Positive("--workers", Next()) },
+                    "--model" => o with { Model = ModelRegistry.Contains(args[i + 1]) ? Next() : throw new ArgumentException($"--model: unknown model '{args[i + 1]}'") },
+                    "--batch" => o with { Batch = Positive("--batch", Next()) },
+                    "--steps" => o with { Steps = Positive("--steps", Next()) },
+                    "--warmup" => o with { Warmup = Positive("--warmup", Next()) },
+                    "--threads" => o with { Threads = Positive("--threads", Next()) },
+                    "--rank" => o with { Rank = int.Parse(Next(), Invariant) },
+                    "--peers" => o with { Peers = Next() },
+                    "--secret" => o with { Secret = Next() },
+                    _ => throw new ArgumentException($"unknown option {args[i]}"),
+                };
+            }
+
+            return o;
+        }
+
+        private static int Positive(string option, string value) =>
+            int.TryParse(value, NumberStyles.None, Invariant, out var n) && n > 0 ? n : throw new ArgumentException($"{option} must be a positive integer, got '{value}'");
+    }
+}
