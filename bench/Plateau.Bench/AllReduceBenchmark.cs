@@ -41,28 +41,39 @@ public static class AllReduceBenchmark
         {
             Console.WriteLine($"# iperf3 single-stream loopback TCP: {bps / 8 / 1e9:0.00} GB/s ({bps / 1e9:0.0} Gbit/s)");
         }
+        var transports = (options.Get("transport") ?? RingOptions.DefaultTransport.ToString()).Split(',')
+            .Select(t => Enum.TryParse<DataTransport>(t, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : throw new ArgumentException($"--transport must list Grpc and/or Socket (was '{t}')"))
+            .ToArray();
         foreach (var workers in workerCounts)
         {
-            var plateau = await RunRanksAsync(workers, sizes, iters, options);
-            var gloo = skipBaselines ? null : await RunGlooAsync(workers, sizes, iters);
-            Console.WriteLine();
-            Console.WriteLine($"# N = {workers} processes, ring over gRPC ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {LoadAverage()}");
-            Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
-            foreach (var size in sizes)
+            var runs = new List<(DataTransport Transport, string Load, Dictionary<long, double> Seconds)>();
+            foreach (var transport in transports)
             {
-                var seconds = plateau[size];
-                var algbw = size / seconds / 1e9;
-                var busbw = algbw * 2 * (workers - 1) / workers;
-                var glooSeconds = gloo?.GetValueOrDefault(size);
-                var glooBusbw = glooSeconds is > 0 ? size / glooSeconds.Value / 1e9 * 2 * (workers - 1) / workers : double.NaN;
-                var vsIperf = iperf is { } i ? busbw / (i / 8 / 1e9) : double.NaN;
-                Console.WriteLine($"{FormatSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%}");
+                var load = LoadAverage();
+                runs.Add((transport, load, await RunRanksAsync(workers, sizes, iters, options, transport)));
+            }
+            var gloo = skipBaselines ? null : await RunGlooAsync(workers, sizes, iters);
+            foreach (var (transport, load, plateau) in runs)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"# N = {workers} processes, ring, data over {transport} ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {load}");
+                Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
+                foreach (var size in sizes)
+                {
+                    var seconds = plateau[size];
+                    var algbw = size / seconds / 1e9;
+                    var busbw = algbw * 2 * (workers - 1) / workers;
+                    var glooSeconds = gloo?.GetValueOrDefault(size);
+                    var glooBusbw = glooSeconds is > 0 ? size / glooSeconds.Value / 1e9 * 2 * (workers - 1) / workers : double.NaN;
+                    var vsIperf = iperf is { } i ? busbw / (i / 8 / 1e9) : double.NaN;
+                    Console.WriteLine($"{FormatSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%}");
+                }
             }
         }
         return 0;
     }
 
-    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, long[] sizes, int iters, Args options)
+    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, long[] sizes, int iters, Args options, DataTransport transport)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-allreduce-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -74,7 +85,7 @@ public static class AllReduceBenchmark
                 var start = SelfStartInfo();
                 foreach (var arg in new[] { "allreduce", "--child", "1", "--rank", rank.ToString(CultureInfo.InvariantCulture), "--workers", workers.ToString(CultureInfo.InvariantCulture),
                     "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--rendezvous", rendezvous.FullName,
-                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None" })
+                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None", "--transport", transport.ToString() })
                 {
                     start.ArgumentList.Add(arg);
                 }
@@ -141,6 +152,7 @@ public static class AllReduceBenchmark
             StreamsPerPeer = int.Parse(options.Get("streams")!, CultureInfo.InvariantCulture),
             ChunkBytes = (int)ParseSize(options.Get("chunk")!),
             Compression = Enum.Parse<WireCompression>(options.Get("compression")!, ignoreCase: true),
+            Transport = Enum.Parse<DataTransport>(options.Get("transport")!, ignoreCase: true),
         });
         foreach (var size in sizes)
         {
@@ -277,7 +289,7 @@ public static class AllReduceBenchmark
             {
                 if (!args[i].StartsWith("--", StringComparison.Ordinal))
                 {
-                    throw new ArgumentException($"unexpected argument '{args[i]}'; options are --workers N[,M] --sizes 1MiB,16MiB --iters K --streams S --chunk 1MiB --compression None|BFloat16|Float16 --no-baselines");
+                    throw new ArgumentException($"unexpected argument '{args[i]}'; options are --workers N[,M] --sizes 1MiB,16MiB --iters K --streams S --chunk 1MiB --compression None|BFloat16|Float16 --transport Grpc,Socket --no-baselines");
                 }
                 var name = args[i][2..];
                 parsed._values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";

@@ -11,6 +11,7 @@ public static class PlateauCommand
         var root = new RootCommand("Plateau: data-parallel ResNet / SE-ResNet training orchestrator.");
         root.Subcommands.Add(ModelsCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(Commands.Jobs.JobCommand.Build());
         root.Subcommands.Add(LocalCommand.Build());
         root.Subcommands.Add(CoordinatorCommand.Build());
         root.Subcommands.Add(WorkerCommand.Build());

@@ -61,6 +61,20 @@ public sealed partial class CollectiveGroup
 
     private async Task RunAsync(CollectiveOpKind kind, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
+        try
+        {
+            await RunCoreAsync(kind, body, cancellationToken);
+        }
+        finally
+        {
+            // Pieces are processed inline on the transport's receiver threads (socket reader, gRPC
+            // response loop); the caller's continuation must never run on one of them.
+            await Task.Yield();
+        }
+    }
+
+    private async Task RunCoreAsync(CollectiveOpKind kind, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfFailed();
         await _operationLock.WaitAsync(cancellationToken);
@@ -150,14 +164,14 @@ public sealed partial class CollectiveGroup
         {
             // Piece p of step g can be sent once piece p of step g-1 has been received and reduced; a
             // stream carries the pieces p ≡ s (mod streams), so each stream is an independent pipeline.
-            var ready = new SemaphoreSlim(0);
+            var ready = new PieceSignal();
             tasks[2 * s] = AllReduceSendAsync(buffer, layout, s, ready, sequence, abort.Token);
             tasks[2 * s + 1] = AllReduceReceiveAsync(buffer, layout, s, ready, op, sequence, abort.Token);
         }
         await WhenAllFailFast(tasks, abort);
     }
 
-    private async Task AllReduceSendAsync(Memory<float> buffer, RingLayout layout, int stream, SemaphoreSlim ready, ulong sequence, CancellationToken token)
+    private async Task AllReduceSendAsync(Memory<float> buffer, RingLayout layout, int stream, PieceSignal ready, ulong sequence, CancellationToken token)
     {
         await Task.Yield();
         var link = _downstream[stream]!;
@@ -179,7 +193,7 @@ public sealed partial class CollectiveGroup
         }
     }
 
-    private async Task AllReduceReceiveAsync(Memory<float> buffer, RingLayout layout, int stream, SemaphoreSlim ready, ReduceOp op, ulong sequence, CancellationToken token)
+    private async Task AllReduceReceiveAsync(Memory<float> buffer, RingLayout layout, int stream, PieceSignal ready, ReduceOp op, ulong sequence, CancellationToken token)
     {
         await Task.Yield();
         var format = _options.Compression;

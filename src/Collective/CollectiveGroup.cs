@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Plateau.Collective.Hosting;
 using Plateau.Collective.Ring;
 using Plateau.Collective.Transport;
+using Plateau.Collective.Transport.Sockets;
 using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective;
@@ -63,6 +64,14 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     public int RightRank => (Rank + 1) % WorldSize;
 
     public int StreamsPerPeer => _options.StreamsPerPeer;
+
+    /// <summary>Data path this rank asked for (a stream to or from a TLS endpoint uses gRPC regardless).</summary>
+    public DataTransport Transport => _options.Transport;
+
+    internal CollectivePeerRegistry Registry => _registry;
+
+    /// <summary>Incoming streams whose chunks arrive on a raw data socket (the rest use gRPC).</summary>
+    internal int DataSocketCount => _upstream.Count(link => link?.HasDataSocket == true);
 
     /// <summary>The failure that broke this group, or null while it is healthy.</summary>
     public CollectiveException? Failure => _failure;
@@ -132,9 +141,25 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     }
 
     /// <summary>Runs an accepted incoming stream for its lifetime (called by the registry's handler).</summary>
-    internal async Task ServeIncomingAsync(int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
+    internal async Task ServeIncomingAsync(int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote, PendingDataSocket? data, TimeSpan dataTimeout)
     {
-        var link = new DownstreamLink(this, streamIndex, requests, responses, context, remote);
+        System.Net.Sockets.Socket? socket = null;
+        if (data is not null)
+        {
+            try
+            {
+                socket = await data.Arrived.WaitAsync(dataTimeout, context.CancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no data connection presented stream {streamIndex}'s token within {dataTimeout.TotalSeconds:0.#} s"));
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"data connection for stream {streamIndex} failed: {ex.Message}"));
+            }
+        }
+        var link = new DownstreamLink(this, streamIndex, requests, responses, context, remote, socket);
         lock (_downstream)
         {
             if (_disposed || _downstream[streamIndex] is not null)
@@ -151,6 +176,19 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         }
         _downstreamArrived[streamIndex].TrySetResult();
         await pump;
+    }
+
+    /// <summary>
+    /// A peer closed a link in good order. After its goodbye (which travels ahead of the close on the
+    /// same stream) this is not a failure yet: pieces it sent are still queued and the operation in
+    /// flight may finish from them; whatever needs the leaver again fails naming it.
+    /// </summary>
+    internal void LinkEnded(int peerRank, string reason)
+    {
+        if (_peerLeft is null)
+        {
+            LinkLost(peerRank, reason, null);
+        }
     }
 
     /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>

@@ -32,4 +32,12 @@ internal static partial class CollectiveLog
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information,
         Message = "Job {JobId} generation {Generation} rank {Rank}: left the ring")]
     public static partial void Left(ILogger logger, string jobId, long generation, int rank);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning,
+        Message = "Refused collective data connection from {Remote} (token issued for job {JobId} generation {Generation} rank {Rank}): {Reason}")]
+    public static partial void DataRefused(ILogger logger, string remote, string jobId, long generation, int rank, string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Information,
+        Message = "Collective data sockets listening on {Host}:{Port}")]
+    public static partial void DataListening(ILogger logger, string host, int port);
 }

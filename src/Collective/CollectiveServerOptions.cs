@@ -27,6 +27,19 @@ public sealed class CollectiveServerOptions
     /// <summary>Port to listen on; 0 picks a free one (read the result from <see cref="CollectiveServer.Address"/>).</summary>
     public int Port { get; set; }
 
+    /// <summary>
+    /// TCP port of the raw data-socket listener (<see cref="DataTransport.Socket"/>), bound on
+    /// <see cref="ListenHost"/> when the first socket-transport group joins; 0 picks a free one (it is
+    /// handed to peers in the authenticated Welcome, so it need not be published).
+    /// </summary>
+    public int DataPort { get; set; }
+
+    /// <summary>Kernel send/receive buffer of each data socket: several pieces in flight, so a sender rarely waits for its peer to read.</summary>
+    public int DataSocketBufferBytes { get; set; } = DefaultDataSocketBufferBytes;
+
+    /// <summary>Default <see cref="DataSocketBufferBytes"/>.</summary>
+    public const int DefaultDataSocketBufferBytes = 4 << 20;
+
     /// <summary>Host name peers should use when <see cref="ListenHost"/> is a wildcard (e.g. the pod IP).</summary>
     public string? AdvertisedHost { get; set; }
 
@@ -71,6 +84,18 @@ public sealed class CollectiveServerOptionsValidator : IValidateOptions<Collecti
         if (options.Port is < 0 or > 65535)
         {
             failures.Add($"CollectiveServerOptions.Port must be in [0, 65535] (was {options.Port}).");
+        }
+        if (options.DataPort is < 0 or > 65535)
+        {
+            failures.Add($"CollectiveServerOptions.DataPort must be in [0, 65535] (was {options.DataPort}).");
+        }
+        if (options.DataPort != 0 && options.DataPort == options.Port)
+        {
+            failures.Add($"CollectiveServerOptions.DataPort must differ from Port ({options.Port}).");
+        }
+        if (options.DataSocketBufferBytes is < 65_536 or > 256 << 20)
+        {
+            failures.Add($"CollectiveServerOptions.DataSocketBufferBytes must be in [65536, {256 << 20}] (was {options.DataSocketBufferBytes}).");
         }
         if (options.CertificatePath is { } cert && !File.Exists(cert))
         {

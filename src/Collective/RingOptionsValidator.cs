@@ -71,6 +71,10 @@ public sealed class RingOptionsValidator : IValidateOptions<RingOptions>
         {
             failures.Add($"RingOptions.Compression must be None, BFloat16 or Float16 (was {(int)options.Compression}).");
         }
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add($"RingOptions.Transport must be Grpc or Socket (was {(int)options.Transport}).");
+        }
         if (options.TrustedCertificatePath is { } path && !File.Exists(path))
         {
             failures.Add($"RingOptions.TrustedCertificatePath '{path}' does not exist.");

@@ -22,10 +22,13 @@ internal sealed class RingHarness : IAsyncDisposable
 
     public string[] Addresses => [.. Servers.Select(s => s.Address)];
 
-    public static async Task<RingHarness> StartAsync(int worldSize, Action<RingOptions>? configure = null, long generation = 1)
+    /// <summary>Data path every rank asks for (set before joining).</summary>
+    public DataTransport Transport { get; init; }
+
+    public static async Task<RingHarness> StartAsync(int worldSize, Action<RingOptions>? configure = null, long generation = 1, DataTransport transport = RingOptions.DefaultTransport)
     {
         var servers = await Task.WhenAll(Enumerable.Range(0, worldSize).Select(_ => CollectiveServer.StartAsync(new CollectiveServerOptions())));
-        var harness = new RingHarness(servers, RandomNumberGenerator.GetBytes(32), "job-" + Guid.NewGuid().ToString("N")[..8]);
+        var harness = new RingHarness(servers, RandomNumberGenerator.GetBytes(32), "job-" + Guid.NewGuid().ToString("N")[..8]) { Transport = transport };
         await harness.JoinAsync(generation, configure);
         return harness;
     }
@@ -40,6 +43,7 @@ internal sealed class RingHarness : IAsyncDisposable
             WorldSize = Servers.Length,
             Peers = Addresses,
             Secret = Secret,
+            Transport = Transport,
             ConnectTimeout = TimeSpan.FromSeconds(20),
             OperationTimeout = TimeSpan.FromSeconds(60),
         };

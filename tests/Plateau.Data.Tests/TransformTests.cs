@@ -133,4 +133,28 @@ public class TransformTests
         Assert.Contains("unknown transform 'bogus'", Assert.Throws<ArgumentException>(() => StandardTransforms.ByName("bogus", 224)).Message);
         Assert.Equal(5, ResizeCenterCropTransform.MultiScale().Count);
     }
+
+    [Fact]
+    public void ResizeAndCentreCropMatchTorchvisionWithinRounding()
+    {
+        // Fixtures from torchvision 0.14 / Pillow 9.4: Resize(64) + CenterCrop(56) of a 131x90 PNG.
+        var fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        var source = new Datasets.ImageSample(0, 0, "resize_source.png", Datasets.SamplePayload.Encoded, File.ReadAllBytes(Path.Combine(fixtures, "resize_source.png")));
+        using var processor = new SampleProcessor(new ResizeCenterCropTransform(64, 56), Normalisation.None, seed: 0);
+        var chw = new byte[3 * 56 * 56];
+        processor.ProcessToBytes(source, 0, chw, new float[3]);
+        using var decoder = new Decoding.ImageDecoder();
+        var expected = new Decoding.DecodedImage();
+        decoder.Decode(new Datasets.ImageSample(0, 0, "expected.png", Datasets.SamplePayload.Encoded, File.ReadAllBytes(Path.Combine(fixtures, "resize_expected_64_56.png"))), Decoding.DctScale.Full, expected);
+        Assert.Equal((56, 56), (expected.Width, expected.Height));
+        var maxDiff = 0;
+        for (var p = 0; p < 56 * 56; p++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(chw[(c * 56 * 56) + p] - expected.Pixels[(p * 3) + c]));
+            }
+        }
+        Assert.InRange(maxDiff, 0, 2); // Pillow uses 8-bit fixed-point coefficients; we use float.
+    }
 }

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Plateau.Collective.Transport;
+using Plateau.Collective.Transport.Sockets;
 using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective.Hosting;
@@ -12,8 +13,10 @@ namespace Plateau.Collective.Hosting;
 /// process currently serves and admits only calls from that group's right ring neighbour (which receives this rank's data) that prove
 /// the job secret. One per process; groups of successive generations register here in turn.
 /// </summary>
-public sealed class CollectivePeerRegistry
+public sealed class CollectivePeerRegistry : IDisposable
 {
+    private readonly Lock _listenerLock = new();
+    private DataSocketListener? _dataListener;
     private readonly ConcurrentDictionary<string, CollectiveGroup> _groups = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _seenNonces = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
@@ -67,8 +70,40 @@ public sealed class CollectivePeerRegistry
         }
 
         var group = Admit(hello, remote);
-        await responses.WriteAsync(WireFrame.ForControl(new PeerFrame { Welcome = PeerAuthenticator.CreateWelcome(group.Secret, group.JobId, group.Generation, group.Rank, hello) }));
-        await group.ServeIncomingAsync(hello.StreamIndex, requests, responses, context, remote);
+        // Raw data socket only when both ends ask for it and the stream is not TLS (the socket is
+        // plaintext; with TLS the data stays on this encrypted stream).
+        PendingDataSocket? data = null;
+        if (hello.DataTransport == (int)DataTransport.Socket && group.Transport == DataTransport.Socket && !context.GetHttpContext().Request.IsHttps)
+        {
+            data = DataListener().Expect(group, hello.Rank, hello.StreamIndex);
+        }
+        try
+        {
+            await responses.WriteAsync(WireFrame.ForControl(new PeerFrame { Welcome = PeerAuthenticator.CreateWelcome(group.Secret, group.JobId, group.Generation, group.Rank, hello, data?.Port ?? 0, data?.Token) }));
+            await group.ServeIncomingAsync(hello.StreamIndex, requests, responses, context, remote, data, Options.HelloTimeout);
+        }
+        finally
+        {
+            data?.Withdraw();
+        }
+    }
+
+    internal DataSocketListener DataListener()
+    {
+        lock (_listenerLock)
+        {
+            return _dataListener ??= DataSocketListener.Start(Options, _logger);
+        }
+    }
+
+    /// <summary>Closes the data-socket listener (open data connections belong to their groups).</summary>
+    public void Dispose()
+    {
+        lock (_listenerLock)
+        {
+            _dataListener?.Dispose();
+            _dataListener = null;
+        }
     }
 
     private CollectiveGroup Admit(Hello hello, string remote)

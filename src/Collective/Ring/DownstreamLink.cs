@@ -1,6 +1,9 @@
+using System.Buffers;
+using System.Net.Sockets;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Plateau.Collective.Transport;
+using Plateau.Collective.Transport.Sockets;
 using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective.Ring;
@@ -8,7 +11,9 @@ namespace Plateau.Collective.Ring;
 /// <summary>
 /// One accepted Exchange call from the ring successor (right neighbour): this rank streams its data
 /// to the successor on the response stream; the gRPC handler itself stays in <see cref="PumpAsync"/>
-/// reading control frames (aborts) from the request stream for the call's lifetime.
+/// reading control frames (aborts) from the request stream for the call's lifetime. With a data
+/// socket (<see cref="DataTransport.Socket"/>) chunks go on the socket instead, straight from the
+/// caller's buffer, and the gRPC stream carries only control frames.
 /// </summary>
 internal sealed class DownstreamLink : IDisposable
 {
@@ -17,9 +22,13 @@ internal sealed class DownstreamLink : IDisposable
     private readonly IServerStreamWriter<WireFrame> _responses;
     private readonly ServerCallContext _context;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _socketLock = new(1, 1);
+    private readonly Socket? _socket;
+    private readonly byte[] _header = new byte[DataFrameHeader.Bytes];
 
-    public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote)
+    public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote, Socket? socket)
     {
+        _socket = socket;
         _group = group;
         StreamIndex = streamIndex;
         _requests = requests;
@@ -47,7 +56,7 @@ internal sealed class DownstreamLink : IDisposable
                     _group.OnAbortFrame(abort);
                 }
             }
-            _group.LinkLost(_group.RightRank, $"rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) closed its stream", null);
+            _group.LinkEnded(_group.RightRank, $"rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) closed its stream");
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or RpcException or InvalidOperationException)
         {
@@ -56,11 +65,22 @@ internal sealed class DownstreamLink : IDisposable
                 _group.LinkLost(_group.RightRank, $"connection from rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) lost: {ex.Message}", ex);
             }
         }
+        finally
+        {
+            // The data socket lives as long as its control stream. Close it without waiting for a
+            // send in flight (the group is failing or leaving; the peer sees the end either way).
+            _socket?.Dispose();
+        }
     }
 
     /// <summary>Sends one data frame. Not cancellable mid-write (a reset stream would make the peer blame this rank); callers stop issuing writes once their token fires.</summary>
     public async Task WriteAsync(WireFrame frame, CancellationToken cancellationToken)
     {
+        if (_socket is not null)
+        {
+            await WriteToSocketAsync(_socket, frame, cancellationToken);
+            return;
+        }
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -74,6 +94,48 @@ internal sealed class DownstreamLink : IDisposable
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    private async Task WriteToSocketAsync(Socket socket, WireFrame frame, CancellationToken cancellationToken)
+    {
+        await _socketLock.WaitAsync(cancellationToken);
+        byte[]? encoded = null;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReadOnlyMemory<byte> payload;
+            if (frame.SourceFloats.Length == 0)
+            {
+                payload = frame.SourceBytes;
+            }
+            else if (frame.Format == WireCompression.None)
+            {
+                payload = new FloatBytesMemory(frame.SourceFloats).Memory; // no copy: the kernel reads the caller's buffer
+            }
+            else
+            {
+                encoded = ArrayPool<byte>.Shared.Rent(frame.PayloadBytes);
+                ElementCodec.Encode(frame.SourceFloats.Span, encoded.AsSpan(0, frame.PayloadBytes), frame.Format);
+                payload = encoded.AsMemory(0, frame.PayloadBytes);
+            }
+            DataFrameHeader.Write(_header, frame, payload.Length);
+            // Sends complete inline while the kernel buffer has room; not cancellable mid-frame
+            // (a torn frame would make the peer blame this rank): a failing group closes the socket.
+            await DataSockets.SendAllAsync(socket, _header);
+            await DataSockets.SendAllAsync(socket, payload);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) over the data socket failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (encoded is not null)
+            {
+                ArrayPool<byte>.Shared.Return(encoded);
+            }
+            _socketLock.Release();
         }
     }
 
@@ -102,11 +164,20 @@ internal sealed class DownstreamLink : IDisposable
         }
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        _writeLock.Dispose();
+        _socketLock.Dispose();
+        _socket?.Dispose();
+    }
 
     /// <summary>Simulates a crash (tests): resets the HTTP/2 stream.</summary>
     public void Kill()
     {
+        if (_socket is not null)
+        {
+            DataSockets.Reset(_socket);
+        }
         try
         {
             _context.GetHttpContext().Abort();

@@ -1,10 +1,15 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Plateau.Collective.Transport;
+using Plateau.Collective.Transport.Sockets;
 using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective.Ring;
@@ -16,6 +21,8 @@ namespace Plateau.Collective.Ring;
 /// path are the fast directions of the .NET HTTP/2 stacks); the request stream carries only control
 /// frames (aborts) upwards. Received pieces wait in a small bounded queue for the operation, so a
 /// rank busy elsewhere turns into HTTP/2 back-pressure rather than buffered gigabytes.
+/// When the Welcome offers a data socket, chunks arrive on it instead, read by a dedicated thread in
+/// blocking calls (as Gloo does: no thread-pool hops per piece); back-pressure is then TCP's.
 /// </summary>
 internal sealed class UpstreamLink : IAsyncDisposable
 {
@@ -29,10 +36,15 @@ internal sealed class UpstreamLink : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private AsyncDuplexStreamingCall<WireFrame, WireFrame>? _call;
     private Task _responseLoop = Task.CompletedTask;
+    private Socket? _dataSocket;
+    private Thread? _dataReader;
     private readonly Channel<WireFrame> _frames = Channel.CreateBounded<WireFrame>(new BoundedChannelOptions(QueueCapacity)
     {
-        SingleReader = true,
-        SingleWriter = true,
+        SingleReader = false, // the operation, and DisposeAsync returning leftovers
+        SingleWriter = false,
+        // The operation's receive loop resumes on the thread that queued the piece (the socket
+        // reader or the gRPC response loop): one thread-pool hop less per piece.
+        AllowSynchronousContinuations = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
 
@@ -80,6 +92,9 @@ internal sealed class UpstreamLink : IAsyncDisposable
 
     public ChannelReader<WireFrame> Frames => _frames.Reader;
 
+    /// <summary>Whether chunks arrive on a raw data socket rather than the gRPC stream.</summary>
+    public bool HasDataSocket => _dataSocket is not null;
+
     /// <summary>Opens the stream and completes the Hello/Welcome handshake, retrying while the peer is not up yet.</summary>
     public async Task ConnectAsync(RingOptions options, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -110,8 +125,17 @@ internal sealed class UpstreamLink : IAsyncDisposable
                 {
                     throw new CollectiveException($"rank {PeerRank} ({PeerAddress}) answered with a Welcome that does not verify: it does not hold this job's secret", PeerRank, PeerAddress);
                 }
+                if (welcome.DataPort != 0)
+                {
+                    await ConnectDataSocketAsync(options, welcome, deadline, cancellationToken);
+                }
                 _call = call;
                 _responseLoop = Task.Run(ResponseLoopAsync, CancellationToken.None);
+                if (_dataSocket is not null)
+                {
+                    _dataReader = new Thread(DataReadLoop) { IsBackground = true, Name = $"plateau-collective-recv-{options.Rank}.{StreamIndex}" };
+                    _dataReader.Start();
+                }
                 return;
             }
             catch (RpcException ex) when (IsRetryable(ex.StatusCode) && DateTimeOffset.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
@@ -141,6 +165,107 @@ internal sealed class UpstreamLink : IAsyncDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>Opens the data socket the Welcome offered and proves the token; blocking calls only, so the socket stays in blocking mode for the reader thread.</summary>
+    private async Task ConnectDataSocketAsync(RingOptions options, Welcome welcome, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var host = new Uri(PeerAddress).Host;
+        var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var endpoint = new IPEndPoint(addresses[0], welcome.DataPort);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            DataSockets.Configure(socket, CollectiveServerOptions.DefaultDataSocketBufferBytes);
+            var remaining = deadline - DateTimeOffset.UtcNow;
+            var wait = remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
+            var token = welcome.DataToken.ToByteArray();
+            var preamble = new byte[DataSockets.PreambleBytes];
+            BinaryPrimitives.WriteUInt32LittleEndian(preamble, DataSockets.Magic);
+            token.CopyTo(preamble, 4);
+            PeerAuthenticator.DataSocketMac(options.Secret, options.JobId, options.Generation, options.Rank, StreamIndex, token).CopyTo(preamble, 4 + token.Length);
+            await Task.Run(() =>
+            {
+                socket.Connect(endpoint);
+                socket.Send(preamble);
+                socket.ReceiveTimeout = (int)wait.TotalMilliseconds;
+                var ack = new byte[1];
+                if (!DataSockets.ReceiveExactly(socket, ack) || ack[0] != DataSockets.Accepted)
+                {
+                    throw new IOException("the data connection was closed instead of acknowledged");
+                }
+                socket.ReceiveTimeout = 0; // stalls are the control stream's PINGs' and the operation deadline's job
+            }, cancellationToken).WaitAsync(wait, cancellationToken);
+            _dataSocket = socket;
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
+        {
+            socket.Dispose();
+            throw new CollectiveException($"rank {PeerRank} ({PeerAddress}) offered a data socket on port {welcome.DataPort} but rank {options.Rank} could not open it: {ex.Message}", PeerRank, PeerAddress, ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Dedicated thread: blocking reads of header + payload into a pooled buffer, handed to the operation through the bounded queue.</summary>
+    private void DataReadLoop()
+    {
+        var socket = _dataSocket!;
+        var token = _lifetime.Token;
+        Span<byte> header = stackalloc byte[DataFrameHeader.Bytes];
+        try
+        {
+            while (true)
+            {
+                if (!DataSockets.ReceiveExactly(socket, header))
+                {
+                    // A clean end: the peer left or died. Its control stream reports which (a
+                    // goodbye travels there first); pieces already queued stay readable.
+                    _frames.Writer.TryComplete();
+                    return;
+                }
+                var (length, kind, op, step, piece, total) = DataFrameHeader.Read(header);
+                if (length < 0 || length > CollectiveServerOptions.DefaultMaxMessageBytes)
+                {
+                    throw new InvalidDataException($"data frame of {length} bytes (limit {CollectiveServerOptions.DefaultMaxMessageBytes})");
+                }
+                var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                try
+                {
+                    DataSockets.ReceiveExactly(socket, rented.AsSpan(0, length));
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                    throw;
+                }
+                var frame = WireFrame.Received(op, kind, step, piece, total, rented, length);
+                if (!_frames.Writer.TryWrite(frame))
+                {
+                    try
+                    {
+                        // Queue full: this rank is busy; block here and let TCP push back on the sender.
+                        _frames.Writer.WriteAsync(frame, token).AsTask().GetAwaiter().GetResult();
+                    }
+                    catch
+                    {
+                        frame.Release();
+                        throw;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidDataException or OperationCanceledException or ChannelClosedException)
+        {
+            if (!token.IsCancellationRequested)
+            {
+                _group.LinkLost(PeerRank, $"data connection to rank {PeerRank} ({PeerAddress}) lost: {ex.Message}", ex);
+            }
+        }
+        _frames.Writer.TryComplete();
     }
 
     /// <summary>Best effort: control frames (abort, goodbye) must never block a failing rank for long.</summary>
@@ -198,7 +323,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
                     _group.OnAbortFrame(abort);
                 }
             }
-            _group.LinkLost(PeerRank, $"rank {PeerRank} ({PeerAddress}) closed its stream", null);
+            _group.LinkEnded(PeerRank, $"rank {PeerRank} ({PeerAddress}) closed its stream");
         }
         catch (Exception ex) when (ex is RpcException or IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -209,11 +334,20 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         finally
         {
-            _frames.Writer.TryComplete();
-            while (_frames.Reader.TryRead(out var left))
+            // Queued pieces stay readable (a leaver's last data); DisposeAsync returns what is left.
+            // With a data socket the chunks are the reader thread's: it completes the queue.
+            if (_dataSocket is null)
             {
-                left.Release();
+                _frames.Writer.TryComplete();
             }
+        }
+    }
+
+    private void ReleaseQueued()
+    {
+        while (_frames.Reader.TryRead(out var left))
+        {
+            left.Release();
         }
     }
 
@@ -247,8 +381,14 @@ internal sealed class UpstreamLink : IAsyncDisposable
     public void Kill()
     {
         _lifetime.Cancel();
+        if (_dataSocket is { } socket)
+        {
+            DataSockets.Reset(socket);
+        }
         _call?.Dispose();
         _channel.Dispose();
+        _frames.Writer.TryComplete();
+        ReleaseQueued();
     }
 
     public async ValueTask DisposeAsync()
@@ -270,6 +410,9 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         _lifetime.Cancel();
         _call?.Dispose();
+        _dataSocket?.Dispose(); // unblocks the reader thread
+        _dataReader?.Join(TimeSpan.FromSeconds(2));
+        _frames.Writer.TryComplete();
         try
         {
             await _responseLoop.WaitAsync(TimeSpan.FromSeconds(2));
@@ -280,5 +423,6 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
         _channel.Dispose();
         _lifetime.Dispose();
+        ReleaseQueued();
     }
 }

@@ -28,6 +28,7 @@ internal static class PeerAuthenticator
             WorldSize = options.WorldSize,
             TimestampUnixMs = now.ToUnixTimeMilliseconds(),
             Nonce = Google.Protobuf.ByteString.CopyFrom(nonce),
+            DataTransport = (int)options.Transport,
         };
         hello.Mac = Google.Protobuf.ByteString.CopyFrom(HelloMac(options.Secret, hello));
         return hello;
@@ -49,22 +50,43 @@ internal static class PeerAuthenticator
     public static bool HelloIsAuthentic(byte[] secret, Hello hello) =>
         hello.Mac.Length == 32 && CryptographicOperations.FixedTimeEquals(HelloMac(secret, hello), hello.Mac.Span);
 
-    public static Welcome CreateWelcome(byte[] secret, string jobId, long generation, int rank, Hello hello) => new()
+    public static Welcome CreateWelcome(byte[] secret, string jobId, long generation, int rank, Hello hello, int dataPort = 0, byte[]? dataToken = null) => new()
     {
         Rank = rank,
-        Mac = Google.Protobuf.ByteString.CopyFrom(WelcomeMac(secret, jobId, generation, rank, hello)),
+        Mac = Google.Protobuf.ByteString.CopyFrom(WelcomeMac(secret, jobId, generation, rank, hello, dataPort, dataToken ?? [])),
+        DataPort = dataPort,
+        DataToken = Google.Protobuf.ByteString.CopyFrom(dataToken ?? []),
     };
 
     public static bool WelcomeIsAuthentic(byte[] secret, string jobId, long generation, int rank, Hello hello, Welcome welcome) =>
         welcome.Rank == rank && welcome.Mac.Length == 32 &&
-        CryptographicOperations.FixedTimeEquals(WelcomeMac(secret, jobId, generation, rank, hello), welcome.Mac.Span);
+        (welcome.DataPort == 0 || welcome.DataToken.Length == DataTokenBytes) &&
+        CryptographicOperations.FixedTimeEquals(WelcomeMac(secret, jobId, generation, rank, hello, welcome.DataPort, welcome.DataToken.ToByteArray()), welcome.Mac.Span);
 
-    private static byte[] WelcomeMac(byte[] secret, string jobId, long generation, int rank, Hello hello)
+    private static byte[] WelcomeMac(byte[] secret, string jobId, long generation, int rank, Hello hello, int dataPort, byte[] dataToken)
     {
         var text = string.Join('|', Domain, "welcome", jobId,
             generation.ToString(CultureInfo.InvariantCulture),
             rank.ToString(CultureInfo.InvariantCulture),
             Convert.ToHexString(hello.Nonce.Span));
+        if (dataPort != 0)
+        {
+            text += "|data|" + dataPort.ToString(CultureInfo.InvariantCulture) + "|" + Convert.ToHexString(dataToken);
+        }
+        return HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>Bytes of a data-socket token.</summary>
+    public const int DataTokenBytes = 32;
+
+    /// <summary>Proof, sent on a new data socket with its token, that the connecting rank holds the secret.</summary>
+    public static byte[] DataSocketMac(byte[] secret, string jobId, long generation, int callerRank, int streamIndex, ReadOnlySpan<byte> token)
+    {
+        var text = string.Join('|', Domain, "data", jobId,
+            generation.ToString(CultureInfo.InvariantCulture),
+            callerRank.ToString(CultureInfo.InvariantCulture),
+            streamIndex.ToString(CultureInfo.InvariantCulture),
+            Convert.ToHexString(token));
         return HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(text));
     }
 }

@@ -475,6 +475,13 @@ public sealed partial class JobGrain(
                 S.ResumePath = choice.Path;
                 S.Scheduler = record.Scheduler ?? S.Scheduler;
                 origin = $"resuming from checkpoint {record.CheckpointId} (epoch {record.Epoch}, step {record.GlobalStep})";
+                // Epochs after the checkpoint are trained again; their old metrics no longer describe the model.
+                var undone = S.Metrics.Where(m => m.Epoch >= record.Epoch).Select(m => m.Epoch).ToList();
+                if (undone.Count > 0)
+                {
+                    S.Metrics.RemoveAll(m => m.Epoch >= record.Epoch);
+                    AddEvent(JobEventKind.EpochMetrics, $"metrics of epochs {string.Join(", ", undone.Distinct())} discarded: those epochs are trained again from checkpoint {record.CheckpointId}");
+                }
             }
         }
 

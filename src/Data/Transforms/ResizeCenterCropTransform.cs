@@ -44,12 +44,30 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
     public static CropPlan CenterCrop(int sourceWidth, int sourceHeight, int resizeTo, int cropSize) =>
         CropAt(sourceWidth, sourceHeight, resizeTo, cropSize, 0.5, 0.5, false);
 
+    /// <summary>
+    /// Size after resizing the shorter side to <paramref name="resizeTo"/>; the longer side is truncated as torchvision's
+    /// Resize does (int(size * long / short)), and never below the crop.
+    /// </summary>
+    public static (int Width, int Height) ResizedSize(int sourceWidth, int sourceHeight, int resizeTo, int cropSize)
+    {
+        int w, h;
+        if (sourceWidth <= sourceHeight)
+        {
+            w = resizeTo;
+            h = (int)((long)resizeTo * sourceHeight / sourceWidth);
+        }
+        else
+        {
+            h = resizeTo;
+            w = (int)((long)resizeTo * sourceWidth / sourceHeight);
+        }
+        return (Math.Max(cropSize, w), Math.Max(cropSize, h));
+    }
+
     /// <summary>A crop at relative position (fx, fy) in [0, 1] of the free space, after resizing (torchvision rounding).</summary>
     public static CropPlan CropAt(int sourceWidth, int sourceHeight, int resizeTo, int cropSize, double fx, double fy, bool flip)
     {
-        var scale = (double)resizeTo / Math.Min(sourceWidth, sourceHeight);
-        var rw = Math.Max(cropSize, (int)Math.Round(sourceWidth * scale));
-        var rh = Math.Max(cropSize, (int)Math.Round(sourceHeight * scale));
+        var (rw, rh) = ResizedSize(sourceWidth, sourceHeight, resizeTo, cropSize);
         var x = (int)Math.Round((rw - cropSize) * fx);
         var y = (int)Math.Round((rh - cropSize) * fy);
         var sx = (double)sourceWidth / rw;

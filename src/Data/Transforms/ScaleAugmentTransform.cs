@@ -27,9 +27,7 @@ public sealed class ScaleAugmentTransform(int minSize = 256, int maxSize = 480, 
     public void Plan(int sourceWidth, int sourceHeight, ref CounterRandom random, Span<CropPlan> views)
     {
         var size = random.NextIntInclusive(MinSize, MaxSize);
-        var scale = (double)size / Math.Min(sourceWidth, sourceHeight);
-        var rw = Math.Max(CropSize, (int)Math.Round(sourceWidth * scale));
-        var rh = Math.Max(CropSize, (int)Math.Round(sourceHeight * scale));
+        var (rw, rh) = ResizeCenterCropTransform.ResizedSize(sourceWidth, sourceHeight, size, CropSize);
         var x = random.NextIntInclusive(0, rw - CropSize);
         var y = random.NextIntInclusive(0, rh - CropSize);
         var flip = random.NextBool();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,10 +18,23 @@ public static class WorkerHostExtensions
     /// <c>Plateau:Worker:JobId</c>. Settings are validated before anything starts; libtorch gets its
     /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
     /// </summary>
+    /// <summary>A worker on its own joins a coordinator on this machine at the coordinator's default silo port.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> WorkerDefaults = new Dictionary<string, string?>
+    {
+        ["Plateau:Cluster:SiloPort"] = "11112",
+        ["Plateau:Cluster:GatewayPort"] = "0",
+        ["Plateau:Cluster:PrimarySiloEndpoint"] = "127.0.0.1:11111",
+        ["Plateau:Worker:WorkerId"] = "worker-0",
+    };
+
     public static HostApplicationBuilder AddPlateauWorker(this HostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
+        // Worker defaults sit below every other source (appsettings, PLATEAU_ variables, arguments). They
+        // cannot live in appsettings.json: the single plateau binary carries both hosts, and a file of that
+        // name from one role would configure the other.
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = WorkerDefaults });
         var worker = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>() ?? new WorkerOptions();
         var problems = new WorkerOptionsValidator().Validate(null, worker);
         if (problems.Failed)

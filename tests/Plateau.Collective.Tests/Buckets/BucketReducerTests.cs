@@ -2,7 +2,7 @@ using Plateau.Collective.Buckets;
 
 namespace Plateau.Collective.Tests.Buckets;
 
-public sealed class BucketReducerTests
+public abstract class BucketReducerTests : RingTestBase
 {
     private static readonly ParameterSpec[] Model =
     [
@@ -20,7 +20,7 @@ public sealed class BucketReducerTests
         const int worldSize = 3;
         var buckets = BucketAssignment.Assign(Model, bucketCapBytes: 64 * 1024, firstBucketCapBytes: 1024);
         Assert.Equal(3, buckets.Count);
-        await using var ring = await RingHarness.StartAsync(worldSize);
+        await using var ring = await StartRingAsync(worldSize);
         var reducers = ring.Groups.Select(g => new BucketReducer(g, buckets)).ToArray();
         for (var step = 0; step < 2; step++)
         {
@@ -48,10 +48,20 @@ public sealed class BucketReducerTests
     [Fact]
     public async Task WaitingBeforeEveryBucketIsReadySaysWhichAreMissing()
     {
-        await using var ring = await RingHarness.StartAsync(1);
+        await using var ring = await StartRingAsync(1);
         var reducer = new BucketReducer(ring.Groups[0], BucketAssignment.Assign(Model, 64 * 1024, 4 * 1024));
         reducer.MarkReady(0);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => reducer.WaitAllAsync());
         Assert.Contains("never marked ready", error.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class OverGrpc : BucketReducerTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : BucketReducerTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
     }
 }

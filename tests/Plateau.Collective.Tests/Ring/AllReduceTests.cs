@@ -1,6 +1,6 @@
 namespace Plateau.Collective.Tests.Ring;
 
-public sealed class AllReduceTests
+public abstract class AllReduceTests : RingTestBase
 {
     private const int OneMiBFloats = (1 << 20) / sizeof(float);
 
@@ -21,7 +21,7 @@ public sealed class AllReduceTests
     [MemberData(nameof(SmallCases))]
     public async Task SumAndAverageMatchASequentialReferenceAndAreBitIdenticalOnEveryRank(int worldSize, int length)
     {
-        await using var ring = await RingHarness.StartAsync(worldSize, o => o.ChunkBytes = 64 << 10);
+        await using var ring = await StartRingAsync(worldSize, o => o.ChunkBytes = 64 << 10);
         foreach (var op in new[] { ReduceOp.Sum, ReduceOp.Average })
         {
             var inputs = RankInputs(worldSize, length, seed: length + (int)op);
@@ -37,7 +37,9 @@ public sealed class AllReduceTests
     public async Task OneHundredMiBReducesCorrectly(int worldSize)
     {
         const int length = 100 * OneMiBFloats;
-        await using var ring = await RingHarness.StartAsync(worldSize);
+        // A correctness test: on a saturated 2-core machine 4 ranks moving 100 MiB can starve the HTTP/2
+        // ping replies past the production 2 s stall deadline; the failure tests cover liveness.
+        await using var ring = await StartRingAsync(worldSize, o => o.KeepAlivePingTimeout = TimeSpan.FromSeconds(20));
         var buffers = Enumerable.Range(0, worldSize).Select(rank =>
         {
             var b = new float[length];
@@ -67,11 +69,11 @@ public sealed class AllReduceTests
         var inputs = RankInputs(worldSize, length, seed: 5);
         var single = inputs.Select(i => (float[])i.Clone()).ToArray();
         var multi = inputs.Select(i => (float[])i.Clone()).ToArray();
-        await using (var ring = await RingHarness.StartAsync(worldSize, o => o.ChunkBytes = 128 << 10))
+        await using (var ring = await StartRingAsync(worldSize, o => o.ChunkBytes = 128 << 10))
         {
             await ring.AllAsync((g, rank) => g.AllReduceAsync(single[rank]));
         }
-        await using (var ring = await RingHarness.StartAsync(worldSize, o => { o.ChunkBytes = 128 << 10; o.StreamsPerPeer = 3; }))
+        await using (var ring = await StartRingAsync(worldSize, o => { o.ChunkBytes = 128 << 10; o.StreamsPerPeer = 3; }))
         {
             await ring.AllAsync((g, rank) => g.AllReduceAsync(multi[rank]));
         }
@@ -85,7 +87,7 @@ public sealed class AllReduceTests
     [Fact]
     public async Task ConsecutiveOperationsReuseTheStreams()
     {
-        await using var ring = await RingHarness.StartAsync(3);
+        await using var ring = await StartRingAsync(3);
         for (var round = 0; round < 20; round++)
         {
             var buffers = Enumerable.Range(0, 3).Select(rank => Enumerable.Repeat((float)(rank + round), 1000).ToArray()).ToArray();
@@ -130,5 +132,15 @@ public sealed class AllReduceTests
         {
             Assert.True(outputs[0].AsSpan().SequenceEqual(outputs[rank]), $"rank {rank} is not bit-identical to rank 0");
         }
+    }
+
+    public sealed class OverGrpc : AllReduceTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : AllReduceTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
     }
 }

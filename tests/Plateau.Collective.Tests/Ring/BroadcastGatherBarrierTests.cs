@@ -1,6 +1,6 @@
 namespace Plateau.Collective.Tests.Ring;
 
-public sealed class BroadcastGatherBarrierTests
+public abstract class BroadcastGatherBarrierTests : RingTestBase
 {
     [Theory]
     [InlineData(1, 0, 5)]
@@ -10,7 +10,7 @@ public sealed class BroadcastGatherBarrierTests
     [InlineData(6, 3, 1000)]
     public async Task BroadcastCopiesTheRootsBufferExactlyToEveryRank(int worldSize, int root, int length)
     {
-        await using var ring = await RingHarness.StartAsync(worldSize, o => { o.ChunkBytes = 64 << 10; o.StreamsPerPeer = 2; });
+        await using var ring = await StartRingAsync(worldSize, o => { o.ChunkBytes = 64 << 10; o.StreamsPerPeer = 2; });
         var buffers = AllReduceTests.RankInputs(worldSize, length, seed: 3);
         var expected = (float[])buffers[root].Clone();
         await ring.AllAsync((g, rank) => g.BroadcastAsync(buffers[rank], root));
@@ -23,7 +23,7 @@ public sealed class BroadcastGatherBarrierTests
     [InlineData(5)]
     public async Task AllGatherReturnsEveryRanksBlockInRankOrder(int worldSize)
     {
-        await using var ring = await RingHarness.StartAsync(worldSize);
+        await using var ring = await StartRingAsync(worldSize);
         var results = new float[worldSize][][];
         await ring.AllAsync(async (g, rank) =>
             results[rank] = await g.AllGatherAsync(Enumerable.Range(0, rank + 1).Select(i => rank * 10f + i).ToArray().AsMemory()));
@@ -40,7 +40,7 @@ public sealed class BroadcastGatherBarrierTests
     [Fact]
     public async Task BarrierWaitsForTheLastRank()
     {
-        await using var ring = await RingHarness.StartAsync(3);
+        await using var ring = await StartRingAsync(3);
         var lateEntered = DateTimeOffset.MaxValue;
         var left = new DateTimeOffset[3];
         await ring.AllAsync(async (g, rank) =>
@@ -59,7 +59,7 @@ public sealed class BroadcastGatherBarrierTests
     [Fact]
     public async Task MixedOperationsInTheSameOrderOnEveryRankSucceed()
     {
-        await using var ring = await RingHarness.StartAsync(4);
+        await using var ring = await StartRingAsync(4);
         var buffers = AllReduceTests.RankInputs(4, 5000, seed: 9);
         await ring.AllAsync(async (g, rank) =>
         {
@@ -69,5 +69,15 @@ public sealed class BroadcastGatherBarrierTests
             await g.AllGatherAsync(new byte[] { (byte)rank }.AsMemory());
         });
         Assert.All(buffers, b => Assert.True(b.AsSpan().SequenceEqual(buffers[0])));
+    }
+
+    public sealed class OverGrpc : BroadcastGatherBarrierTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : BroadcastGatherBarrierTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
     }
 }

@@ -1,6 +1,6 @@
 namespace Plateau.Collective.Tests.Ring;
 
-public sealed class CompressionTests
+public abstract class CompressionTests : RingTestBase
 {
     [Theory]
     [InlineData(WireCompression.BFloat16, 8)]
@@ -11,7 +11,7 @@ public sealed class CompressionTests
         const int length = 300_001;
         var inputs = AllReduceTests.RankInputs(worldSize, length, seed: 21);
         var outputs = inputs.Select(i => (float[])i.Clone()).ToArray();
-        await using var ring = await RingHarness.StartAsync(worldSize, o => { o.Compression = compression; o.ChunkBytes = 64 << 10; });
+        await using var ring = await StartRingAsync(worldSize, o => { o.Compression = compression; o.ChunkBytes = 64 << 10; });
         await ring.AllAsync((g, rank) => g.AllReduceAsync(outputs[rank]));
 
         // Each of the W-1 hops and the owner's final rounding adds at most half an ulp of the running
@@ -41,9 +41,19 @@ public sealed class CompressionTests
     public void BFloat16RoundsToNearestEven()
     {
         // bf16 keeps 7 fraction bits: the ulp at 1 is 1/128; ties go to the even neighbour.
-        Assert.Equal(1f, Transport.ElementCodec.FromBFloat16(Transport.ElementCodec.ToBFloat16(1f + 1f / 256)));
-        Assert.Equal(1f + 1f / 64, Transport.ElementCodec.FromBFloat16(Transport.ElementCodec.ToBFloat16(1f + 3f / 256)));
-        Assert.Equal(1f + 1f / 128, Transport.ElementCodec.FromBFloat16(Transport.ElementCodec.ToBFloat16(1f + 1f / 128 + 1f / 512)));
-        Assert.True(float.IsNaN(Transport.ElementCodec.FromBFloat16(Transport.ElementCodec.ToBFloat16(float.NaN))));
+        Assert.Equal(1f, Plateau.Collective.Transport.ElementCodec.FromBFloat16(Plateau.Collective.Transport.ElementCodec.ToBFloat16(1f + 1f / 256)));
+        Assert.Equal(1f + 1f / 64, Plateau.Collective.Transport.ElementCodec.FromBFloat16(Plateau.Collective.Transport.ElementCodec.ToBFloat16(1f + 3f / 256)));
+        Assert.Equal(1f + 1f / 128, Plateau.Collective.Transport.ElementCodec.FromBFloat16(Plateau.Collective.Transport.ElementCodec.ToBFloat16(1f + 1f / 128 + 1f / 512)));
+        Assert.True(float.IsNaN(Plateau.Collective.Transport.ElementCodec.FromBFloat16(Plateau.Collective.Transport.ElementCodec.ToBFloat16(float.NaN))));
+    }
+
+    public sealed class OverGrpc : CompressionTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : CompressionTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
     }
 }

@@ -3,14 +3,14 @@ using System.Security.Cryptography;
 
 namespace Plateau.Collective.Tests.Ring;
 
-public sealed class FailureTests
+public abstract class FailureTests : RingTestBase
 {
     [Fact]
     public async Task AKilledPeerMakesEveryOtherRankFailFastNamingIt()
     {
         const int worldSize = 4;
         const int victim = 2;
-        await using var ring = await RingHarness.StartAsync(worldSize);
+        await using var ring = await StartRingAsync(worldSize);
         var watch = Stopwatch.StartNew();
         var survivors = Enumerable.Range(0, worldSize).Where(r => r != victim).Select(rank => Task.Run(async () =>
         {
@@ -34,7 +34,7 @@ public sealed class FailureTests
     public async Task TheRingReformsForANewGenerationAfterAFailure()
     {
         const int worldSize = 3;
-        await using var ring = await RingHarness.StartAsync(worldSize, generation: 1);
+        await using var ring = await StartRingAsync(worldSize, generation: 1);
         await ring.Groups[1].KillAsync();
         var error = await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].AllReduceAsync(new float[10]).WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, error.FailedRank);
@@ -51,9 +51,24 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task RanksThatLeaveRightAfterTheirLastOperationDoNotFailPeersStillFinishingIt()
+    {
+        const int worldSize = 4;
+        await using var ring = await StartRingAsync(worldSize, o => o.ChunkBytes = 64 << 10);
+        var buffers = Enumerable.Range(0, worldSize).Select(r => Enumerable.Repeat(r + 1f, 1 << 20).ToArray()).ToArray();
+        // Each rank leaves the moment its own all-reduce returns, as a worker does at the end of a job.
+        await ring.AllAsync(async (g, rank) =>
+        {
+            await g.AllReduceAsync(buffers[rank]);
+            await g.DisposeAsync();
+        }).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(buffers, b => Assert.All(b, v => Assert.Equal(10f, v)));
+    }
+
+    [Fact]
     public async Task APeerThatLeftIsNamedByTheNextOperation()
     {
-        await using var ring = await RingHarness.StartAsync(3);
+        await using var ring = await StartRingAsync(3);
         await ring.Groups[2].DisposeAsync();
         await Task.Delay(200);
         var error = await Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].BarrierAsync().WaitAsync(TimeSpan.FromSeconds(10)));
@@ -65,7 +80,7 @@ public sealed class FailureTests
     public async Task ARankThatNeverArrivesHitsTheOperationDeadlineOnEveryRank()
     {
         const int worldSize = 3;
-        await using var ring = await RingHarness.StartAsync(worldSize, o => o.OperationTimeout = TimeSpan.FromSeconds(2));
+        await using var ring = await StartRingAsync(worldSize, o => o.OperationTimeout = TimeSpan.FromSeconds(2));
         var watch = Stopwatch.StartNew();
         // Rank 1 is alive (answers pings) but never calls the collective.
         int[] arriving = [0, 2];
@@ -80,7 +95,7 @@ public sealed class FailureTests
     [Fact]
     public async Task DifferentBufferLengthsAreReportedNotMissummed()
     {
-        await using var ring = await RingHarness.StartAsync(2);
+        await using var ring = await StartRingAsync(2);
         var errors = await Task.WhenAll(
             Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[0].AllReduceAsync(new float[100])),
             Assert.ThrowsAsync<CollectiveException>(() => ring.Groups[1].AllReduceAsync(new float[101])));
@@ -161,9 +176,10 @@ public sealed class FailureTests
         Assert.Contains(result.Failures!, f => f.Contains("RingOptions.Secret", StringComparison.Ordinal));
     }
 
-    private static RingOptions Options(string job, long generation, int rank, string[] peers, byte[] secret, int connectSeconds = 10) => new()
+    private RingOptions Options(string job, long generation, int rank, string[] peers, byte[] secret, int connectSeconds = 10) => new()
     {
         JobId = job,
+        Transport = Transport,
         Generation = generation,
         Rank = rank,
         WorldSize = peers.Length,
@@ -171,4 +187,14 @@ public sealed class FailureTests
         Secret = secret,
         ConnectTimeout = TimeSpan.FromSeconds(connectSeconds),
     };
+
+    public sealed class OverGrpc : FailureTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : FailureTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
+    }
 }

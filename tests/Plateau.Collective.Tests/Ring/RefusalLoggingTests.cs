@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
@@ -9,18 +8,21 @@ public sealed class RefusalLoggingTests
     [Fact]
     public async Task ARefusedPeerIsLoggedWithItsClaimAndTheReason()
     {
-        var provider = new CapturingProvider();
+        var provider = new CapturingLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Debug));
-        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions(), loggers), CollectiveServer.StartAsync(new CollectiveServerOptions()));
+        // Rank 1 lives on a third endpoint so that nothing ever answers rank 0's own connection
+        // attempts (at peers[1]): rank 0 stays registered, retrying, while rank 1's Hello with the
+        // wrong secret reaches it; otherwise rank 0 could give up first and rank 1 see UNAVAILABLE.
+        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions(), loggers), CollectiveServer.StartAsync(new CollectiveServerOptions()), CollectiveServer.StartAsync(new CollectiveServerOptions()));
         try
         {
-            var peers = servers.Select(s => s.Address).ToArray();
+            var peers = new[] { servers[0].Address, servers[1].Address };
             RingOptions Options(int rank) => new()
             {
                 JobId = "job-log", Generation = 1, Rank = rank, WorldSize = 2, Peers = peers,
-                Secret = RandomNumberGenerator.GetBytes(32), ConnectTimeout = TimeSpan.FromSeconds(5),
+                Secret = RandomNumberGenerator.GetBytes(32), ConnectTimeout = TimeSpan.FromSeconds(3),
             };
-            var joins = new[] { CollectiveGroup.JoinAsync(servers[0], Options(0)), CollectiveGroup.JoinAsync(servers[1], Options(1)) };
+            var joins = new[] { CollectiveGroup.JoinAsync(servers[0], Options(0)), CollectiveGroup.JoinAsync(servers[2], Options(1)) };
             foreach (var join in joins)
             {
                 await Assert.ThrowsAsync<CollectiveException>(() => join);
@@ -32,27 +34,6 @@ public sealed class RefusalLoggingTests
         finally
         {
             await Task.WhenAll(servers.Select(s => s.DisposeAsync().AsTask()));
-        }
-    }
-
-    private sealed class CapturingProvider : ILoggerProvider
-    {
-        public ConcurrentBag<string> Messages { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Capturing(Messages);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Capturing(ConcurrentBag<string> messages) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                messages.Add(formatter(state, exception));
         }
     }
 }

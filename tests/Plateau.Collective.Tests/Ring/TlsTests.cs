@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Plateau.Collective.Tests.Ring;
 
-public sealed class TlsTests : IDisposable
+public abstract class TlsTests : RingTestBase, IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("plateau-tls-");
 
@@ -21,6 +21,8 @@ public sealed class TlsTests : IDisposable
             var buffers = Enumerable.Range(0, 3).Select(r => Enumerable.Repeat(r + 1f, 10_000).ToArray()).ToArray();
             await Task.WhenAll(groups.Select((g, rank) => g.AllReduceAsync(buffers[rank])));
             Assert.All(buffers, b => Assert.All(b, v => Assert.Equal(6f, v)));
+            // The data socket is plaintext: with TLS the chunks stay on the encrypted gRPC stream.
+            Assert.All(groups, g => Assert.Equal(0, g.DataSocketCount));
             foreach (var group in groups)
             {
                 await group.DisposeAsync();
@@ -54,9 +56,10 @@ public sealed class TlsTests : IDisposable
         }
     }
 
-    private static RingOptions Options(CollectiveServer[] servers, int rank, byte[] secret, string trusted, int connectSeconds = 10) => new()
+    private RingOptions Options(CollectiveServer[] servers, int rank, byte[] secret, string trusted, int connectSeconds = 10) => new()
     {
         JobId = "tls-job",
+        Transport = Transport,
         Generation = 1,
         Rank = rank,
         WorldSize = servers.Length,
@@ -82,5 +85,19 @@ public sealed class TlsTests : IDisposable
         return (pfx, cer);
     }
 
-    public void Dispose() => _directory.Delete(recursive: true);
+    public void Dispose()
+    {
+        _directory.Delete(recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    public sealed class OverGrpc : TlsTests
+    {
+        protected override DataTransport Transport => DataTransport.Grpc;
+    }
+
+    public sealed class OverSockets : TlsTests
+    {
+        protected override DataTransport Transport => DataTransport.Socket;
+    }
 }

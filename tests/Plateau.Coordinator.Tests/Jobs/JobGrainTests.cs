@@ -216,6 +216,36 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task IterationBudgetWithMilestonesEndsMidEpochAndRecordsTheDrop()
+    {
+        // CIFAR-style: 25 iterations of 10 per epoch, lr ÷ 10 at iteration 15, evaluation every 2 epochs.
+        var spec = Spec(schedule: new ScheduleSpec { Steps = new StepScheduleSpec { Milestones = [15], Unit = ScheduleUnit.Iterations } }) with
+        {
+            Epochs = null,
+            Iterations = 25,
+            Evaluation = new EvaluationSpec { EveryEpochs = 2 },
+        };
+        var (job, _, _) = await FormTwoWorkerJob(spec, "iterations");
+
+        var epoch0 = (await job.GetEpochPlan(1, 0)).Plan!;
+        Assert.Equal((3, false), (epoch0.TotalEpochs, epoch0.Evaluate));
+        await job.ReportEpoch(Report(1, 0, 0, 10, 50, 100) with { Eval = null });
+        await job.ReportEpoch(Report(1, 1, 0, 10, 50, 100) with { Eval = null });
+        var epoch1 = (await job.GetEpochPlan(1, 1)).Plan!;
+        Assert.Equal((10L, 20L, true), (epoch1.StartGlobalStep, epoch1.EndGlobalStep, epoch1.Evaluate));
+        Assert.Equal((0.1, 0.1 * 0.1), (epoch1.LearningRateAt(14), epoch1.LearningRateAt(15)));
+        Assert.Equal("milestone 15 iterations reached → lr 0.1 → 0.01 (× 0.1)", (await job.GetSummary())!.LrDecisions.Single(d => d.Kind == LrDecisionKind.Milestone).Reason);
+        await job.ReportEpoch(Report(1, 0, 1, 20, 50, 100));
+        await job.ReportEpoch(Report(1, 1, 1, 20, 50, 100));
+
+        var last = (await job.GetEpochPlan(1, 2)).Plan!;
+        Assert.Equal((20L, 25L, true, true), (last.StartGlobalStep, last.EndGlobalStep, last.Evaluate, last.Checkpoint));
+        await job.ReportEpoch(Report(1, 0, 2, 25, 50, 100));
+        await job.ReportEpoch(Report(1, 1, 2, 25, 50, 100));
+        Assert.StartsWith("trained 25 iterations (step 25)", (await job.GetSummary())!.PhaseReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EvaluationEpochWithoutEvalCountsIsRefused()
     {
         var (job, _, _) = await FormTwoWorkerJob(stem: "noeval");
@@ -233,6 +263,9 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
         await job.ReportEpoch(Report(1, 1, 0, 10, 40, 100));
         var checkpoint = await Checkpoint(job, 1, epoch: 1, step: 10, bytes: [1, 2, 3, 4, 5]);
         Assert.Equal(0.5, checkpoint.Scheduler!.Best);
+        await job.ReportEpoch(Report(1, 0, 1, 20, 45, 100));
+        await job.ReportEpoch(Report(1, 1, 1, 20, 45, 100));
+        Assert.Equal(0.01, (await job.GetSummary())!.LrDecisions[^1].NewLr, 12);
 
         await job.ReportFailure(new FailureReport { Generation = 1, ReporterRank = 0, FailedRank = 1, Reason = "collective deadline exceeded" });
         Assert.Contains($"re-forming as generation 2 from checkpoint {checkpoint.CheckpointId} (restart 1 of 3)", (await job.GetSummary())!.PhaseReason, StringComparison.Ordinal);
@@ -243,7 +276,11 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
         Assert.Equal(Json(checkpoint), Json(assignment.ResumeFrom));
         Assert.True(File.Exists(assignment.ResumePath));
         Assert.Equal((1, 10L, 0L, 2L), (assignment.FirstEpoch.Epoch, assignment.FirstEpoch.StartGlobalStep, assignment.FirstEpoch.Cursor, assignment.FirstEpoch.Generation));
-        Assert.EndsWith($"resuming from checkpoint {checkpoint.CheckpointId} (epoch 1, step 10)", (await job.GetSummary())!.PhaseReason, StringComparison.Ordinal);
+        var resumed = (await job.GetSummary())!;
+        Assert.EndsWith($"resuming from checkpoint {checkpoint.CheckpointId} (epoch 1, step 10)", resumed.PhaseReason, StringComparison.Ordinal);
+        // The schedule is the checkpoint's (before epoch 1's drop) and epoch 1 is trained again.
+        Assert.Equal(0.1, assignment.FirstEpoch.LearningRateAt(10));
+        Assert.Equal([0], resumed.MetricsHistory.Select(m => m.Epoch));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
 
-namespace Plateau.Coordinator.Tests.Specs;
+namespace Plateau.Contracts.Tests.Specs;
 
 public class JobSpecLoaderTests
 {

@@ -1,6 +1,6 @@
 using Plateau.Contracts.Specs;
 
-namespace Plateau.Coordinator.Tests.Specs;
+namespace Plateau.Contracts.Tests.Specs;
 
 public class JobSpecValidatorTests
 {
