@@ -18,8 +18,15 @@ public static class AllReduceBenchmark
 {
     private const string SecretVariable = "PLATEAU_BENCH_SECRET";
 
+    private const string Usage = "usage: plateau-bench allreduce [--workers N[,M]] [--sizes 1MiB,16MiB,100MiB] [--iters K] [--streams S] [--chunk 1MiB] [--compression None|BFloat16|Float16] [--transport Grpc,Socket] [--no-baselines]";
+
     public static int Run(string[] args)
     {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
         var options = Args.Parse(args);
         if (options.Get("child") is not null)
         {
