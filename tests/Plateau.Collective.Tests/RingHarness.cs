@@ -25,10 +25,17 @@ internal sealed class RingHarness : IAsyncDisposable
     /// <summary>Data path every rank asks for (set before joining).</summary>
     public DataTransport Transport { get; init; }
 
-    public static async Task<RingHarness> StartAsync(int worldSize, Action<RingOptions>? configure = null, long generation = 1, DataTransport transport = RingOptions.DefaultTransport)
+    /// <summary>Servers only: each rank joins by itself (as trainers do), with <see cref="Options"/>.</summary>
+    public static async Task<RingHarness> StartServersAsync(int worldSize, DataTransport transport = RingOptions.DefaultTransport)
     {
         var servers = await Task.WhenAll(Enumerable.Range(0, worldSize).Select(_ => CollectiveServer.StartAsync(new CollectiveServerOptions())));
-        var harness = new RingHarness(servers, RandomNumberGenerator.GetBytes(32), "job-" + Guid.NewGuid().ToString("N")[..8]) { Transport = transport };
+        return new RingHarness(servers, RandomNumberGenerator.GetBytes(32), "job-" + Guid.NewGuid().ToString("N")[..8]) { Transport = transport };
+    }
+
+    /// <summary>Servers and joined groups.</summary>
+    public static async Task<RingHarness> StartAsync(int worldSize, Action<RingOptions>? configure = null, long generation = 1, DataTransport transport = RingOptions.DefaultTransport)
+    {
+        var harness = await StartServersAsync(worldSize, transport);
         await harness.JoinAsync(generation, configure);
         return harness;
     }

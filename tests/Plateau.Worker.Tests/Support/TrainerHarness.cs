@@ -1,3 +1,4 @@
+using Plateau.Collective.Tests;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Plateau.Collective;
@@ -12,9 +13,9 @@ namespace Plateau.Worker.Tests.Support;
 /// <summary>World-size many RankTrainers of one fake job, each on its own thread, over a loopback ring.</summary>
 internal sealed class TrainerHarness : IAsyncDisposable
 {
-    private readonly LoopbackRing? _ring;
+    private readonly RingHarness? _ring;
 
-    private TrainerHarness(FakeJob job, LoopbackRing? ring, IReadOnlyList<string> addresses, Func<int, Plateau.Collective.Hosting.CollectivePeerRegistry> registry, CheckpointRecord? resume, TrainerOptions options)
+    private TrainerHarness(FakeJob job, RingHarness? ring, IReadOnlyList<string> addresses, Func<int, Plateau.Collective.Hosting.CollectivePeerRegistry> registry, CheckpointRecord? resume, TrainerOptions options)
     {
         Job = job;
         _ring = ring;
@@ -51,12 +52,12 @@ internal sealed class TrainerHarness : IAsyncDisposable
             return new TrainerHarness(job, null, job.Addresses, _ => registry, resume, options ?? FastOptions);
         }
 
-        var ring = await LoopbackRing.StartServersAsync(job.WorldSize);
+        var ring = await RingHarness.StartServersAsync(job.WorldSize);
         job.Addresses = ring.Addresses;
         return new TrainerHarness(job, ring, ring.Addresses, rank => ring.Servers[rank].Registry, resume, options ?? FastOptions);
     }
 
-    public Task<TrainerResult[]> RunAsync() => LoopbackRing.OnThreadsAsync(Job.WorldSize, rank => Trainers[rank].Run());
+    public Task<TrainerResult[]> RunAsync() => RankThreads.RunAsync(Job.WorldSize, rank => Trainers[rank].Run());
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using Plateau.Collective.Tests;
 using Plateau.Collective;
 using Plateau.Models.Zoo;
 using Plateau.Worker.Tests.Support;
@@ -41,8 +42,8 @@ public sealed class DataParallelEquivalenceTests
             }
         }
 
-        await using var ring = await LoopbackRing.StartAsync(worldSize: 2);
-        var models = await LoopbackRing.OnThreadsAsync(2, rank =>
+        await using var ring = await RingHarness.StartAsync(2);
+        var models = await RankThreads.RunAsync(2, rank =>
         {
             // Different initial weights on rank 1: the broadcast from rank 0 must overwrite them.
             var model = TinyNets.BatchNormFree(seed: rank == 0 ? 7 : 8);
@@ -83,8 +84,8 @@ public sealed class DataParallelEquivalenceTests
             }
         }
 
-        await using var ring = await LoopbackRing.StartAsync(worldSize: 2);
-        var models = await LoopbackRing.OnThreadsAsync(2, rank =>
+        await using var ring = await RingHarness.StartAsync(2);
+        var models = await RankThreads.RunAsync(2, rank =>
         {
             var model = ModelRegistry.Create("se_resnet20_cifar");
             Plateau.Models.Serialization.ModelWeights.Copy(model, initial, "initial weights");
@@ -106,8 +107,8 @@ public sealed class DataParallelEquivalenceTests
     [Fact]
     public async Task AVoteFromOneRankReachesEveryRankAtTheSameStep()
     {
-        await using var ring = await LoopbackRing.StartAsync(worldSize: 2);
-        var seen = await LoopbackRing.OnThreadsAsync(2, rank =>
+        await using var ring = await RingHarness.StartAsync(2);
+        var seen = await RankThreads.RunAsync(2, rank =>
         {
             using var model = TinyNets.BatchNormFree(seed: 1);
             using var step = new DataParallelStep(model, ring.Groups[rank], 0.9, 0, nesterov: false);
@@ -131,8 +132,8 @@ public sealed class DataParallelEquivalenceTests
     [Fact]
     public async Task RanksThatBuiltDifferentModelsAreRefusedNamingTheOddRank()
     {
-        await using var ring = await LoopbackRing.StartAsync(worldSize: 2);
-        var errors = await LoopbackRing.OnThreadsAsync(2, rank =>
+        await using var ring = await RingHarness.StartAsync(2);
+        var errors = await RankThreads.RunAsync(2, rank =>
         {
             using var model = rank == 0 ? TinyNets.BatchNormFree(1) : nn.Sequential(("fc", nn.Linear(4, 2)));
             using var step = new DataParallelStep(model, ring.Groups[rank], 0.9, 0, nesterov: false);
