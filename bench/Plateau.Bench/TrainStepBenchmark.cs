@@ -10,9 +10,15 @@ namespace Plateau.Bench;
 
 /// <summary>
 /// <c>plateau-bench train</c>: one CPU training step (SGD momentum 0.9, weight decay 1e-4, cross-entropy)
-/// for resnet20_cifar at batch 128, 32x32 and se_resnet50 at batch 8, 224x224; median of 15 steps after
-/// warm-up, beside the same step in PyTorch (bench/python/train_step.py) when /usr/bin/python3 has torch.
+/// for resnet20_cifar at batch 128, 32x32 and se_resnet50 at batch 8, 224x224, beside the same step in
+/// PyTorch (bench/python/train_step.py --serve) when /usr/bin/python3 has torch.
 /// </summary>
+/// <remarks>
+/// The two sides are measured interleaved, step for step (ours, theirs, theirs, ours, ...), with both
+/// processes alive: on a shared VM the speed of the whole machine drifts by 20% within a minute, so
+/// measuring one side after the other compares two machines. The ratio reported is the median of the
+/// per-pair ratios; the medians of each side are printed beside it.
+/// </remarks>
 public static class TrainStepBenchmark
 {
     private sealed record Case(string Model, int Batch, int Size);
@@ -20,7 +26,8 @@ public static class TrainStepBenchmark
     private static readonly Case[] DefaultCases = [new("resnet20_cifar", 128, 32), new("se_resnet50", 8, 224)];
 
     private const string Usage =
-        "usage: plateau-bench train [--model NAME --batch N --size N] [--threads 2] [--steps 15] [--warmup 3] [--no-python] [--python PATH]";
+        "usage: plateau-bench train [--model NAME --batch N --size N] [--threads 2] [--steps 20] [--warmup 5]\n" +
+        "                           [--no-python] [--python PATH] [--python-env KEY=VALUE]...";
 
     public static int Run(string[] args)
     {
@@ -37,11 +44,12 @@ public static class TrainStepBenchmark
 
     private static int RunChecked(string[] args)
     {
-        int threads = 2, steps = 15, warmup = 3;
+        int threads = 2, steps = 20, warmup = 5;
         string? model = null;
         int? batch = null, size = null;
         var python = "/usr/bin/python3";
         var withPython = true;
+        var pythonEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
@@ -55,6 +63,7 @@ public static class TrainStepBenchmark
                 case "--size": size = ParsePositive("--size", Next()); break;
                 case "--python": python = Next(); break;
                 case "--no-python": withPython = false; break;
+                case "--python-env": AddEnvironment(pythonEnvironment, Next()); break;
                 case "-h" or "--help": Console.WriteLine(Usage); return 0;
                 default: Console.Error.WriteLine($"unknown option {args[i]}\n{Usage}"); return 2;
             }
@@ -63,97 +72,206 @@ public static class TrainStepBenchmark
 
         TrainingProcess.Initialise(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CPU training step, {threads} threads, median of {steps} after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; load average {LoadAverage()}"));
+            $"CPU training step, {threads} threads, {steps} interleaved steps per side after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; ATen kernels: {TrainingProcess.CpuKernels}; load average {LoadAverage()}"));
+        if (pythonEnvironment.Count > 0)
+        {
+            Console.WriteLine($"PyTorch environment: {string.Join(' ', pythonEnvironment.Select(e => $"{e.Key}={e.Value}"))}");
+        }
         Console.WriteLine($"{"model",-16} {"batch",5} {"input",7} {"Plateau ms",11} {"img/s",8} {"cpu ms",8} {"PyTorch ms",11} {"img/s",8} {"cpu ms",8} {"ratio",6} {"cpu ratio",9}");
         foreach (var c in cases)
         {
-            var ours = Measure(c, steps, warmup);
-            var theirs = withPython ? MeasurePyTorch(python, c, threads, steps, warmup) : null;
-            var theirsText = theirs is { } t
-                ? $"{t.MedianMs,11:F1} {c.Batch * 1000 / t.MedianMs,8:F1} {t.CpuMsPerStep,8:F0} {ours.MedianMs / t.MedianMs,6:F2} {ours.CpuMsPerStep / t.CpuMsPerStep,9:F2}"
+            using var ours = new TorchSharpStep(c);
+            using var theirs = withPython ? PyTorchStep.Start(python, c, threads, pythonEnvironment) : null;
+            var (mine, other) = Measure(ours, theirs, steps, warmup);
+            var theirsText = other is { } t
+                ? $"{t.MedianMs,11:F1} {c.Batch * 1000 / t.MedianMs,8:F1} {t.CpuMs,8:F0} {PairedRatio(mine.WallMs, t.WallMs),6:F2} {mine.CpuMs / t.CpuMs,9:F2}"
                 : $"{"n/a",11}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{c.Model,-16} {c.Batch,5} {c.Size + "x" + c.Size,7} {ours.MedianMs,11:F1} {c.Batch * 1000 / ours.MedianMs,8:F1} {ours.CpuMsPerStep,8:F0} {theirsText}"));
+                $"{c.Model,-16} {c.Batch,5} {c.Size + "x" + c.Size,7} {mine.MedianMs,11:F1} {c.Batch * 1000 / mine.MedianMs,8:F1} {mine.CpuMs,8:F0} {theirsText}"));
         }
-        Console.WriteLine("ms: median wall time per step; cpu ms: process CPU time per step (all threads; steadier than wall time on a loaded machine).");
-        Console.WriteLine("ratio = Plateau / PyTorch (target <= 1.05).");
+        Console.WriteLine("ms: median wall time per step; cpu ms: mean process CPU time per step (all threads).");
+        Console.WriteLine("ratio = median over interleaved pairs of Plateau ms / PyTorch ms (target <= 1.05).");
         return 0;
     }
 
-    private readonly record struct Timing(double MedianMs, double CpuMsPerStep);
-
-    private static Timing Measure(Case c, int steps, int warmup)
+    /// <summary>Per-step wall times and mean CPU time of one side.</summary>
+    private sealed record Timings(List<double> WallMs, double CpuMs)
     {
-        manual_seed(0);
-        var classes = ModelRegistry.Describe(c.Model).NumClasses;
-        using var model = ModelRegistry.Create(c.Model);
-        model.train();
-        using var optimizer = optim.SGD(model.parameters(), learningRate: 0.01, momentum: 0.9, weight_decay: 1e-4);
-        using var input = randn(c.Batch, 3, c.Size, c.Size);
-        using var target = randint(classes, [c.Batch], dtype: ScalarType.Int64);
-        var times = new List<double>();
-        var cpuAtStart = TimeSpan.Zero;
-        for (var step = 0; step < warmup + steps; step++)
+        public double MedianMs => Median(WallMs);
+    }
+
+    private static (Timings Ours, Timings? Theirs) Measure(TorchSharpStep ours, PyTorchStep? theirs, int steps, int warmup)
+    {
+        for (var i = 0; i < warmup; i++)
         {
-            if (step == warmup)
+            ours.Step();
+            theirs?.Step();
+        }
+        var (ourWall, theirWall) = (new List<double>(), new List<double>());
+        var (ourCpu, theirCpu) = (0.0, 0.0);
+        for (var i = 0; i < steps; i++)
+        {
+            // ABBA order: neither side always runs right after the other's step.
+            var oursFirst = i % 2 == 0;
+            (double Ms, double CpuMs)? theirStep = null;
+            if (!oursFirst)
             {
-                cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+                theirStep = theirs?.Step();
             }
+            var ourStep = ours.Step();
+            if (oursFirst)
+            {
+                theirStep = theirs?.Step();
+            }
+            ourWall.Add(ourStep.Ms);
+            ourCpu += ourStep.CpuMs;
+            if (theirStep is { } t)
+            {
+                theirWall.Add(t.Ms);
+                theirCpu += t.CpuMs;
+            }
+        }
+        return (new Timings(ourWall, ourCpu / steps), theirs is null ? null : new Timings(theirWall, theirCpu / steps));
+    }
+
+    /// <summary>The Plateau side: model, optimizer and a fixed random batch.</summary>
+    private sealed class TorchSharpStep : IDisposable
+    {
+        private readonly nn.Module<Tensor, Tensor> _model;
+        private readonly optim.Optimizer _optimizer;
+        private readonly Tensor _input;
+        private readonly Tensor _target;
+
+        public TorchSharpStep(Case c)
+        {
+            manual_seed(0);
+            var classes = ModelRegistry.Describe(c.Model).NumClasses;
+            _model = ModelRegistry.Create(c.Model);
+            _model.train();
+            _optimizer = optim.SGD(_model.parameters(), learningRate: 0.01, momentum: 0.9, weight_decay: 1e-4);
+            _input = randn(c.Batch, 3, c.Size, c.Size);
+            _target = randint(classes, [c.Batch], dtype: ScalarType.Int64);
+        }
+
+        public (double Ms, double CpuMs) Step()
+        {
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             // One dispose scope per batch: every handle the step creates is released at its end.
             using (var scope = NewDisposeScope())
             {
-                optimizer.zero_grad();
-                using var output = model.call(input);
-                using var loss = nn.functional.cross_entropy(output, target);
+                _model.zero_grad(); // set_to_none, as PyTorch's optimizer.zero_grad() does
+                using var output = _model.call(_input);
+                using var loss = nn.functional.cross_entropy(output, _target);
                 loss.backward();
-                optimizer.step();
+                _optimizer.step();
             }
             watch.Stop();
-            if (step >= warmup)
-            {
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
+            return (watch.Elapsed.TotalMilliseconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
         }
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
-        return new Timing(Median(times), cpu.TotalMilliseconds / steps);
+
+        public void Dispose()
+        {
+            _optimizer.Dispose();
+            _model.Dispose();
+            _input.Dispose();
+            _target.Dispose();
+        }
     }
 
-    private static Timing? MeasurePyTorch(string python, Case c, int threads, int steps, int warmup)
+    /// <summary>The PyTorch side: <c>train_step.py --serve</c>, one step per request line.</summary>
+    private sealed class PyTorchStep : IDisposable
     {
-        var script = Path.Combine(FindRepositoryRoot(), "bench", "python", "train_step.py");
-        if (!File.Exists(python) || !File.Exists(script))
+        private readonly Process _process;
+
+        private PyTorchStep(Process process) => _process = process;
+
+        public static PyTorchStep? Start(string python, Case c, int threads, IReadOnlyDictionary<string, string> environment)
         {
-            return null;
+            var script = Path.Combine(FindRepositoryRoot(), "bench", "python", "train_step.py");
+            if (!File.Exists(python) || !File.Exists(script))
+            {
+                Console.Error.WriteLine($"PyTorch side skipped: {(File.Exists(python) ? script : python)} not found");
+                return null;
+            }
+            var info = new ProcessStartInfo(python)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[] { script, "--model", c.Model, "--batch", Text(c.Batch), "--size", Text(c.Size),
+                "--threads", Text(threads), "--serve" })
+            {
+                info.ArgumentList.Add(a);
+            }
+            // The same glibc malloc tuning TrainingProcess applies in-process; PyTorch's own kernel choice
+            // unless --python-env says otherwise (our ATEN_CPU_CAPABILITY must not leak into it).
+            info.Environment.Remove(TrainingProcess.CpuCapabilityVariable);
+            info.Environment["MALLOC_MMAP_THRESHOLD_"] = Text(TrainingProcess.MmapThresholdBytes);
+            info.Environment["MALLOC_TRIM_THRESHOLD_"] = Text(TrainingProcess.TrimThresholdBytes);
+            info.Environment["MALLOC_TOP_PAD_"] = Text(TrainingProcess.TopPadBytes);
+            info.Environment["OMP_NUM_THREADS"] = Text(threads);
+            foreach (var (key, value) in environment)
+            {
+                info.Environment[key] = value;
+            }
+            var process = Process.Start(info)!;
+            var side = new PyTorchStep(process);
+            if (side.ReadLine() is null)
+            {
+                side.Dispose();
+                Console.Error.WriteLine($"PyTorch side failed to start (exit {process.ExitCode})");
+                return null;
+            }
+            return side;
         }
-        var info = new ProcessStartInfo(python)
+
+        public (double Ms, double CpuMs) Step()
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { script, "--model", c.Model, "--batch", Text(c.Batch), "--size", Text(c.Size),
-            "--threads", Text(threads), "--steps", Text(steps), "--warmup", Text(warmup) })
-        {
-            info.ArgumentList.Add(a);
+            _process.StandardInput.WriteLine("step");
+            _process.StandardInput.Flush();
+            var line = ReadLine() ?? throw new InvalidOperationException($"PyTorch side exited ({_process.ExitCode}) mid-run");
+            using var result = JsonDocument.Parse(line);
+            return (result.RootElement.GetProperty("ms").GetDouble(), result.RootElement.GetProperty("cpu_ms").GetDouble());
         }
-        // The same glibc malloc tuning TrainingProcess applies in-process.
-        info.Environment["MALLOC_MMAP_THRESHOLD_"] = Text(TrainingProcess.MmapThresholdBytes);
-        info.Environment["MALLOC_TRIM_THRESHOLD_"] = Text(TrainingProcess.TrimThresholdBytes);
-        info.Environment["MALLOC_TOP_PAD_"] = Text(TrainingProcess.TopPadBytes);
-        info.Environment["OMP_NUM_THREADS"] = Text(threads);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+
+        private string? ReadLine()
         {
-            Console.Error.WriteLine($"PyTorch side failed ({process.ExitCode}): {stderr.Trim()}");
-            return null;
+            var line = _process.StandardOutput.ReadLine();
+            if (line is null)
+            {
+                _process.WaitForExit();
+            }
+            return line;
         }
-        using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-        return new Timing(result.RootElement.GetProperty("median_ms").GetDouble(), result.RootElement.GetProperty("cpu_ms_per_step").GetDouble());
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+                {
+                    _process.Kill();
+                }
+            }
+            _process.Dispose();
+        }
     }
+
+    private static void AddEnvironment(Dictionary<string, string> environment, string assignment)
+    {
+        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new ArgumentException($"--python-env takes KEY=VALUE, got '{assignment}'.");
+        }
+        environment[assignment[..equals]] = assignment[(equals + 1)..];
+    }
+
+    private static double PairedRatio(List<double> ours, List<double> theirs) =>
+        Median([.. ours.Zip(theirs, (a, b) => a / b)]);
 
     private static string FindRepositoryRoot()
     {
@@ -169,9 +287,9 @@ public static class TrainStepBenchmark
 
     private static double Median(List<double> values)
     {
-        values.Sort();
-        var n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+        var sorted = values.Order().ToList();
+        var n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }
 
     private static int ParsePositive(string option, string value) =>

@@ -41,6 +41,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=15)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--serve", action="store_true",
+                   help="step on request: print 'ready', then one JSON line per 'step' line read from stdin")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -53,16 +55,23 @@ def main():
     x = torch.randn(args.batch, 3, args.size, args.size)
     y = torch.randint(classes, (args.batch,))
 
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    if args.serve:
+        serve(step)
+        return
+
     times = []
     cpu_start = 0.0
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
             cpu_start = time.process_time()
         start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
+        step()
         elapsed = time.perf_counter() - start
         if step >= args.warmup:
             times.append(elapsed * 1000)
@@ -72,6 +81,20 @@ def main():
         "cpu_ms_per_step": (time.process_time() - cpu_start) * 1000 / args.steps, "min_ms": min(times), "max_ms": max(times),
         "torch": torch.__version__,
     }))
+
+
+def serve(step):
+    """Interleaved measurement: the caller alternates its own steps with ours so that both sides see the
+    same machine state (a shared VM drifts by 20% within a minute)."""
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "step":
+            raise SystemExit(f"train_step.py --serve: expected 'step', got {line.strip()!r}")
+        cpu = time.process_time()
+        start = time.perf_counter()
+        step()
+        elapsed = time.perf_counter() - start
+        print(json.dumps({"ms": elapsed * 1000, "cpu_ms": (time.process_time() - cpu) * 1000}), flush=True)
 
 
 if __name__ == "__main__":
