@@ -73,6 +73,9 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     /// <summary>Incoming streams whose chunks arrive on a raw data socket (the rest use gRPC).</summary>
     internal int DataSocketCount => _upstream.Count(link => link?.HasDataSocket == true);
 
+    /// <summary>Incoming streams whose payloads arrive through a shared-memory slot file (sender on this host).</summary>
+    internal int SharedMemoryStreamCount => _upstream.Count(link => link?.UsesSharedMemory == true);
+
     /// <summary>The failure that broke this group, or null while it is healthy.</summary>
     public CollectiveException? Failure => _failure;
 
@@ -159,7 +162,8 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.Unavailable, $"data connection for stream {streamIndex} failed: {ex.Message}"));
             }
         }
-        var link = new DownstreamLink(this, streamIndex, requests, responses, context, remote, socket);
+        var slots = socket is null ? null : await AnswerSharedMemoryOfferAsync(socket, streamIndex, dataTimeout);
+        var link = new DownstreamLink(this, streamIndex, requests, responses, context, remote, socket, slots);
         lock (_downstream)
         {
             if (_disposed || _downstream[streamIndex] is not null)
@@ -176,6 +180,25 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         }
         _downstreamArrived[streamIndex].TrySetResult();
         await pump;
+    }
+
+    private async Task<SharedSlots?> AnswerSharedMemoryOfferAsync(System.Net.Sockets.Socket socket, int streamIndex, TimeSpan dataTimeout)
+    {
+        try
+        {
+            return await Task.Run(() =>
+            {
+                socket.ReceiveTimeout = (int)Math.Min(int.MaxValue, dataTimeout.TotalMilliseconds);
+                var slots = SharedMemoryOffer.Answer(socket, _options.SharedMemory);
+                socket.ReceiveTimeout = 0;
+                return slots;
+            });
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidDataException)
+        {
+            socket.Dispose();
+            throw new RpcException(new Status(StatusCode.Unavailable, $"data connection for stream {streamIndex} failed during the shared-memory offer: {ex.Message}"));
+        }
     }
 
     /// <summary>

@@ -70,6 +70,13 @@ public sealed class RingOptions
     public WireCompression Compression { get; set; } = WireCompression.None;
 
     /// <summary>
+    /// With the socket transport, ranks on the same host pass payloads through a slot file in /dev/shm
+    /// and only frame headers over TCP (on by default; a peer on another host, or a host without
+    /// /dev/shm space, falls back to payloads on the socket by itself). Both ranks of a link must allow it.
+    /// </summary>
+    public bool SharedMemory { get; set; } = true;
+
+    /// <summary>
     /// When the peers serve TLS: PEM/DER certificate (or CA) the peers' certificates must chain to or
     /// equal. Null uses the system trust store.
     /// </summary>

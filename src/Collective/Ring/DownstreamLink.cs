@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Plateau.Collective.Transport;
@@ -25,10 +27,23 @@ internal sealed class DownstreamLink : IDisposable
     private readonly SemaphoreSlim _socketLock = new(1, 1);
     private readonly Socket? _socket;
     private readonly byte[] _header = new byte[DataFrameHeader.Bytes];
+    private readonly SharedSlots? _slots;
+    private readonly SemaphoreSlim? _freeSlotCount;
+    private readonly ConcurrentQueue<int> _freeSlots = new();
 
-    public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote, Socket? socket)
+    public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote, Socket? socket, SharedSlots? slots)
     {
         _socket = socket;
+        _slots = socket is null ? null : slots;
+        if (_slots is not null)
+        {
+            for (var i = 0; i < _slots.SlotCount; i++)
+            {
+                _freeSlots.Enqueue(i);
+            }
+            _freeSlotCount = new SemaphoreSlim(_slots.SlotCount, _slots.SlotCount);
+            new Thread(ReturnedSlotsLoop) { IsBackground = true, Name = $"plateau-collective-slots-{streamIndex}" }.Start();
+        }
         _group = group;
         StreamIndex = streamIndex;
         _requests = requests;
@@ -104,6 +119,26 @@ internal sealed class DownstreamLink : IDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (_slots is { } slots && frame.PayloadBytes <= slots.SlotBytes)
+            {
+                // Same host: the payload goes into a shared slot, only the header on the socket.
+                await _freeSlotCount!.WaitAsync(cancellationToken); // nothing sent yet: safe to cancel
+                if (!_freeSlots.TryDequeue(out var slot) || !slots.TryAddReference())
+                {
+                    throw new ObjectDisposedException(nameof(SharedSlots), "the shared-memory slots are gone");
+                }
+                try
+                {
+                    Fill(frame, slots.Slot(slot, frame.PayloadBytes));
+                }
+                finally
+                {
+                    slots.RemoveReference();
+                }
+                DataFrameHeader.Write(_header, frame, frame.PayloadBytes, slot);
+                await DataSockets.SendAllAsync(socket, _header);
+                return;
+            }
             ReadOnlyMemory<byte> payload;
             if (frame.SourceFloats.Length == 0)
             {
@@ -139,6 +174,49 @@ internal sealed class DownstreamLink : IDisposable
         }
     }
 
+    private static void Fill(WireFrame frame, Span<byte> slot)
+    {
+        if (frame.SourceFloats.Length == 0)
+        {
+            frame.SourceBytes.Span.CopyTo(slot);
+        }
+        else if (frame.Format == WireCompression.None)
+        {
+            MemoryMarshal.AsBytes(frame.SourceFloats.Span).CopyTo(slot);
+        }
+        else
+        {
+            ElementCodec.Encode(frame.SourceFloats.Span, slot, frame.Format);
+        }
+    }
+
+    /// <summary>Reads the slot indexes the receiver hands back; ends with the socket.</summary>
+    private void ReturnedSlotsLoop()
+    {
+        var returned = new byte[SharedMemoryOffer.SlotCount * 4];
+        try
+        {
+            while (true)
+            {
+                var n = _socket!.Receive(returned);
+                if (n == 0)
+                {
+                    return;
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    _freeSlots.Enqueue(returned[i]);
+                }
+                _freeSlotCount!.Release(n);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or SemaphoreFullException)
+        {
+            // The socket closed (the link's loss is reported by the pump) or a confused peer returned
+            // a slot twice: either way nothing more is sent through shared memory.
+        }
+    }
+
     public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -169,6 +247,7 @@ internal sealed class DownstreamLink : IDisposable
         _writeLock.Dispose();
         _socketLock.Dispose();
         _socket?.Dispose();
+        _slots?.Dispose();
     }
 
     /// <summary>Simulates a crash (tests): resets the HTTP/2 stream.</summary>

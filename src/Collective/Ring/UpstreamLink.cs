@@ -38,6 +38,8 @@ internal sealed class UpstreamLink : IAsyncDisposable
     private Task _responseLoop = Task.CompletedTask;
     private Socket? _dataSocket;
     private Thread? _dataReader;
+    private SharedSlots? _slots;
+    private readonly Lock _slotReturnLock = new();
     private readonly Channel<WireFrame> _frames = Channel.CreateBounded<WireFrame>(new BoundedChannelOptions(QueueCapacity)
     {
         SingleReader = false, // the operation, and DisposeAsync returning leftovers
@@ -94,6 +96,8 @@ internal sealed class UpstreamLink : IAsyncDisposable
 
     /// <summary>Whether chunks arrive on a raw data socket rather than the gRPC stream.</summary>
     public bool HasDataSocket => _dataSocket is not null;
+
+    public bool UsesSharedMemory => _slots is not null;
 
     /// <summary>Opens the stream and completes the Hello/Welcome handshake, retrying while the peer is not up yet.</summary>
     public async Task ConnectAsync(RingOptions options, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -194,6 +198,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
                 {
                     throw new IOException("the data connection was closed instead of acknowledged");
                 }
+                _slots = SharedMemoryOffer.Offer(socket, options.SharedMemory, options.ChunkBytes);
                 socket.ReceiveTimeout = 0; // stalls are the control stream's PINGs' and the operation deadline's job
             }, cancellationToken).WaitAsync(wait, cancellationToken);
             _dataSocket = socket;
@@ -227,10 +232,15 @@ internal sealed class UpstreamLink : IAsyncDisposable
                     _frames.Writer.TryComplete();
                     return;
                 }
-                var (length, kind, op, step, piece, total) = DataFrameHeader.Read(header);
+                var (length, kind, op, step, piece, total, slot) = DataFrameHeader.Read(header);
                 if (length < 0 || length > CollectiveServerOptions.DefaultMaxMessageBytes)
                 {
                     throw new InvalidDataException($"data frame of {length} bytes (limit {CollectiveServerOptions.DefaultMaxMessageBytes})");
+                }
+                if (slot != DataFrameHeader.Inline)
+                {
+                    Queue(InSharedSlot(op, kind, step, piece, total, slot, length), token);
+                    continue;
                 }
                 var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
                 try
@@ -242,20 +252,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
                     ArrayPool<byte>.Shared.Return(rented);
                     throw;
                 }
-                var frame = WireFrame.Received(op, kind, step, piece, total, rented, length);
-                if (!_frames.Writer.TryWrite(frame))
-                {
-                    try
-                    {
-                        // Queue full: this rank is busy; block here and let TCP push back on the sender.
-                        _frames.Writer.WriteAsync(frame, token).AsTask().GetAwaiter().GetResult();
-                    }
-                    catch
-                    {
-                        frame.Release();
-                        throw;
-                    }
-                }
+                Queue(WireFrame.Received(op, kind, step, piece, total, rented, length), token);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidDataException or OperationCanceledException or ChannelClosedException)
@@ -269,6 +266,53 @@ internal sealed class UpstreamLink : IAsyncDisposable
     }
 
     /// <summary>Best effort: control frames (abort, goodbye) must never block a failing rank for long.</summary>
+    private void Queue(WireFrame frame, CancellationToken token)
+    {
+        if (!_frames.Writer.TryWrite(frame))
+        {
+            try
+            {
+                // Queue full: this rank is busy; block here and let TCP (or the slot credits) push back on the sender.
+                _frames.Writer.WriteAsync(frame, token).AsTask().GetAwaiter().GetResult();
+            }
+            catch
+            {
+                frame.Release();
+                throw;
+            }
+        }
+    }
+
+    private WireFrame InSharedSlot(ulong op, uint kind, uint step, uint piece, ulong total, int slot, int length)
+    {
+        var slots = _slots ?? throw new InvalidDataException($"data frame in shared-memory slot {slot}, but no slot file is mapped");
+        if (slot < 0 || slot >= slots.SlotCount || length > slots.SlotBytes)
+        {
+            throw new InvalidDataException($"data frame of {length} bytes in shared-memory slot {slot} (the file has {slots.SlotCount} slots of {slots.SlotBytes} bytes)");
+        }
+        if (!slots.TryAddReference())
+        {
+            throw new ObjectDisposedException(nameof(SharedSlots), "the shared-memory slots were released while pieces still arrived");
+        }
+        return WireFrame.InSharedSlot(op, kind, step, piece, total, slots, slot, length, ReturnSlot);
+    }
+
+    /// <summary>Hands a read slot back to the sender (one byte on the data socket's otherwise idle direction).</summary>
+    private void ReturnSlot(int slot)
+    {
+        lock (_slotReturnLock)
+        {
+            try
+            {
+                _dataSocket?.Send([(byte)slot]);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The link is gone; its loss is reported by the reader and the control stream.
+            }
+        }
+    }
+
     public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
     {
         if (_call is null)
@@ -389,6 +433,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
         _channel.Dispose();
         _frames.Writer.TryComplete();
         ReleaseQueued();
+        _slots?.Dispose();
     }
 
     public async ValueTask DisposeAsync()
@@ -424,5 +469,6 @@ internal sealed class UpstreamLink : IAsyncDisposable
         _channel.Dispose();
         _lifetime.Dispose();
         ReleaseQueued();
+        _slots?.Dispose(); // unmapped once the last piece an operation still holds is released
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Google.Protobuf;
+using Plateau.Collective.Transport.Sockets;
 using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective.Transport;
@@ -13,6 +14,9 @@ namespace Plateau.Collective.Transport;
 internal sealed class WireFrame
 {
     private byte[]? _rented;
+    private SharedSlots? _slots;
+    private int _slot;
+    private Action<int>? _returnSlot;
 
     private WireFrame()
     {
@@ -41,7 +45,8 @@ internal sealed class WireFrame
     public ReadOnlyMemory<byte> SourceBytes { get; private init; }
 
     /// <summary>Incoming payload bytes (valid until <see cref="Release"/>).</summary>
-    public ReadOnlySpan<byte> Data => _rented is null ? default : _rented.AsSpan(0, DataLength);
+    public ReadOnlySpan<byte> Data => _rented is not null ? _rented.AsSpan(0, DataLength)
+        : _slots is { } slots ? slots.Slot(_slot, DataLength) : default;
 
     public int DataLength { get; private set; }
 
@@ -58,6 +63,10 @@ internal sealed class WireFrame
     internal static WireFrame Received(ulong op, uint kind, uint step, uint piece, ulong total, byte[] rented, int length) =>
         new() { Op = op, Kind = kind, Step = step, Piece = piece, Total = total, _rented = rented, DataLength = length };
 
+    /// <summary>An incoming payload read in place from a shared-memory slot (the caller holds a mapping reference for it); <paramref name="returnSlot"/> hands the slot back to the sender on release.</summary>
+    internal static WireFrame InSharedSlot(ulong op, uint kind, uint step, uint piece, ulong total, SharedSlots slots, int slot, int length, Action<int> returnSlot) =>
+        new() { Op = op, Kind = kind, Step = step, Piece = piece, Total = total, _slots = slots, _slot = slot, DataLength = length, _returnSlot = returnSlot };
+
     /// <summary>Returns the pooled payload buffer; the frame must not be used afterwards.</summary>
     public void Release()
     {
@@ -65,6 +74,12 @@ internal sealed class WireFrame
         if (rented is not null)
         {
             ArrayPool<byte>.Shared.Return(rented);
+        }
+        var slots = Interlocked.Exchange(ref _slots, null);
+        if (slots is not null)
+        {
+            _returnSlot!(_slot);
+            slots.RemoveReference();
         }
     }
 
