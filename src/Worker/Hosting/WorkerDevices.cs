@@ -22,6 +22,7 @@ public sealed class WorkerDevices
             DecodeThreads = worker.DecodeThreads,
             ProgressInterval = TimeSpan.FromSeconds(worker.ProgressIntervalSeconds),
             CollectiveTimeout = TimeSpan.FromSeconds(worker.CollectiveTimeoutSeconds),
+            SharedMemory = worker.DataPlaneSharedMemory,
         };
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
             a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId)), trainerOptions, loggerFactory))];

@@ -32,6 +32,9 @@ public sealed class WorkerOptions
     /// <summary>Port of device 0's collective endpoint; device i listens on this + i. 0: any free consecutive ports.</summary>
     public int DataPlanePort { get; set; }
 
+    /// <summary>Pass gradient payloads to peers on this host through /dev/shm instead of loopback TCP (headers stay on TCP).</summary>
+    public bool DataPlaneSharedMemory { get; set; } = true;
+
     /// <summary>Seconds between progress reports (also the liveness signal).</summary>
     public double ProgressIntervalSeconds { get; set; } = 2;
 

@@ -146,6 +146,7 @@ public sealed partial class RankTrainer
             Secret = _assignment.CollectiveSecret,
             ConnectTimeout = _options.ConnectTimeout,
             OperationTimeout = _options.CollectiveTimeout,
+            SharedMemory = _options.SharedMemory,
         };
         var group = CollectiveGroup.JoinAsync(_registry, ring, _loggerFactory, token).GetAwaiter().GetResult();
         try

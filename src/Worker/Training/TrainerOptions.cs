@@ -27,6 +27,8 @@ public sealed record TrainerOptions
     /// <summary>Decode threads of the data loader of each rank.</summary>
     public int DecodeThreads { get; init; } = 1;
 
+    public bool SharedMemory { get; init; } = true;
+
     /// <summary>Validation batch size (per rank).</summary>
     public int EvalBatchSize { get; init; } = 200;
 
