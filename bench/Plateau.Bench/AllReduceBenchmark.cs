@@ -18,7 +18,7 @@ public static class AllReduceBenchmark
 {
     private const string SecretVariable = "PLATEAU_BENCH_SECRET";
 
-    private const string Usage = "usage: plateau-bench allreduce [--workers N[,M]] [--sizes 1MiB,16MiB,100MiB] [--iters K] [--streams S] [--chunk 1MiB] [--compression None|BFloat16|Float16] [--transport Grpc,Socket] [--no-baselines]";
+    private const string Usage = "usage: plateau-bench allreduce [--workers N[,M]] [--sizes 1MiB,16MiB,100MiB] [--iters K] [--streams S] [--chunk 1MiB] [--compression None|BFloat16|Float16] [--transport Grpc,Socket] [--shared-memory on,off] [--no-baselines]";
 
     public static int Run(string[] args)
     {
@@ -51,19 +51,25 @@ public static class AllReduceBenchmark
         var transports = (options.Get("transport") ?? RingOptions.DefaultTransport.ToString()).Split(',')
             .Select(t => Enum.TryParse<DataTransport>(t, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : throw new ArgumentException($"--transport must list Grpc and/or Socket (was '{t}')"))
             .ToArray();
+        var sharedMemoryModes = (options.Get("shared-memory") ?? "on").Split(',')
+            .Select(m => m switch { "on" => true, "off" => false, _ => throw new ArgumentException($"--shared-memory must list on and/or off (was '{m}')") })
+            .ToArray();
         foreach (var workers in workerCounts)
         {
-            var runs = new List<(DataTransport Transport, string Load, Dictionary<long, double> Seconds)>();
+            var runs = new List<(DataTransport Transport, bool SharedMemory, string Load, Dictionary<long, double> Seconds)>();
             foreach (var transport in transports)
             {
-                var load = LoadAverage();
-                runs.Add((transport, load, await RunRanksAsync(workers, sizes, iters, options, transport)));
+                foreach (var sharedMemory in sharedMemoryModes)
+                {
+                    var load = LoadAverage();
+                    runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, sizes, iters, options, transport, sharedMemory)));
+                }
             }
             var gloo = skipBaselines ? null : await RunGlooAsync(workers, sizes, iters);
-            foreach (var (transport, load, plateau) in runs)
+            foreach (var (transport, sharedMemory, load, plateau) in runs)
             {
                 Console.WriteLine();
-                Console.WriteLine($"# N = {workers} processes, ring, data over {transport} ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {load}");
+                Console.WriteLine($"# N = {workers} processes, ring, data over {transport}{(transport == DataTransport.Socket ? sharedMemory ? " + shared memory" : " (payloads on TCP)" : "")} ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {load}");
                 Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
                 foreach (var size in sizes)
                 {
@@ -80,7 +86,7 @@ public static class AllReduceBenchmark
         return 0;
     }
 
-    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, long[] sizes, int iters, Args options, DataTransport transport)
+    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, long[] sizes, int iters, Args options, DataTransport transport, bool sharedMemory)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-allreduce-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -92,7 +98,7 @@ public static class AllReduceBenchmark
                 var start = SelfStartInfo();
                 foreach (var arg in new[] { "allreduce", "--child", "1", "--rank", rank.ToString(CultureInfo.InvariantCulture), "--workers", workers.ToString(CultureInfo.InvariantCulture),
                     "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--rendezvous", rendezvous.FullName,
-                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None", "--transport", transport.ToString() })
+                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None", "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off" })
                 {
                     start.ArgumentList.Add(arg);
                 }
@@ -160,6 +166,7 @@ public static class AllReduceBenchmark
             ChunkBytes = (int)ParseSize(options.Get("chunk")!),
             Compression = Enum.Parse<WireCompression>(options.Get("compression")!, ignoreCase: true),
             Transport = Enum.Parse<DataTransport>(options.Get("transport")!, ignoreCase: true),
+            SharedMemory = options.Get("shared-memory") != "off",
         });
         foreach (var size in sizes)
         {
@@ -296,7 +303,7 @@ public static class AllReduceBenchmark
             {
                 if (!args[i].StartsWith("--", StringComparison.Ordinal))
                 {
-                    throw new ArgumentException($"unexpected argument '{args[i]}'; options are --workers N[,M] --sizes 1MiB,16MiB --iters K --streams S --chunk 1MiB --compression None|BFloat16|Float16 --transport Grpc,Socket --no-baselines");
+                    throw new ArgumentException($"unexpected argument '{args[i]}'; options are --workers N[,M] --sizes 1MiB,16MiB --iters K --streams S --chunk 1MiB --compression None|BFloat16|Float16 --transport Grpc,Socket --shared-memory on,off --no-baselines");
                 }
                 var name = args[i][2..];
                 parsed._values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
