@@ -205,6 +205,10 @@ internal sealed class DownstreamLink : IDisposable
                 }
                 for (var i = 0; i < n; i++)
                 {
+                    if (returned[i] >= _slots!.SlotCount)
+                    {
+                        return;
+                    }
                     _freeSlots.Enqueue(returned[i]);
                 }
                 _freeSlotCount!.Release(n);
@@ -212,9 +216,10 @@ internal sealed class DownstreamLink : IDisposable
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or SemaphoreFullException)
         {
-            // The socket closed (the link's loss is reported by the pump) or a confused peer returned
-            // a slot twice: either way nothing more is sent through shared memory.
+            // The socket closed (the link's loss is reported by the pump and the reader).
         }
+        // Also after a peer returned a slot it was never given: no slot comes back any more, so the
+        // next piece waits on the operation's deadline, which names the peer.
     }
 
     public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
@@ -248,6 +253,7 @@ internal sealed class DownstreamLink : IDisposable
         _socketLock.Dispose();
         _socket?.Dispose();
         _slots?.Dispose();
+        _freeSlotCount?.Dispose();
     }
 
     /// <summary>Simulates a crash (tests): resets the HTTP/2 stream.</summary>
