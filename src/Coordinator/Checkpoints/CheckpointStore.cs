@@ -96,6 +96,9 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         return new RestoreChoice(null, null, rejected);
     }
 
+    /// <summary>Removes what an abandoned upload left in staging, if anything.</summary>
+    public void DiscardUpload(string jobId, string checkpointId) => File.Delete(StagingPath(jobId, checkpointId));
+
     public void Delete(string jobId, string checkpointId)
     {
         File.Delete(CommittedPath(jobId, checkpointId));

@@ -411,6 +411,22 @@ public sealed partial class JobGrain(
         return record;
     }
 
+    public async Task AbortCheckpoint(CheckpointAbort abort)
+    {
+        ArgumentNullException.ThrowIfNull(abort);
+        EnsureExists();
+        EnsureFormed(abort.Generation, "checkpoint abort");
+        if (!S.PendingCheckpoints.Remove(abort.CheckpointId, out var request))
+        {
+            throw new CheckpointRejectedException(abort.CheckpointId, $"was not begun in generation {abort.Generation}");
+        }
+
+        checkpointStore.DiscardUpload(JobId, abort.CheckpointId);
+        var latest = S.Checkpoints.Count > 0 ? $"the latest committed checkpoint stays {S.Checkpoints[^1].CheckpointId}" : "no checkpoint is committed yet";
+        AddEvent(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}");
+        await Persist();
+    }
+
     public Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints()
     {
         EnsureExists();

@@ -381,9 +381,10 @@ public sealed partial class RankTrainer
 
     private void Checkpoint(DataParallelStep step, CheckpointPosition position)
     {
+        CheckpointTicket? ticket = null;
         try
         {
-            var ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
+            ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
             {
                 Generation = Generation,
                 Rank = Rank,
@@ -400,8 +401,19 @@ public sealed partial class RankTrainer
         catch (Exception e) when (e is not StaleGenerationException && e is not OperationCanceledException)
         {
             // A checkpoint that did not commit does not exist (invariant 5); training goes on and the
-            // next epoch's checkpoint tries again.
+            // next epoch's checkpoint tries again. The job is told, so the failure shows in its events.
             Log.CheckpointFailed(_logger, _assignment.JobId, Generation, e);
+            if (ticket is not null)
+            {
+                try
+                {
+                    Call(_job.AbortCheckpoint(new CheckpointAbort(Generation, ticket.CheckpointId, $"{e.GetType().Name}: {e.Message}")));
+                }
+                catch (Exception abort) when (abort is not StaleGenerationException && abort is not OperationCanceledException)
+                {
+                    Log.CheckpointFailed(_logger, _assignment.JobId, Generation, abort);
+                }
+            }
         }
     }
 

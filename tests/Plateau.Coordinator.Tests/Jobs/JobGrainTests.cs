@@ -375,6 +375,24 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task AnAbortedCheckpointIsAFailureEventAndThePreviousCheckpointStaysTheLatest()
+    {
+        var (job, _, _) = await FormTwoWorkerJob(stem: "abort-checkpoint");
+        var first = await Checkpoint(job, 1, 1, 10, [1, 2, 3]);
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Rank = 0, Epoch = 2, Cursor = 0, GlobalStep = 20 });
+        await File.WriteAllBytesAsync(ticket.StagingPath!, [9]);
+
+        await job.AbortCheckpoint(new CheckpointAbort(1, ticket.CheckpointId, "IOException: No space left on device"));
+
+        Assert.False(File.Exists(ticket.StagingPath));
+        Assert.Equal([first.CheckpointId], (await job.GetCheckpoints()).Select(c => c.CheckpointId));
+        var events = (await job.GetEvents(0, 1000)).Events;
+        Assert.Contains(events, e => e.Kind == JobEventKind.Failure && e.Message.Contains($"was not saved: IOException: No space left on device; training goes on and the latest committed checkpoint stays {first.CheckpointId}", StringComparison.Ordinal));
+        Assert.Equal(JobPhase.Running, (await job.GetSummary())!.Phase);
+        await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.AbortCheckpoint(new CheckpointAbort(1, ticket.CheckpointId, "twice")));
+    }
+
+    [Fact]
     public async Task APausedJobWhoseWorkerFailsStaysPausedInTheNextGeneration()
     {
         var (job, a, b) = await FormTwoWorkerJob(stem: "paused-failure");

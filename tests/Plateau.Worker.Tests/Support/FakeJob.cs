@@ -181,7 +181,22 @@ internal sealed class FakeJob : IJobChannel
     }
 
     public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request) =>
-        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, StagingPathOverride ?? CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+
+    /// <summary>Where every checkpoint is staged instead of the job folder (e.g. /dev/full: a disk that is full).</summary>
+    public string? StagingPathOverride { get; set; }
+
+    public List<CheckpointAbort> Aborts { get; } = [];
+
+    public Task AbortCheckpoint(CheckpointAbort abort)
+    {
+        lock (Aborts)
+        {
+            Aborts.Add(abort);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit)
     {

@@ -52,6 +52,23 @@ public sealed class RankTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task ACheckpointThatCannotBeWrittenIsAbortedLoudlyAndTrainingGoesOn()
+    {
+        // /dev/full: every write fails with ENOSPC, as on a full disk.
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 2) { StagingPathOverride = "/dev/full" };
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.Equal(TrainerOutcome.Completed, results[0].Outcome);
+        Assert.Equal(2, job.ReportsOf(1).Count + job.ReportsOf(0).Count);
+        Assert.Empty(job.Checkpoints);
+        Assert.Equal(["ckpt-e1", "ckpt-e2"], job.Aborts.Select(a => a.CheckpointId));
+        Assert.All(job.Aborts, a => Assert.Contains("No space left on device", a.Reason, StringComparison.Ordinal));
+        Assert.Empty(job.Failures);
+    }
+
+    [Fact]
     public async Task TwoRanksSplitValidationExactlyAndOnlyRankZeroCheckpoints()
     {
         var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 1, validationSamples: 41);
