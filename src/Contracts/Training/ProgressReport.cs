@@ -18,4 +18,6 @@ public sealed record ProgressReport
     [Id(8)] public double LearningRate { get; init; }
     /// <summary>Steps this rank skipped in this generation because the averaged gradients were not finite.</summary>
     [Id(9)] public long SkippedSteps { get; init; }
+    /// <summary>Mean seconds per step of this rank's own work (not blocked on the ring); a straggler's stands out.</summary>
+    [Id(10)] public double OwnSecondsPerStep { get; init; }
 }

@@ -38,6 +38,7 @@ public sealed partial class JobGrain(
     private readonly CoordinatorOptions _options = coordinatorOptions.Value;
     private readonly Dictionary<int, ProgressReport> _progress = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
+    private readonly StragglerDetector _stragglers = new();
     private IGrainTimer? _deadlineTimer;
     private IGrainTimer? _graceTimer;
     private IGrainTimer? _livenessTimer;
@@ -238,6 +239,12 @@ public sealed partial class JobGrain(
         {
             // Every rank skips the same steps; rank 0 speaks for the group.
             AddEvent(JobEventKind.Warning, $"{report.SkippedSteps - previous} step(s) up to step {report.GlobalStep} skipped: the averaged gradients were NaN or infinite ({report.SkippedSteps} in generation {report.Generation}; the job fails after {S.Spec!.MaxNonFiniteSteps} in a row)");
+        }
+
+        if (_stragglers.Observe(report.Rank, report.OwnSecondsPerStep) is { } straggler && S.Members.FirstOrDefault(m => m.Rank == straggler.Rank) is { } slow)
+        {
+            AddEvent(JobEventKind.Warning, string.Create(CultureInfo.InvariantCulture,
+                $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"));
         }
 
         _progress[report.Rank] = report;
@@ -1022,6 +1029,7 @@ public sealed partial class JobGrain(
         _livenessTimer = null;
         _lastSeen.Clear();
         _progress.Clear();
+        _stragglers.Reset();
     }
 
     /// <summary>Tells each member, after this turn; a member that cannot be reached is reported as failed.</summary>

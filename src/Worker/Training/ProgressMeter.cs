@@ -14,6 +14,8 @@ public sealed class ProgressMeter
     private double _dataSeconds;
     private double _allReduceSeconds;
     private double _stepSeconds;
+    private double _ringWaitSeconds;
+    private long _steps;
     private long _windowStart = Stopwatch.GetTimestamp();
     private double _lastLoss = double.NaN;
     private long _skippedSteps;
@@ -48,6 +50,8 @@ public sealed class ProgressMeter
             _dataSeconds += dataWait.TotalSeconds;
             _allReduceSeconds += outcome.AllReduce.TotalSeconds;
             _stepSeconds += dataWait.TotalSeconds + outcome.Compute.TotalSeconds + outcome.AllReduce.TotalSeconds + outcome.Update.TotalSeconds;
+            _ringWaitSeconds += outcome.CollectiveWait.TotalSeconds;
+            _steps++;
         }
     }
 
@@ -78,12 +82,15 @@ public sealed class ProgressMeter
                 elapsed > 0 ? _samples / elapsed : 0,
                 _lastLoss,
                 _stepSeconds > 0 ? _dataSeconds / _stepSeconds : 0,
-                _stepSeconds > 0 ? _allReduceSeconds / _stepSeconds : 0);
+                _stepSeconds > 0 ? _allReduceSeconds / _stepSeconds : 0,
+                _steps > 0 ? Math.Max(0, _stepSeconds - _ringWaitSeconds) / _steps : 0);
             _samples = 0;
             _lossSum = 0;
             _dataSeconds = 0;
             _allReduceSeconds = 0;
             _stepSeconds = 0;
+            _ringWaitSeconds = 0;
+            _steps = 0;
             _windowStart = now;
             return snapshot;
         }

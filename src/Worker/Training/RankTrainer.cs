@@ -439,6 +439,7 @@ public sealed partial class RankTrainer
                         AllReduceShare = snapshot.AllReduceShare,
                         LearningRate = snapshot.LearningRate,
                         SkippedSteps = Meter.SkippedSteps,
+                        OwnSecondsPerStep = snapshot.OwnSecondsPerStep,
                     }).WaitAsync(_options.CallTimeout, stop);
                     switch (ack.Directive)
                     {

@@ -5,6 +5,7 @@ using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
 using Plateau.Contracts.Workers;
+using Plateau.Coordinator.Jobs;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
 namespace Plateau.Coordinator.Tests.Jobs;
@@ -390,6 +391,22 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
         Assert.Contains(events, e => e.Kind == JobEventKind.Failure && e.Message.Contains($"was not saved: IOException: No space left on device; training goes on and the latest committed checkpoint stays {first.CheckpointId}", StringComparison.Ordinal));
         Assert.Equal(JobPhase.Running, (await job.GetSummary())!.Phase);
         await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.AbortCheckpoint(new CheckpointAbort(1, ticket.CheckpointId, "twice")));
+    }
+
+    [Fact]
+    public async Task ASlowRankIsReportedAsAStragglerByRankAndHost()
+    {
+        var (job, _, b) = await FormTwoWorkerJob(stem: "straggler");
+        for (var i = 0; i < StragglerDetector.Reports; i++)
+        {
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = i, OwnSecondsPerStep = 0.1 });
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = i, OwnSecondsPerStep = 0.45 });
+        }
+
+        var events = (await job.GetEvents(0, 1000)).Events;
+        var warning = Assert.Single(events, e => e.Kind == JobEventKind.Warning);
+        Assert.StartsWith($"rank 1 ({b} on ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("is a straggler: 0.450 s of its own work per step, 4.5x the other ranks' median of 0.100 s", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
