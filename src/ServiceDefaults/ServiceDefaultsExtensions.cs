@@ -16,10 +16,18 @@ public static class ServiceDefaultsExtensions
     /// <summary>Activity sources and meters of Plateau's own code start with this prefix.</summary>
     public const string PlateauTelemetryPrefix = "Plateau.";
 
+    /// <summary>Every health check (readiness).</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness checks only: those tagged <see cref="LiveTag"/>.</summary>
+    public const string AlivePath = "/alive";
+
+    public const string LiveTag = "live";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
@@ -54,8 +62,21 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks(HealthPath);
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
         return app;
+    }
+
+    /// <summary>
+    /// For a host without HTTP of its own: serves <c>/health</c> and <c>/alive</c> from this host's health
+    /// checks on <paramref name="listenAddress"/>:<paramref name="port"/> (see <see cref="HealthEndpointServer"/>).
+    /// </summary>
+    public static TBuilder AddHealthEndpoint<TBuilder>(this TBuilder builder, string listenAddress, int port) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(new HealthEndpointOptions(listenAddress, port));
+        builder.Services.AddSingleton<HealthEndpointServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthEndpointServer>());
+        return builder;
     }
 }
