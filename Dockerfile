@@ -20,6 +20,7 @@ COPY src/Collective/Plateau.Collective.csproj src/Collective/
 COPY src/Contracts/Plateau.Contracts.csproj src/Contracts/
 COPY src/Coordinator/Plateau.Coordinator.csproj src/Coordinator/
 COPY src/Data/Plateau.Data.csproj src/Data/
+COPY src/Kubernetes/Plateau.Kubernetes.csproj src/Kubernetes/
 COPY src/Models/Plateau.Models.csproj src/Models/
 COPY src/Protos/Plateau.Protos.csproj src/Protos/
 COPY src/ServiceDefaults/Plateau.ServiceDefaults.csproj src/ServiceDefaults/

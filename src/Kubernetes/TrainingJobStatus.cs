@@ -5,6 +5,8 @@ namespace Plateau.Kubernetes;
 /// <summary>The TrainingJob's <c>status</c>: the JobGrain's summary as the controller last read it.</summary>
 public sealed record TrainingJobStatus
 {
+    private static readonly TrainingJobCondition[] NoConditions = [];
+
     [JsonPropertyName("jobId")] public string? JobId { get; init; }
 
     /// <summary>A JobPhase name, or <see cref="TrainingJobPhases.Rejected"/> when the object could not be submitted.</summary>
@@ -38,7 +40,7 @@ public sealed record TrainingJobStatus
     /// <summary>Equal apart from condition transition times (which only move when a condition changes).</summary>
     public bool SameAs(TrainingJobStatus? other) =>
         other is not null
-        && this with { Conditions = [] } == other with { Conditions = [] }
+        && this with { Conditions = NoConditions } == other with { Conditions = NoConditions }
         && Conditions.Count == other.Conditions.Count
         && Conditions.Zip(other.Conditions).All(p => p.First.SameAs(p.Second));
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Plateau.Cluster;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Hosting;
+using Plateau.Kubernetes;
 using Plateau.ServiceDefaults;
 using Plateau.Worker.Hosting;
 
@@ -22,8 +23,12 @@ public sealed class ConfigurationAgreementTests
     [MemberData(nameof(Overlays))]
     public void Coordinator_settings_name_real_options_and_pass_the_coordinators_validators(string name)
     {
-        var (coordinator, checkpoints, cluster) = CoordinatorSettings(Overlay.Render(name));
+        var overlay = Overlay.Render(name);
+        var (coordinator, checkpoints, cluster) = CoordinatorSettings(overlay);
+        var controller = Bind<TrainingJobControllerOptions>(CoordinatorConfiguration(overlay), TrainingJobControllerOptions.SectionName);
 
+        AssertValid(new TrainingJobControllerOptionsValidator().Validate(null, controller));
+        Assert.True(controller.Enabled, "the coordinator runs the TrainingJob controller in Kubernetes");
         AssertValid(new CoordinatorOptionsValidator().Validate(null, coordinator));
         AssertValid(new CheckpointStoreOptionsValidator().Validate(null, checkpoints));
         AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
@@ -137,11 +142,13 @@ public sealed class ConfigurationAgreementTests
         }
     }
 
+    private static Dictionary<string, string?> CoordinatorConfiguration(Overlay overlay) =>
+        ContainerSettings.Configuration(ContainerSettings.Environment(overlay, overlay.Coordinator, ContainerSettings.Container(overlay.Coordinator, "coordinator")));
+
     private static (CoordinatorOptions, CheckpointStoreOptions, PlateauClusterOptions) CoordinatorSettings(Overlay overlay)
     {
-        var container = ContainerSettings.Container(overlay.Coordinator, "coordinator");
-        var settings = ContainerSettings.Configuration(ContainerSettings.Environment(overlay, overlay.Coordinator, container));
-        AssertOnlySections(settings, CoordinatorOptions.SectionName, CheckpointStoreOptions.SectionName, PlateauClusterOptions.SectionName);
+        var settings = CoordinatorConfiguration(overlay);
+        AssertOnlySections(settings, CoordinatorOptions.SectionName, CheckpointStoreOptions.SectionName, PlateauClusterOptions.SectionName, TrainingJobControllerOptions.SectionName);
         return (Bind<CoordinatorOptions>(settings, CoordinatorOptions.SectionName),
             Bind<CheckpointStoreOptions>(settings, CheckpointStoreOptions.SectionName),
             Bind<PlateauClusterOptions>(settings, PlateauClusterOptions.SectionName));
