@@ -6,15 +6,16 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Plateau.ServiceDefaults;
 
 /// <summary>
-/// <c>/health</c> and <c>/alive</c> for a host that serves no HTTP of its own (the worker): a small
-/// Kestrel server on its own port answering from the host's health checks, so Kubernetes probes see
-/// the same checks a web host maps with <see cref="ServiceDefaultsExtensions.MapDefaultEndpoints"/>.
+/// <c>/health</c>, <c>/alive</c> and <c>/metrics</c> for a host that serves no HTTP of its own (the
+/// worker): a small Kestrel server on its own port answering from the host's health checks and meter
+/// provider, as a web host does with <see cref="ServiceDefaultsExtensions.MapDefaultEndpoints"/>.
 /// </summary>
-public sealed partial class HealthEndpointServer(HealthCheckService checks, HealthEndpointOptions options, ILogger<HealthEndpointServer> logger) : IHostedService, IAsyncDisposable
+public sealed partial class HealthEndpointServer(HealthCheckService checks, MeterProvider meters, HealthEndpointOptions options, ILogger<HealthEndpointServer> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -30,6 +31,7 @@ public sealed partial class HealthEndpointServer(HealthCheckService checks, Heal
         var app = builder.Build();
         app.MapGet(ServiceDefaultsExtensions.HealthPath, context => Answer(context, _ => true));
         app.MapGet(ServiceDefaultsExtensions.AlivePath, context => Answer(context, check => check.Tags.Contains(ServiceDefaultsExtensions.LiveTag)));
+        app.MapPrometheusScrapingEndpoint(ServiceDefaultsExtensions.MetricsPath, meters, configureBranchedPipeline: null, optionsName: null);
         await app.StartAsync(cancellationToken);
         _app = app;
         Address = new Uri(app.Urls.First());
@@ -62,6 +64,6 @@ public sealed partial class HealthEndpointServer(HealthCheckService checks, Heal
         await context.Response.WriteAsync(report.Status.ToString(), context.RequestAborted);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Health endpoints at {Address}health and {Address}alive")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health and metrics endpoints at {Address} (health, alive, metrics)")]
     private static partial void LogListening(ILogger logger, Uri address);
 }

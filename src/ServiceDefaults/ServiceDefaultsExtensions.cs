@@ -24,6 +24,9 @@ public static class ServiceDefaultsExtensions
 
     public const string LiveTag = "live";
 
+    /// <summary>Prometheus scrape endpoint of the host's metrics.</summary>
+    public const string MetricsPath = "/metrics";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
@@ -43,7 +46,8 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter("Microsoft.Orleans")
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
-                .AddMeter(PlateauTelemetryPrefix + "*"))
+                .AddMeter(PlateauTelemetryPrefix + "*")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddSource("Microsoft.AspNetCore", "System.Net.Http")
@@ -58,17 +62,18 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary><c>/health</c> (every check) and <c>/alive</c> (liveness checks only).</summary>
+    /// <summary><c>/health</c> (every check), <c>/alive</c> (liveness checks only) and <c>/metrics</c> (Prometheus).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks(HealthPath);
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         return app;
     }
 
     /// <summary>
-    /// For a host without HTTP of its own: serves <c>/health</c> and <c>/alive</c> from this host's health
+    /// For a host without HTTP of its own: serves <c>/health</c>, <c>/alive</c> and <c>/metrics</c> from this host's health
     /// checks on <paramref name="listenAddress"/>:<paramref name="port"/> (see <see cref="HealthEndpointServer"/>).
     /// </summary>
     public static TBuilder AddHealthEndpoint<TBuilder>(this TBuilder builder, string listenAddress, int port) where TBuilder : IHostApplicationBuilder

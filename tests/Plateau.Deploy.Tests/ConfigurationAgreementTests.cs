@@ -77,6 +77,7 @@ public sealed class ConfigurationAgreementTests
         Assert.Equal(cluster.SiloPort, Port(container, "silo"));
         Assert.Equal(cluster.GatewayPort, Port(container, "gateway"));
         AssertProbes(container, coordinator.HealthPort);
+        AssertScrape(overlay.Coordinator, coordinator.HealthPort);
         AssertServiceMatches(overlay.One<V1Service>("plateau-coordinator"), container);
     }
 
@@ -93,6 +94,7 @@ public sealed class ConfigurationAgreementTests
         Assert.Equal(cluster.SiloPort, Port(container, "silo"));
         Assert.Equal(0, cluster.GatewayPort);
         AssertProbes(container, worker.HealthPort);
+        AssertScrape(overlay.Workers, worker.HealthPort);
         var service = overlay.One<V1Service>("plateau-worker");
         Assert.Equal("None", service.Spec.ClusterIP);
         AssertServiceMatches(service, container);
@@ -196,6 +198,14 @@ public sealed class ConfigurationAgreementTests
         Assert.Equal(ServiceDefaultsExtensions.AlivePath, container.LivenessProbe.HttpGet.Path);
         Assert.Equal(healthPort, Port(container, container.ReadinessProbe.HttpGet.Port.Value));
         Assert.Equal(healthPort, Port(container, container.LivenessProbe.HttpGet.Port.Value));
+    }
+
+    private static void AssertScrape(V1StatefulSet set, int healthPort)
+    {
+        var annotations = set.Spec.Template.Metadata.Annotations;
+        Assert.Equal("true", annotations["prometheus.io/scrape"]);
+        Assert.Equal(healthPort.ToString(CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
+        Assert.Equal(ServiceDefaultsExtensions.MetricsPath, annotations["prometheus.io/path"]);
     }
 
     private static void AssertServiceMatches(V1Service service, V1Container container)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -10,7 +11,7 @@ namespace Plateau.Deploy.Tests;
 public sealed class HealthEndpointServerTests
 {
     [Fact]
-    public async Task A_failing_readiness_check_makes_health_503_while_alive_stays_200()
+    public async Task A_failing_readiness_check_makes_health_503_while_alive_stays_200_and_metrics_are_scraped()
     {
         var ready = false;
         var builder = Host.CreateApplicationBuilder();
@@ -31,6 +32,12 @@ public sealed class HealthEndpointServerTests
             ready = true;
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(ServiceDefaultsExtensions.HealthPath)).StatusCode);
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/other")).StatusCode);
+
+            using var meter = new Meter("Plateau.DeployTests");
+            meter.CreateCounter<long>("plateau.deploy_tests.hits").Add(3);
+            var metrics = await http.GetAsync(ServiceDefaultsExtensions.MetricsPath);
+            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+            Assert.Contains("plateau_deploy_tests_hits_total", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         finally
         {
