@@ -88,6 +88,21 @@ public sealed class TrainingJobCrdTests
         }
     }
 
+    [Fact]
+    public void The_SE_ResNet50_example_fits_the_gpu_overlays_worker_pool_and_is_the_job_its_workers_join()
+    {
+        var overlay = Overlay.Render("gpu");
+        var workers = overlay.ConfigMap("plateau-worker").Data;
+        var job = JsonSerializer.Deserialize<TrainingJob>(ExampleJob().ToJsonString())!;
+        var spec = JobSpecLoader.Parse(TrainingJobSpecs.ToSpecText(job));
+
+        Assert.Equal(workers["PLATEAU_Plateau__Worker__JobId"], job.Metadata.Name);
+        Assert.Equal(int.Parse(workers["PLATEAU_Plateau__Worker__Devices"], System.Globalization.CultureInfo.InvariantCulture), spec.Workers.DevicesPerWorker);
+        Assert.InRange(overlay.Workers.Spec.Replicas!.Value, spec.Workers.Min, spec.Workers.Max);
+        Assert.Equal(overlay.Workers.Metadata.NamespaceProperty, job.Metadata.NamespaceProperty);
+        Assert.Equal(Precision.Amp, spec.Precision);
+    }
+
     [Theory]
     [InlineData("spec.optimizer.lr", "-0.1", "spec.optimizer.lr: exclusiveMinimum")]
     [InlineData("spec.dataset.kind", "\"imagenet21k\"", "spec.dataset.kind: enum")]
