@@ -41,7 +41,7 @@ RUN apt-get update \
 # CUDA runtime: NVIDIA's CUDA + cuDNN runtime with the same .NET runtime copied in.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 AS runtime-cuda
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libturbojpeg curl ca-certificates libssl3t64 zlib1g \
+    && apt-get install -y --no-install-recommends libturbojpeg curl ca-certificates libssl3t64 zlib1g tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --uid 1654 --user-group --no-create-home --home-dir /app app
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet

@@ -27,7 +27,10 @@ internal static class Tool
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"{file} is not installed ({e.Message}); scripts/install-test-deps.sh installs the test tools", e);
+            var how = file == "kubectl"
+                ? "install kubectl (its built-in kustomize must be v5 or newer; Debian's kubernetes-client 1.20 is too old)"
+                : "scripts/install-test-deps.sh installs it";
+            throw new InvalidOperationException($"{file} is not installed ({e.Message}); {how}", e);
         }
 
         using (process)
