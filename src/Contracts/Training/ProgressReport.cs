@@ -16,4 +16,6 @@ public sealed record ProgressReport
     /// <summary>Share of step time spent in the gradient all-reduce, 0..1.</summary>
     [Id(7)] public double AllReduceShare { get; init; }
     [Id(8)] public double LearningRate { get; init; }
+    /// <summary>Steps this rank skipped in this generation because the averaged gradients were not finite.</summary>
+    [Id(9)] public long SkippedSteps { get; init; }
 }

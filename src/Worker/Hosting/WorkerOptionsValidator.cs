@@ -60,6 +60,12 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:HealthPort {options.HealthPort} falls inside the data-plane ports {options.DataPlanePort}-{options.DataPlanePort + options.Devices - 1}");
         }
 
+        var peerTimeout = Plateau.Collective.CollectiveServerOptions.MinPeerTimeout.TotalSeconds;
+        if (!double.IsFinite(options.DataPlanePeerTimeoutSeconds) || options.DataPlanePeerTimeoutSeconds < peerTimeout || options.DataPlanePeerTimeoutSeconds > 3600)
+        {
+            errors.Add($"{Section}:DataPlanePeerTimeoutSeconds must be between {peerTimeout} and 3600, got {options.DataPlanePeerTimeoutSeconds}");
+        }
+
         foreach (var (setting, value) in new[]
         {
             (nameof(options.ProgressIntervalSeconds), options.ProgressIntervalSeconds),

@@ -16,12 +16,16 @@ public sealed class ProgressMeter
     private double _stepSeconds;
     private long _windowStart = Stopwatch.GetTimestamp();
     private double _lastLoss = double.NaN;
+    private long _skippedSteps;
 
     public int Epoch { get; private set; }
 
     public long GlobalStep { get; private set; }
 
     public double LearningRate { get; private set; }
+
+    /// <summary>Steps skipped since this trainer started because the averaged gradients were not finite.</summary>
+    public long SkippedSteps => Interlocked.Read(ref _skippedSteps);
 
     public void Record(int epoch, long globalStep, double learningRate, StepOutcome outcome, TimeSpan dataWait)
     {
@@ -30,8 +34,17 @@ public sealed class ProgressMeter
             Epoch = epoch;
             GlobalStep = globalStep;
             LearningRate = learningRate;
-            _samples += outcome.Samples;
-            _lossSum += outcome.LossSum;
+            if (outcome.Skipped)
+            {
+                // Its loss is not finite and its update was not applied: it would poison the mean.
+                Interlocked.Increment(ref _skippedSteps);
+            }
+            else
+            {
+                _samples += outcome.Samples;
+                _lossSum += outcome.LossSum;
+            }
+
             _dataSeconds += dataWait.TotalSeconds;
             _allReduceSeconds += outcome.AllReduce.TotalSeconds;
             _stepSeconds += dataWait.TotalSeconds + outcome.Compute.TotalSeconds + outcome.AllReduce.TotalSeconds + outcome.Update.TotalSeconds;
