@@ -11,6 +11,9 @@ namespace Plateau.Kubernetes;
 /// </summary>
 public sealed class KubernetesTrainingJobApi(IKubernetes client, string @namespace) : ITrainingJobApi
 {
+    /// <summary>How status is written: unset fields are left out rather than sent as null (the status schema has no nullable fields).</summary>
+    public static JsonSerializerOptions StatusJson { get; } = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     public async Task<IReadOnlyList<TrainingJob>> ListAsync(CancellationToken cancellationToken) =>
         [.. (await client.CustomObjects.ListNamespacedCustomObjectAsync<TrainingJobList>(
             TrainingJob.Group, TrainingJob.Version, @namespace, TrainingJob.Plural, cancellationToken: cancellationToken)).Items];
@@ -30,7 +33,7 @@ public sealed class KubernetesTrainingJobApi(IKubernetes client, string @namespa
     public Task WriteStatusAsync(TrainingJob job, TrainingJobStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var patch = new JsonObject { ["status"] = JsonSerializer.SerializeToNode(status) };
+        var patch = new JsonObject { ["status"] = JsonSerializer.SerializeToNode(status, StatusJson) };
         return client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
             TrainingJob.Group, TrainingJob.Version, @namespace, TrainingJob.Plural, job.Metadata.Name, cancellationToken: cancellationToken);
     }

@@ -74,6 +74,33 @@ public sealed class TrainingJobCrdTests
             condition.Select(p => p.Key).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void Status_as_the_controller_writes_it_passes_the_CRD_schema_running_or_rejected()
+    {
+        var running = new TrainingJobStatus
+        {
+            JobId = "se-resnet50-imagenet", Phase = nameof(JobPhase.Running), Reason = "group formed", ObservedGeneration = 2, Generation = 3,
+            WorldSize = 16, Epoch = 12, TotalEpochs = 100, GlobalStep = 15_000, LearningRate = 0.1, ValTop1Error = 0.34, Restarts = 1, LatestCheckpoint = "ckpt-12",
+            Conditions = [new TrainingJobCondition { Type = TrainingJobConditions.Submitted, Status = "True", Reason = "Submitted", Message = "m", LastTransitionTime = DateTimeOffset.UtcNow, ObservedGeneration = 2 }],
+        };
+        var rejected = new TrainingJobStatus
+        {
+            Phase = TrainingJobPhases.Rejected, Reason = "spec.epochs: must be ≥ 1, got 0",
+            Conditions = [new TrainingJobCondition { Type = TrainingJobConditions.Submitted, Status = "False", Reason = "InvalidSpec" }],
+        };
+
+        foreach (var status in new[] { running, rejected })
+        {
+            var job = ExampleJob();
+            job["status"] = JsonSerializer.SerializeToNode(status, KubernetesTrainingJobApi.StatusJson);
+            Assert.Empty(CrdSchema.Problems(job));
+        }
+
+        var wrong = ExampleJob();
+        wrong["status"] = JsonSerializer.SerializeToNode(running with { Phase = "Finished" }, KubernetesTrainingJobApi.StatusJson);
+        Assert.Contains(CrdSchema.Problems(wrong), p => p.StartsWith("status.phase: enum", StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(TrainingJobExamples))]
     public void Example_TrainingJobs_pass_the_CRD_schema_and_the_coordinators_spec_validation(string file)
