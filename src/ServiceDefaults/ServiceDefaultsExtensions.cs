@@ -16,10 +16,21 @@ public static class ServiceDefaultsExtensions
     /// <summary>Activity sources and meters of Plateau's own code start with this prefix.</summary>
     public const string PlateauTelemetryPrefix = "Plateau.";
 
+    /// <summary>Every health check (readiness).</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness checks only: those tagged <see cref="LiveTag"/>.</summary>
+    public const string AlivePath = "/alive";
+
+    public const string LiveTag = "live";
+
+    /// <summary>Prometheus scrape endpoint of the host's metrics.</summary>
+    public const string MetricsPath = "/metrics";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
@@ -35,7 +46,8 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter("Microsoft.Orleans")
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
-                .AddMeter(PlateauTelemetryPrefix + "*"))
+                .AddMeter(PlateauTelemetryPrefix + "*")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddSource("Microsoft.AspNetCore", "System.Net.Http")
@@ -50,12 +62,26 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary><c>/health</c> (every check) and <c>/alive</c> (liveness checks only).</summary>
+    /// <summary><c>/health</c> (every check), <c>/alive</c> (liveness checks only) and <c>/metrics</c> (Prometheus).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks(HealthPath);
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         return app;
+    }
+
+    /// <summary>
+    /// For a host without HTTP of its own: serves <c>/health</c>, <c>/alive</c> and <c>/metrics</c> from this host's health
+    /// checks on <paramref name="listenAddress"/>:<paramref name="port"/> (see <see cref="HealthEndpointServer"/>).
+    /// </summary>
+    public static TBuilder AddHealthEndpoint<TBuilder>(this TBuilder builder, string listenAddress, int port) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(new HealthEndpointOptions(listenAddress, port));
+        builder.Services.AddSingleton<HealthEndpointServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthEndpointServer>());
+        return builder;
     }
 }

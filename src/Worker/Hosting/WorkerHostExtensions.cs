@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Plateau.Cluster;
 using Plateau.Models.Runtime;
+using Plateau.ServiceDefaults;
 
 namespace Plateau.Worker.Hosting;
 
@@ -47,6 +48,14 @@ public static class WorkerHostExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
         builder.Services.AddSingleton<WorkerDataPlane>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerDataPlane>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<DataPlaneHealthCheck>(DataPlaneHealthCheck.Name)
+            .AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
+        if (worker.HealthPort != 0)
+        {
+            builder.AddHealthEndpoint(worker.DataPlaneListenHost == "localhost" ? "127.0.0.1" : worker.DataPlaneListenHost, worker.HealthPort);
+        }
+
         builder.Services.AddSingleton<WorkerDevices>();
         builder.Services.AddSingleton<WorkerRegistrar>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());
