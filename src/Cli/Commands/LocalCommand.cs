@@ -136,6 +136,7 @@ public static class LocalCommand
         var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
         var coordinatorSilo = FreePort();
         var grpcPort = FreePort();
+        int[] metricsPorts = [.. Enumerable.Range(0, workerCount + 1).Select(_ => FreePort())];
         string[] cluster = [$"--Plateau:Cluster:ClusterId={clusterId}", "--Plateau:Cluster:ServiceId=plateau-local"];
         children.Start("coordinator", [
             "coordinator", .. cluster,
@@ -143,7 +144,7 @@ public static class LocalCommand
             $"--Plateau:Coordinator:GrpcPort={grpcPort}", "--Plateau:Coordinator:HealthPort=0",
             $"--Plateau:Coordinator:StateDirectory={Path.Combine(root, "state")}",
             $"--Plateau:Checkpoints:RootDirectory={Path.Combine(root, "checkpoints")}",
-            "--Plateau:Coordinator:RendezvousGraceSeconds=1"]);
+            "--Plateau:Coordinator:RendezvousGraceSeconds=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[0]}"]);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var client = new Proto.JobService.JobServiceClient(channel);
@@ -169,9 +170,10 @@ public static class LocalCommand
                 $"--Plateau:Cluster:PrimarySiloEndpoint=127.0.0.1:{coordinatorSilo}",
                 $"--Plateau:Worker:WorkerId=worker-{w}", $"--Plateau:Worker:JobId={jobId}",
                 $"--Plateau:Worker:Devices={spec.Workers.DevicesPerWorker}", "--Plateau:Worker:DeviceKind=cpu",
-                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1"]);
+                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[w + 1]}"]);
         }
 
+        await output.WriteLineAsync("metrics (Prometheus): " + string.Join(", ", metricsPorts.Select((port, i) => $"{(i == 0 ? "coordinator" : $"worker-{i - 1}")} http://127.0.0.1:{port}/metrics")));
         var display = new LocalDisplay(output, settings.Plain);
         var interrupted = false;
         try

@@ -235,6 +235,7 @@ public sealed partial class JobGrain(
         _progress[report.Rank] = report;
         _lastSeen[report.Rank] = Now;
         S.Progress = Aggregate();
+        JobTelemetry.Progress(JobId, S.Progress);
         return Task.FromResult(S.Phase switch
         {
             JobPhase.Running => new ProgressAck(WorkerDirective.Continue, ""),
@@ -508,6 +509,7 @@ public sealed partial class JobGrain(
 
         S.CollectiveSecret = RandomNumberGenerator.GetBytes(32);
         S.FormedGeneration = S.Generation;
+        JobTelemetry.Formed(JobId, S.Generation, S.Members.Count);
         S.RendezvousDeadline = null;
         S.EpochReports.Clear();
         S.PendingCheckpoints.Clear();
@@ -530,6 +532,7 @@ public sealed partial class JobGrain(
         var generation = S.FormedGeneration;
         AddEvent(JobEventKind.Failure, description);
         S.Restarts++;
+        JobTelemetry.Restart(JobId, S.Generation);
         StopLiveness();
         if (S.Restarts > spec.MaxRestarts)
         {
@@ -687,6 +690,7 @@ public sealed partial class JobGrain(
             At = Now,
         };
         S.Metrics.Add(metrics);
+        JobTelemetry.EpochCompleted(JobId, metrics);
         var text = Describe(metrics);
         AddEvent(JobEventKind.EpochMetrics, $"epoch {plan.Epoch}: {text}");
         JobLog.EpochDone(logger, JobId, plan.Epoch, text);
@@ -725,6 +729,7 @@ public sealed partial class JobGrain(
     private void RecordDecision(int epoch, long step, double oldLr, double newLr, LrDecisionKind kind, string reason)
     {
         S.LrDecisions.Add(new LrDecision(epoch, step, oldLr, newLr, kind, reason, Now));
+        JobTelemetry.Decision(JobId, kind, newLr);
         AddEvent(JobEventKind.LrDecision, reason);
         JobLog.LrChanged(logger, JobId, oldLr, newLr, reason);
     }
@@ -874,6 +879,7 @@ public sealed partial class JobGrain(
         S.Phase = to;
         S.PhaseReason = reason;
         S.Transitions.Add(new PhaseTransition(from, to, reason, Now, S.Generation));
+        JobTelemetry.Phase(JobId, from, to, reason, S.Generation);
         AddEvent(JobEventKind.Transition, $"{from} → {to}: {reason}");
         JobLog.Transition(logger, JobId, from, to, reason);
     }

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Plateau.Contracts.Jobs;
+using Plateau.ServiceDefaults.Telemetry;
+
+namespace Plateau.Coordinator.Jobs;
+
+/// <summary>What a JobGrain records on the <c>Plateau</c> meter, at the points where it already has the values.</summary>
+public static class JobTelemetry
+{
+    public static void Progress(string jobId, JobProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        PlateauMetrics.JobImagesPerSecond.Record(progress.ImagesPerSecond, Job(jobId));
+    }
+
+    public static void EpochCompleted(string jobId, EpochMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var tags = Job(jobId);
+        PlateauMetrics.JobEpoch.Record(metrics.Epoch, tags);
+        PlateauMetrics.JobTrainLoss.Record(metrics.TrainLoss, tags);
+        PlateauMetrics.JobTrainTop1Error.Record(metrics.TrainTop1Error, tags);
+        PlateauMetrics.JobLearningRate.Record(metrics.LearningRate, tags);
+        if (metrics.ValTop1Error is { } top1)
+        {
+            PlateauMetrics.JobValTop1Error.Record(top1, tags);
+        }
+
+        if (metrics.ValTop5Error is { } top5)
+        {
+            PlateauMetrics.JobValTop5Error.Record(top5, tags);
+        }
+
+        if (metrics.ValLoss is { } loss)
+        {
+            PlateauMetrics.JobValLoss.Record(loss, tags);
+        }
+    }
+
+    public static void Decision(string jobId, LrDecisionKind kind, double newLr)
+    {
+        var tags = Job(jobId);
+        PlateauMetrics.JobLearningRate.Record(newLr, tags);
+        tags.Add(PlateauMetrics.KindTag, KindName(kind));
+        PlateauMetrics.JobLrDecisions.Add(1, tags);
+    }
+
+    public static void Formed(string jobId, long generation, int ranks)
+    {
+        var tags = Job(jobId);
+        PlateauMetrics.JobGeneration.Record(generation, tags);
+        PlateauMetrics.JobRanks.Record(ranks, tags);
+    }
+
+    public static void Restart(string jobId, long generation)
+    {
+        var tags = Job(jobId);
+        PlateauMetrics.JobRestarts.Add(1, tags);
+        PlateauMetrics.JobRanks.Record(0, tags);
+        PlateauMetrics.JobGeneration.Record(generation, tags);
+    }
+
+    /// <summary>The phase gauge (1 for the new phase, 0 for the old) and a span marking the change.</summary>
+    public static void Phase(string jobId, JobPhase from, JobPhase to, string reason, long generation)
+    {
+        var tags = Job(jobId);
+        if (from != to)
+        {
+            var left = tags;
+            left.Add(PlateauMetrics.PhaseTag, PhaseName(from));
+            PlateauMetrics.JobPhase.Record(0, left);
+        }
+
+        tags.Add(PlateauMetrics.PhaseTag, PhaseName(to));
+        PlateauMetrics.JobPhase.Record(1, tags);
+        if (to.IsTerminal())
+        {
+            PlateauMetrics.JobRanks.Record(0, Job(jobId));
+        }
+
+        using var span = PlateauActivities.Source.StartActivity(PlateauActivities.JobPhase);
+        span?.SetTag(PlateauMetrics.JobIdTag, jobId)
+            .SetTag("plateau.phase.from", PhaseName(from))
+            .SetTag("plateau.phase.to", PhaseName(to))
+            .SetTag("plateau.generation", generation)
+            .SetTag("plateau.reason", reason);
+    }
+
+    public static string PhaseName(JobPhase phase) => phase.ToString().ToLowerInvariant();
+
+    public static string KindName(LrDecisionKind kind) => kind switch
+    {
+        LrDecisionKind.WarmupDone => "warmup_done",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static TagList Job(string jobId) => new() { { PlateauMetrics.JobIdTag, jobId } };
+}
