@@ -205,8 +205,10 @@ public static class LocalCommand
             await children.WaitForExitAsync(c => c.StartsWith("worker-", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         }
 
+        var report = await WriteReportAsync(client, jobId, Path.Combine(root, "report.html"));
         await children.DisposeAsync();
         display.Summary(job, started.Elapsed, Path.Combine(root, "checkpoints", jobId), Path.Combine(root, "logs"));
+        await output.WriteLineAsync($"report: {report}");
         return interrupted ? 130 : job.Phase == Proto.JobPhase.Completed ? 0 : 1;
     }
 
@@ -279,6 +281,20 @@ public static class LocalCommand
             Seed = settings.Seed,
             Checkpoint = new CheckpointPolicySpec { EveryEpochs = 1, Keep = 3 },
         };
+    }
+
+    /// <summary>The run report, written while the coordinator is still up; the path, or why there is none.</summary>
+    private static async Task<string> WriteReportAsync(Proto.JobService.JobServiceClient client, string jobId, string path)
+    {
+        try
+        {
+            await Reports.RunReportWriter.WriteAsync(client, jobId, path, TimeSpan.FromSeconds(15), CancellationToken.None);
+            return path;
+        }
+        catch (Exception e) when (e is RpcException or IOException or UnauthorizedAccessException)
+        {
+            return $"not written ({Describe(e)})";
+        }
     }
 
     private static async Task<Proto.Job> SubmitAsync(Proto.JobService.JobServiceClient client, string jobId, string spec, ChildProcesses children, CancellationToken cancellationToken)

@@ -65,6 +65,9 @@ public sealed partial class PrometheusScrapeTests : IDisposable
             Assert.True(local.ExitCode == 0, $"plateau local exited {local.ExitCode}:\n{text}");
             var jobId = JobLine().Match(text).Groups["id"].Value;
             Assert.False(string.IsNullOrEmpty(jobId), text);
+            // plateau local leaves the run report beside its checkpoints and logs.
+            Assert.Contains($"report: {Path.Combine(_folder, "run", "report.html")}", text, StringComparison.Ordinal);
+            Assert.Contains($"Plateau run report: {jobId}", await File.ReadAllTextAsync(Path.Combine(_folder, "run", "report.html")), StringComparison.Ordinal);
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{webPort}") };
             var images = await Query(http, $"last_over_time(plateau_train_images_per_second{{job_id=\"{jobId}\"}}[30m])");
