@@ -92,6 +92,14 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
         Assert.Contains("quantile(0.5, plateau_train_images_per_second{job_id=\"$job\"})", expr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void DocsTelemetryListsEveryPlateauInstrumentWithItsPrometheusName()
+    {
+        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "telemetry.md"));
+        Assert.All(RegisteredInstruments.Of(PlateauMetrics.MeterName), instrument =>
+            Assert.Contains($"| `{instrument.Name}` | `{PlateauMetrics.PrometheusName(instrument)}` |", docs, StringComparison.Ordinal));
+    }
+
     /// <summary>Every series name a scrape can hold: each instrument's Prometheus name, histograms with their three series.</summary>
     private HashSet<string> KnownSeries()
     {
