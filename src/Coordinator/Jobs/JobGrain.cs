@@ -667,6 +667,7 @@ public sealed partial class JobGrain(
             Momentum = spec.Optimizer.Momentum,
             WeightDecay = spec.Optimizer.WeightDecay,
             Nesterov = spec.Optimizer.Nesterov,
+            TraceParent = JobTelemetry.EpochPlanned(JobId, S.Generation, epoch),
         };
     }
 

@@ -86,6 +86,23 @@ public static class JobTelemetry
             .SetTag("plateau.reason", reason);
     }
 
+    /// <summary>
+    /// The coordinator's span for a planned epoch, returned as a W3C traceparent that travels in the plan so
+    /// every rank's epoch span is its child (one trace per epoch across processes). When nothing listens
+    /// here, a fresh sampled context still gives the ranks one shared trace.
+    /// </summary>
+    public static string EpochPlanned(string jobId, long generation, int epoch)
+    {
+        using var span = PlateauActivities.Source.StartActivity(PlateauActivities.EpochPlan, ActivityKind.Producer, parentContext: default);
+        if (span is null)
+        {
+            return $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+        }
+
+        span.SetTag(PlateauMetrics.JobIdTag, jobId).SetTag("plateau.generation", generation).SetTag("plateau.epoch", epoch);
+        return span.Id!;
+    }
+
     public static string PhaseName(JobPhase phase) => phase.ToString().ToLowerInvariant();
 
     public static string KindName(LrDecisionKind kind) => kind switch

@@ -11,6 +11,7 @@ public static class PlateauActivities
     public const string SourceName = "Plateau";
 
     public const string Epoch = "plateau.epoch";
+    public const string EpochPlan = "plateau.epoch.plan";
     public const string Evaluate = "plateau.evaluate";
     public const string Checkpoint = "plateau.checkpoint";
     public const string CheckpointWrite = "plateau.checkpoint.write";

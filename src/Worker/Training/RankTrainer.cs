@@ -183,7 +183,7 @@ public sealed partial class RankTrainer
         while (true)
         {
             _onState(WorkerTrainerState.Training, $"epoch {plan.Epoch + 1} of {plan.TotalEpochs}");
-            using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch))
+            using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch, plan.TraceParent))
             {
                 var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
                 if (stopped)
@@ -208,7 +208,7 @@ public sealed partial class RankTrainer
             var next = WaitForPlan(plan.Epoch + 1, token);
             if (Rank == 0 && plan.Checkpoint)
             {
-                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep));
+                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
             }
 
             if (next is null)
@@ -357,9 +357,9 @@ public sealed partial class RankTrainer
         throw new TimeoutException($"no plan for epoch {epoch} within {_options.PlanTimeout.TotalSeconds:0} s: {message}");
     }
 
-    private void Checkpoint(DataParallelStep step, CheckpointPosition position)
+    private void Checkpoint(DataParallelStep step, CheckpointPosition position, string? traceParent)
     {
-        using var span = StartSpan(PlateauActivities.Checkpoint, position.Epoch);
+        using var span = StartSpan(PlateauActivities.Checkpoint, position.Epoch, traceParent);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -455,9 +455,12 @@ public sealed partial class RankTrainer
         }
     }
 
-    private Activity? StartSpan(string name, int epoch)
+    /// <summary>A span of this rank; with <paramref name="traceParent"/> (the plan's) a child of the coordinator's epoch span.</summary>
+    private Activity? StartSpan(string name, int epoch, string? traceParent = null)
     {
-        var span = PlateauActivities.Source.StartActivity(name);
+        var span = traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent)
+            ? PlateauActivities.Source.StartActivity(name, ActivityKind.Internal, parent)
+            : PlateauActivities.Source.StartActivity(name);
         span?.SetTag(PlateauMetrics.JobIdTag, _assignment.JobId)
             .SetTag(PlateauMetrics.RankTag, Rank)
             .SetTag("plateau.generation", Generation)
