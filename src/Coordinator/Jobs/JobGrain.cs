@@ -509,7 +509,7 @@ public sealed partial class JobGrain(
 
         S.CollectiveSecret = RandomNumberGenerator.GetBytes(32);
         S.FormedGeneration = S.Generation;
-        JobTelemetry.Formed(JobId, S.Generation, S.Members.Count);
+        JobTelemetry.Formed(JobId, S.Generation, S.Members.Count, S.Transitions.LastOrDefault(t => t.To == JobPhase.Rendezvous)?.At);
         S.RendezvousDeadline = null;
         S.EpochReports.Clear();
         S.PendingCheckpoints.Clear();
@@ -880,7 +880,7 @@ public sealed partial class JobGrain(
         S.Phase = to;
         S.PhaseReason = reason;
         S.Transitions.Add(new PhaseTransition(from, to, reason, Now, S.Generation));
-        JobTelemetry.Phase(JobId, from, to, reason, S.Generation);
+        JobTelemetry.Phase(JobId, from, to, reason, S.Generation, S.CreatedAt);
         AddEvent(JobEventKind.Transition, $"{from} → {to}: {reason}");
         JobLog.Transition(logger, JobId, from, to, reason);
     }

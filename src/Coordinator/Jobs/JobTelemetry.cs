@@ -45,11 +45,14 @@ public static class JobTelemetry
         PlateauMetrics.JobLrDecisions.Add(1, tags);
     }
 
-    public static void Formed(string jobId, long generation, int ranks)
+    /// <summary>The group's size and generation, and a <c>plateau.rendezvous</c> span from the move to Rendezvous until now.</summary>
+    public static void Formed(string jobId, long generation, int ranks, DateTimeOffset? rendezvousSince)
     {
         var tags = Job(jobId);
         PlateauMetrics.JobGeneration.Record(generation, tags);
         PlateauMetrics.JobRanks.Record(ranks, tags);
+        Retrospective(PlateauActivities.Rendezvous, rendezvousSince, span =>
+            span.SetTag(PlateauMetrics.JobIdTag, jobId).SetTag("plateau.generation", generation).SetTag("plateau.ranks", ranks));
     }
 
     public static void Restart(string jobId, long generation)
@@ -60,8 +63,11 @@ public static class JobTelemetry
         PlateauMetrics.JobGeneration.Record(generation, tags);
     }
 
-    /// <summary>The phase gauge (1 for the new phase, 0 for the old) and a span marking the change.</summary>
-    public static void Phase(string jobId, JobPhase from, JobPhase to, string reason, long generation)
+    /// <summary>
+    /// The phase gauge (1 for the new phase, 0 for the old), a <c>plateau.job.phase</c> span marking the
+    /// change, and on a terminal phase the <c>plateau.job</c> span of the whole job from its creation.
+    /// </summary>
+    public static void Phase(string jobId, JobPhase from, JobPhase to, string reason, long generation, DateTimeOffset createdAt)
     {
         var tags = Job(jobId);
         if (from != to)
@@ -73,17 +79,46 @@ public static class JobTelemetry
 
         tags.Add(PlateauMetrics.PhaseTag, PhaseName(to));
         PlateauMetrics.JobPhase.Record(1, tags);
+        using (var span = PlateauActivities.Source.StartActivity(PlateauActivities.JobPhase))
+        {
+            span?.SetTag(PlateauMetrics.JobIdTag, jobId)
+                .SetTag("plateau.phase.from", PhaseName(from))
+                .SetTag("plateau.phase.to", PhaseName(to))
+                .SetTag("plateau.generation", generation)
+                .SetTag("plateau.reason", reason);
+        }
+
         if (to.IsTerminal())
         {
             PlateauMetrics.JobRanks.Record(0, Job(jobId));
+            Retrospective(PlateauActivities.Job, createdAt, job =>
+            {
+                job.SetTag(PlateauMetrics.JobIdTag, jobId).SetTag("plateau.phase", PhaseName(to)).SetTag("plateau.generation", generation).SetTag("plateau.reason", reason);
+                if (to == JobPhase.Failed)
+                {
+                    job.SetStatus(ActivityStatusCode.Error, reason);
+                }
+            });
         }
+    }
 
-        using var span = PlateauActivities.Source.StartActivity(PlateauActivities.JobPhase);
-        span?.SetTag(PlateauMetrics.JobIdTag, jobId)
-            .SetTag("plateau.phase.from", PhaseName(from))
-            .SetTag("plateau.phase.to", PhaseName(to))
-            .SetTag("plateau.generation", generation)
-            .SetTag("plateau.reason", reason);
+    /// <summary>A root span that began at <paramref name="since"/> (known only now) and ends now; the caller's current activity is kept.</summary>
+    private static void Retrospective(string name, DateTimeOffset? since, Action<Activity> describe)
+    {
+        var current = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            using var span = PlateauActivities.Source.StartActivity(name, ActivityKind.Internal, parentContext: default, startTime: since ?? default);
+            if (span is not null)
+            {
+                describe(span);
+            }
+        }
+        finally
+        {
+            Activity.Current = current;
+        }
     }
 
     /// <summary>

@@ -17,6 +17,8 @@ public static class PlateauActivities
     public const string CheckpointWrite = "plateau.checkpoint.write";
     public const string CheckpointCommit = "plateau.checkpoint.commit";
     public const string JobPhase = "plateau.job.phase";
+    public const string Job = "plateau.job";
+    public const string Rendezvous = "plateau.rendezvous";
     public const string ApiCall = "plateau.api";
 
     public static readonly ActivitySource Source = new(SourceName, "1.0");

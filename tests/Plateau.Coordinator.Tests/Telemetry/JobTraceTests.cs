@@ -8,14 +8,14 @@ using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
 namespace Plateau.Coordinator.Tests.Telemetry;
 
-/// <summary>Each epoch plan carries the traceparent of the coordinator's span for that epoch, so the ranks' epoch spans join its trace.</summary>
-public sealed class EpochTraceTests : IClassFixture<CoordinatorCluster>, IDisposable
+/// <summary>The coordinator's spans: each epoch plan carries the traceparent of its epoch span (the ranks' epoch spans join that trace); rendezvous and the whole job are root spans.</summary>
+public sealed class JobTraceTests : IClassFixture<CoordinatorCluster>, IDisposable
 {
     private readonly ConcurrentQueue<Activity> _spans = new();
     private readonly CoordinatorCluster _fixture;
     private readonly ActivityListener _listener;
 
-    public EpochTraceTests(CoordinatorCluster fixture)
+    public JobTraceTests(CoordinatorCluster fixture)
     {
         _fixture = fixture;
         _listener = Listen();
@@ -46,6 +46,27 @@ public sealed class EpochTraceTests : IClassFixture<CoordinatorCluster>, IDispos
         }
 
         Assert.NotEqual(ActivityContext.Parse(plans[0].TraceParent!, null).TraceId, ActivityContext.Parse(plans[1].TraceParent!, null).TraceId);
+    }
+
+    [Fact]
+    public async Task RendezvousAndTheWholeJobAreRootSpansFromWhenTheyBegan()
+    {
+        var id = NewJobId("lifecycle");
+        var job = _fixture.Grains.GetGrain<IJobGrain>(id);
+        var submitted = await job.Submit(Spec());
+        await job.RegisterWorker(Worker($"{id}-a"));
+        await job.RegisterWorker(Worker($"{id}-b"));
+        await Eventually(() => job.GetSummary(), s => s!.Phase == JobPhase.Running, "group formed");
+        await job.Cancel("enough");
+
+        var mine = _spans.Where(s => (string?)s.GetTagItem(PlateauMetrics.JobIdTag) == id).ToList();
+        var rendezvous = Assert.Single(mine, s => s.OperationName == PlateauActivities.Rendezvous);
+        var whole = Assert.Single(mine, s => s.OperationName == PlateauActivities.Job);
+        Assert.Equal((1L, 2), ((long)rendezvous.GetTagItem("plateau.generation")!, (int)rendezvous.GetTagItem("plateau.ranks")!));
+        Assert.Equal("cancelled", whole.GetTagItem("plateau.phase"));
+        Assert.Equal(submitted.CreatedAt.UtcDateTime, whole.StartTimeUtc);
+        Assert.All([rendezvous, whole], s => Assert.Equal(default, s.ParentSpanId));
+        Assert.Contains(mine, s => s.OperationName == PlateauActivities.JobPhase && (string?)s.GetTagItem("plateau.phase.to") == "cancelled");
     }
 
     public void Dispose() => _listener.Dispose();
