@@ -8,7 +8,7 @@ namespace Plateau.Cli.Reports;
 /// <summary>
 /// One self-contained HTML page about a job (no script, no external resource: it opens offline): loss
 /// and error per epoch, the learning rate with every decision annotated (its reason in the table), the
-/// job's images/s per epoch, and a timeline of phase changes, checkpoints, failures and restarts.
+/// job's and each rank's images/s per epoch, and a timeline of phase changes, checkpoints, failures and restarts.
 /// </summary>
 public static class RunReport
 {
@@ -42,8 +42,16 @@ public static class RunReport
 
         var throughput = new SvgChart("Images/s per epoch, all ranks (train samples ÷ epoch wall time, evaluation included)", "epoch", "images/s")
             .Series("images/s", Throughput(job, metrics));
+        var perRank = new SvgChart("Images/s per rank (its samples ÷ its training wall time)", "epoch", "images/s");
+        var ranks = metrics.Count == 0 ? 0 : metrics.Max(m => m.RankImagesPerSecond.Count);
+        for (var rank = 0; rank < ranks; rank++)
+        {
+            var r = rank;
+            perRank.Series($"rank {r}", metrics.Where(m => r < m.RankImagesPerSecond.Count && m.RankImagesPerSecond[r] > 0).Select(m => ((double)m.Epoch, m.RankImagesPerSecond[r])));
+        }
+
         html.Append("<section class=\"charts\">");
-        foreach (var chart in new[] { loss, error, lr, throughput })
+        foreach (var chart in new[] { loss, error, lr, throughput, perRank })
         {
             html.Append("<figure>").Append(chart.Render()).Append("</figure>");
         }
@@ -67,7 +75,7 @@ public static class RunReport
             html.Append(Invariant, $"<tr class=\"{E(e.Kind)}\"><td>{Time(e.At)}</td><td>{e.Generation}</td><td>{E(e.Kind)}</td><td>{E(e.Message)}</td></tr>");
         }
 
-        html.Append("</table><p class=\"note\">Per-rank throughput, step time and all-reduce share are in the Prometheus metrics and the Grafana dashboards (docs/telemetry.md).</p></body></html>");
+        html.Append("</table><p class=\"note\">Per-step timings, all-reduce and data-wait shares per rank are in the Prometheus metrics and the Grafana dashboards (docs/telemetry.md).</p></body></html>");
         return html.ToString();
     }
 

@@ -185,7 +185,9 @@ public sealed partial class RankTrainer
             _onState(WorkerTrainerState.Training, $"epoch {plan.Epoch + 1} of {plan.TotalEpochs}");
             using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch, plan.TraceParent))
             {
+                var trainStart = Stopwatch.GetTimestamp();
                 var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
+                var trainSeconds = Stopwatch.GetElapsedTime(trainStart).TotalSeconds;
                 if (stopped)
                 {
                     span?.SetTag("plateau.stopped", true);
@@ -202,7 +204,7 @@ public sealed partial class RankTrainer
                     PlateauMetrics.EvaluationDuration.Record(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, _telemetry!.Tags);
                 }
 
-                Call(_job.ReportEpoch(new EpochReport { Generation = Generation, Rank = Rank, Epoch = plan.Epoch, GlobalStep = plan.EndGlobalStep, Train = train, Eval = eval }));
+                Call(_job.ReportEpoch(new EpochReport { Generation = Generation, Rank = Rank, Epoch = plan.Epoch, GlobalStep = plan.EndGlobalStep, Train = train, Eval = eval, TrainSeconds = trainSeconds }));
             }
 
             var next = WaitForPlan(plan.Epoch + 1, token);

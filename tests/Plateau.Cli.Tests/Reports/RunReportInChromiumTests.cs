@@ -26,7 +26,7 @@ public sealed partial class RunReportInChromiumTests : IDisposable
 
         var dom = await RunChromium("--dump-dom", url);
         var paths = RenderedPath().Matches(dom).Select(m => m.Groups["d"].Value).ToList();
-        Assert.Equal(7, paths.Count);
+        Assert.Equal(9, paths.Count);
         Assert.All(paths, d => Assert.Matches(@"^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){3}$", d));
         Assert.Contains("plateau: lr 0.1 → 0.01", dom, StringComparison.Ordinal);
 

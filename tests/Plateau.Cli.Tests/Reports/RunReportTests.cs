@@ -10,9 +10,9 @@ public sealed partial class RunReportTests
     {
         var html = RunReport.Render(ReportFixtures.Job(), ReportFixtures.Events());
 
-        Assert.Equal(5, Regex.Count(html, "<svg ")); // loss, error, lr, throughput, timeline
+        Assert.Equal(6, Regex.Count(html, "<svg ")); // loss, error, lr, throughput, per rank, timeline
         var paths = SeriesPath().Matches(html).Select(m => (Series: m.Groups["series"].Value, Points: Regex.Count(m.Groups["d"].Value, "[ML]"))).ToList();
-        Assert.Equal(["train loss", "val loss", "train top-1", "val top-1", "val top-5", "lr", "images/s"], paths.Select(p => p.Series));
+        Assert.Equal(["train loss", "val loss", "train top-1", "val top-1", "val top-5", "lr", "images/s", "rank 0", "rank 1"], paths.Select(p => p.Series));
         Assert.All(paths, p => Assert.Equal(4, p.Points));
     }
 
@@ -35,6 +35,8 @@ public sealed partial class RunReportTests
         // 1024 samples per 90 s epoch.
         Assert.Contains("<title>images/s: 11.38 at 0</title>", html, StringComparison.Ordinal);
         Assert.Contains("<title>images/s: 11.38 at 3</title>", html, StringComparison.Ordinal);
+        Assert.Contains("<title>rank 1: 2 at 2</title>", html, StringComparison.Ordinal);
+        Assert.Contains("<title>rank 0: 6.5 at 2</title>", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,7 +70,7 @@ public sealed partial class RunReportTests
 
         var html = RunReport.Render(job, []);
 
-        Assert.Equal(4, Regex.Count(html, ">no data</text>"));
+        Assert.Equal(5, Regex.Count(html, ">no data</text>"));
         Assert.DoesNotMatch(SeriesPath(), html);
     }
 
