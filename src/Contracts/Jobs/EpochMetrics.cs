@@ -18,5 +18,5 @@ public sealed record EpochMetrics
     [Id(9)] public double LearningRate { get; init; }
     [Id(10)] public DateTimeOffset At { get; init; }
     /// <summary>Each rank's training images/s in the epoch (its samples over its train seconds), by rank; 0 where a rank did not measure.</summary>
-    [Id(11)] public IReadOnlyList<double> RankImagesPerSecond { get; init; } = [];
+    [Id(11)] public PerRankValues RankImagesPerSecond { get; init; } = PerRankValues.Empty;
 }

@@ -689,7 +689,7 @@ public sealed partial class JobGrain(
             ValSamples = eval?.Total ?? 0,
             LearningRate = plan.LearningRateAt(Math.Max(plan.StartGlobalStep, plan.EndGlobalStep - 1)),
             At = Now,
-            RankImagesPerSecond = S.EpochReports.OrderBy(r => r.Key).Select(r => r.Value.TrainSeconds > 0 ? r.Value.Train.Samples / r.Value.TrainSeconds : 0).ToArray(),
+            RankImagesPerSecond = new(S.EpochReports.OrderBy(r => r.Key).Select(r => r.Value.TrainSeconds > 0 ? r.Value.Train.Samples / r.Value.TrainSeconds : 0).ToArray()),
         };
         S.Metrics.Add(metrics);
         JobTelemetry.EpochCompleted(JobId, metrics);

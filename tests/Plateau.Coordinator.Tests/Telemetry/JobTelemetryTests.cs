@@ -50,8 +50,8 @@ public sealed class JobTelemetryTests : IClassFixture<CoordinatorCluster>, IDisp
         await job.ReportEpoch(Report(1, 1, 1, 20, correct1: 45, total: 100));
 
         var summary = (await job.GetSummary())!;
-        Assert.Equal([250.0, 100.0], summary.MetricsHistory[0].RankImagesPerSecond);
-        Assert.Equal([0.0, 0.0], summary.MetricsHistory[1].RankImagesPerSecond); // not measured
+        Assert.Equal([250.0, 100.0], summary.MetricsHistory[0].RankImagesPerSecond.Values);
+        Assert.Equal([0.0, 0.0], summary.MetricsHistory[1].RankImagesPerSecond.Values); // not measured
         var mine = _measurements.Where(m => (string?)m.Tags.GetValueOrDefault(PlateauMetrics.JobIdTag) == id).ToList();
         Assert.Equal([0.5, 0.55], mine.Where(m => m.Instrument == "plateau.job.val.top1_error").Select(m => Math.Round(m.Value, 9)));
         Assert.Equal([0.0, 1.0], mine.Where(m => m.Instrument == "plateau.job.epoch").Select(m => m.Value));
