@@ -62,8 +62,8 @@ public sealed class CollectiveServer : IAsyncDisposable
             http2.InitialStreamWindowSize = options.StreamWindowBytes;
             http2.InitialConnectionWindowSize = options.ConnectionWindowBytes;
             http2.MaxFrameSize = options.MaxFrameBytes;
-            http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
-            http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
+            http2.KeepAlivePingDelay = Transport.PeerLiveness.PingDelay(options.PeerTimeout);
+            http2.KeepAlivePingTimeout = Transport.PeerLiveness.PingTimeout(options.PeerTimeout);
             http2.MaxStreamsPerConnection = 1024;
             kestrel.Limits.MaxRequestBodySize = null; // streams are long-lived; gRPC's message limit applies
             kestrel.Limits.MinRequestBodyDataRate = null; // idle between steps is normal; liveness is the PING's job

@@ -57,11 +57,21 @@ public sealed class CollectiveServerOptions
 
     public int MaxFrameBytes { get; set; } = DefaultMaxFrameBytes;
 
-    /// <summary>Server-side HTTP/2 PING after this much silence from a client…</summary>
-    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Default <see cref="PeerTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultPeerTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>…and the connection is dropped when the ACK takes longer than this.</summary>
-    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>Smallest accepted <see cref="PeerTimeout"/>: both HTTP/2 stacks need ≥ 1 s for each half of it.</summary>
+    public static readonly TimeSpan MinPeerTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The data plane's one liveness deadline: a peer connection that carries nothing at all (no data,
+    /// no PING answer) for this long is declared dead. It applies to both ends of every link of every
+    /// group joined on this endpoint (the server's Kestrel and the groups' HttpClients). A dead process
+    /// or a reset connection is seen at once regardless; this deadline is only for a peer that is
+    /// silent while its connection stays up (frozen host, partition), and it must be long enough that
+    /// a peer starved of CPU is never mistaken for one. See <see cref="PeerLiveness"/>.
+    /// </summary>
+    public TimeSpan PeerTimeout { get; set; } = DefaultPeerTimeout;
 
     /// <summary>How long a new stream may take to send its Hello.</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -118,9 +128,9 @@ public sealed class CollectiveServerOptionsValidator : IValidateOptions<Collecti
         {
             failures.Add($"CollectiveServerOptions.MaxMessageBytes must exceed the largest piece, {RingOptions.MaxChunkBytes + 1024} (was {options.MaxMessageBytes}).");
         }
-        if (options.KeepAlivePingDelay < TimeSpan.FromSeconds(1) || options.KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
+        if (options.PeerTimeout < CollectiveServerOptions.MinPeerTimeout || options.PeerTimeout > TimeSpan.FromHours(1))
         {
-            failures.Add("CollectiveServerOptions.KeepAlivePingDelay and KeepAlivePingTimeout must be ≥ 1 s (Kestrel's minimum).");
+            failures.Add($"CollectiveServerOptions.PeerTimeout must be in [{CollectiveServerOptions.MinPeerTimeout.TotalSeconds:0} s, 1 h] (was {options.PeerTimeout}).");
         }
         if (options.HelloTimeout <= TimeSpan.Zero || options.MaxClockSkew <= TimeSpan.Zero)
         {

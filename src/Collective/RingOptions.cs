@@ -39,14 +39,6 @@ public sealed class RingOptions
     /// <summary>Deadline of every collective operation, measured from its start on this rank.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>
-    /// Liveness: an HTTP/2 PING is sent after this much silence on a peer connection (both directions)…
-    /// </summary>
-    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>…and the peer is declared dead when its PING ACK does not arrive within this time.</summary>
-    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(2);
-
     /// <summary>Bytes of one pipelined piece (fp32 size; halved on the wire by compression).</summary>
     public int ChunkBytes { get; set; } = DefaultChunkBytes;
 

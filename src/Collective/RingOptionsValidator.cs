@@ -51,14 +51,6 @@ public sealed class RingOptionsValidator : IValidateOptions<RingOptions>
         }
         RequirePositive(failures, nameof(RingOptions.ConnectTimeout), options.ConnectTimeout);
         RequirePositive(failures, nameof(RingOptions.OperationTimeout), options.OperationTimeout);
-        if (options.KeepAlivePingDelay < TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"RingOptions.KeepAlivePingDelay must be ≥ 1 s, the HTTP/2 stacks' minimum (was {options.KeepAlivePingDelay}).");
-        }
-        if (options.KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"RingOptions.KeepAlivePingTimeout must be ≥ 1 s, the HTTP/2 stacks' minimum (was {options.KeepAlivePingTimeout}).");
-        }
         if (options.ChunkBytes < RingOptions.MinChunkBytes || options.ChunkBytes > RingOptions.MaxChunkBytes || options.ChunkBytes % sizeof(float) != 0)
         {
             failures.Add($"RingOptions.ChunkBytes must be a multiple of 4 in [{RingOptions.MinChunkBytes}, {RingOptions.MaxChunkBytes}] (was {options.ChunkBytes}).");

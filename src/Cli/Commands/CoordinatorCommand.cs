@@ -35,7 +35,7 @@ public static class CoordinatorCommand
             await using var app = builder.Build();
             app.MapDefaultEndpoints();
             app.MapPlateauCoordinator();
-            LocalCommand.StopWithParent(app, parseResult.GetValue(exitWith));
+            ParentProcess.StopWithParent(app, parseResult.GetValue(exitWith));
             await app.RunAsync();
             return 0;
         });

@@ -25,7 +25,7 @@ public static class WorkerCommand
             var builder = Host.CreateApplicationBuilder([.. parseResult.UnmatchedTokens]);
             builder.Configuration.AddEnvironmentVariables("PLATEAU_");
             using var host = builder.AddServiceDefaults().AddPlateauWorker().Build();
-            LocalCommand.StopWithParent(host, parseResult.GetValue(exitWith));
+            ParentProcess.StopWithParent(host, parseResult.GetValue(exitWith));
             await host.RunAsync(cancellationToken);
             return Environment.ExitCode;
         });

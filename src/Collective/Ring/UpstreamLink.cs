@@ -60,8 +60,8 @@ internal sealed class UpstreamLink : IAsyncDisposable
         {
             // Data arrives on this connection: a window of many pieces keeps the sender streaming.
             InitialHttp2StreamWindowSize = CollectiveServerOptions.DefaultStreamWindowBytes,
-            KeepAlivePingDelay = options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
+            KeepAlivePingDelay = PeerLiveness.PingDelay(group.Registry.Options.PeerTimeout),
+            KeepAlivePingTimeout = PeerLiveness.PingTimeout(group.Registry.Options.PeerTimeout),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
@@ -180,7 +180,7 @@ internal sealed class UpstreamLink : IAsyncDisposable
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            DataSockets.Configure(socket, CollectiveServerOptions.DefaultDataSocketBufferBytes);
+            DataSockets.Configure(socket, _group.Registry.Options.DataSocketBufferBytes, _group.Registry.Options.PeerTimeout);
             var remaining = deadline - DateTimeOffset.UtcNow;
             var wait = remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
             var token = welcome.DataToken.ToByteArray();

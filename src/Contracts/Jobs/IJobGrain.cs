@@ -75,6 +75,11 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("CommitCheckpoint")]
     Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit);
 
+    /// <summary>The writer could not finish a begun checkpoint: it is dropped, its staging file removed,
+    /// and the job says so in its events; training goes on and the last committed checkpoint stays.</summary>
+    [Alias("AbortCheckpoint")]
+    Task AbortCheckpoint(CheckpointAbort abort);
+
     /// <summary>Committed checkpoints, oldest first.</summary>
     [Alias("GetCheckpoints")]
     Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints();

@@ -11,4 +11,6 @@ public enum JobEventKind
     LrDecision,
     CheckpointCommitted,
     Failure,
+    /// <summary>Something the operator should see that does not stop the job (e.g. skipped non-finite steps).</summary>
+    Warning,
 }

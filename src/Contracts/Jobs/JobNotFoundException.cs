@@ -1,3 +1,4 @@
+using Plateau.Contracts.Errors;
 namespace Plateau.Contracts.Jobs;
 
 [GenerateSerializer, Alias("plateau.JobNotFoundException")]
@@ -5,7 +6,7 @@ public sealed class JobNotFoundException : Exception
 {
     public JobNotFoundException() { }
 
-    public JobNotFoundException(string jobId) : base($"job '{jobId}' does not exist") => JobId = jobId;
+    public JobNotFoundException(string jobId) : base($"job {Quote.Value(jobId)} does not exist") => JobId = jobId;
 
     public JobNotFoundException(string message, Exception innerException) : base(message, innerException) { }
 

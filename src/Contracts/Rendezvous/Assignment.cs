@@ -31,4 +31,6 @@ public sealed record Assignment
     [Id(12)] public string? ResumePath { get; init; }
     /// <summary>The plan of the epoch to start with (cursor set when resuming mid-epoch).</summary>
     [Id(13)] public required EpochPlan FirstEpoch { get; init; }
+    /// <summary>The job was paused when this generation formed: restore and sync, then wait for Resume before the first step.</summary>
+    [Id(14)] public bool StartPaused { get; init; }
 }

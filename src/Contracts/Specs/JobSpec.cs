@@ -43,4 +43,13 @@ public sealed record JobSpec
     [Id(13)] public int MaxRestarts { get; init; } = 3;
 
     [Id(14)] public CheckpointPolicySpec Checkpoint { get; init; } = new();
+
+    /// <summary>
+    /// A step whose averaged gradients hold NaN or ±Inf is skipped by every rank alike (no update, so
+    /// the ranks never diverge); this many skipped in a row fail the job, keeping its last checkpoint.
+    /// </summary>
+    [Id(15)] public int MaxNonFiniteSteps { get; init; } = DefaultMaxNonFiniteSteps;
+
+    /// <summary>Default <see cref="MaxNonFiniteSteps"/>.</summary>
+    public const int DefaultMaxNonFiniteSteps = 10;
 }

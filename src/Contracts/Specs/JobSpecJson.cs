@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Contracts.Specs;
 
@@ -49,7 +50,7 @@ public static class JobSpecJson
                     JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
                     JsonTokenType.True => "true",
                     JsonTokenType.False => "false",
-                    _ => throw new JsonException($"option '{key}' must be a single value"),
+                    _ => throw new JsonException($"option {Quote.Value(key)} must be a single value"),
                 };
             }
 

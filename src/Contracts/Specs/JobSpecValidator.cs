@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Contracts.Specs;
 
@@ -11,7 +12,7 @@ public static partial class JobSpecValidator
     public static ModelCheck KnownModels(IReadOnlyCollection<string> names) => model =>
         names.Contains(model.Name, StringComparer.Ordinal)
             ? []
-            : [new SpecError("spec.model.name", $"unknown model '{model.Name}'; known models: {string.Join(", ", names.Order(StringComparer.Ordinal))}")];
+            : [new SpecError("spec.model.name", $"unknown model {Quote.Value(model.Name)}; known models: {string.Join(", ", names.Order(StringComparer.Ordinal))}")];
 
     /// <summary>All problems of the spec; empty when it is valid.</summary>
     public static IReadOnlyList<SpecError> Validate(JobSpec spec, ModelCheck? modelCheck = null)
@@ -22,12 +23,12 @@ public static partial class JobSpecValidator
 
         if (spec.ApiVersion != JobSpec.CurrentApiVersion)
         {
-            Fail("spec.apiVersion", $"must be '{JobSpec.CurrentApiVersion}', got '{spec.ApiVersion}'");
+            Fail("spec.apiVersion", $"must be '{JobSpec.CurrentApiVersion}', got {Quote.Value(spec.ApiVersion)}");
         }
 
         if (spec.Name is not null && !JobNamePattern().IsMatch(spec.Name))
         {
-            Fail("spec.name", $"must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit, got '{spec.Name}'");
+            Fail("spec.name", $"must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit, got {Quote.Value(spec.Name)}");
         }
 
         ValidateModel(spec.Model, modelCheck, errors);
@@ -47,6 +48,11 @@ public static partial class JobSpecValidator
         if (spec.MaxRestarts < 0)
         {
             Fail("spec.maxRestarts", $"must be ≥ 0, got {spec.MaxRestarts}");
+        }
+
+        if (spec.MaxNonFiniteSteps < 1)
+        {
+            Fail("spec.maxNonFiniteSteps", $"must be ≥ 1, got {spec.MaxNonFiniteSteps}");
         }
 
         if (spec.Checkpoint.EveryEpochs < 1)
@@ -82,7 +88,7 @@ public static partial class JobSpecValidator
 
         foreach (var key in model.Options.Keys.Where(string.IsNullOrWhiteSpace))
         {
-            errors.Add(new SpecError("spec.model.options", $"has an empty option name '{key}'"));
+            errors.Add(new SpecError("spec.model.options", $"has an empty option name {Quote.Value(key)}"));
         }
 
         if (modelCheck is not null)

@@ -12,4 +12,5 @@ public sealed record FailureReport
     /// <summary>Address (host:port) of the failed peer, when known.</summary>
     [Id(3)] public string? FailedAddress { get; init; }
     [Id(4)] public required string Reason { get; init; }
+    [Id(5)] public FailureScope Scope { get; init; } = FailureScope.Group;
 }

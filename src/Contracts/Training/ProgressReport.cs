@@ -16,4 +16,8 @@ public sealed record ProgressReport
     /// <summary>Share of step time spent in the gradient all-reduce, 0..1.</summary>
     [Id(7)] public double AllReduceShare { get; init; }
     [Id(8)] public double LearningRate { get; init; }
+    /// <summary>Steps this rank skipped in this generation because the averaged gradients were not finite.</summary>
+    [Id(9)] public long SkippedSteps { get; init; }
+    /// <summary>Mean seconds per step of this rank's own work (not blocked on the ring); a straggler's stands out.</summary>
+    [Id(10)] public double OwnSecondsPerStep { get; init; }
 }

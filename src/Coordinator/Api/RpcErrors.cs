@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Coordinator.Api;
 
@@ -11,7 +12,7 @@ internal static class RpcErrors
         new(new Status(StatusCode.InvalidArgument, $"{field}: {message}"));
 
     public static RpcException NotFound(string jobId) =>
-        new(new Status(StatusCode.NotFound, $"job '{jobId}' does not exist"));
+        new(new Status(StatusCode.NotFound, $"job {Quote.Value(jobId)} does not exist"));
 
     public static RpcException FailedPrecondition(string message) =>
         new(new Status(StatusCode.FailedPrecondition, message));

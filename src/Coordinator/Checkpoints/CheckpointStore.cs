@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Coordinator.Checkpoints;
 
@@ -95,6 +96,9 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         return new RestoreChoice(null, null, rejected);
     }
 
+    /// <summary>Removes what an abandoned upload left in staging, if anything.</summary>
+    public void DiscardUpload(string jobId, string checkpointId) => File.Delete(StagingPath(jobId, checkpointId));
+
     public void Delete(string jobId, string checkpointId)
     {
         File.Delete(CommittedPath(jobId, checkpointId));
@@ -131,7 +135,7 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     }
 
     private static string Checked(string id, string what) =>
-        SafeId().IsMatch(id) ? id : throw new ArgumentException($"{what} '{id}' may only hold letters, digits, '-', '_' and '.'", nameof(id));
+        SafeId().IsMatch(id) ? id : throw new ArgumentException($"{what} {Quote.Value(id)} may only hold letters, digits, '-', '_' and '.'", nameof(id));
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex SafeId();

@@ -12,6 +12,7 @@ using Plateau.Contracts.Workers;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Hosting;
 using Plateau.Coordinator.Scheduling;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Coordinator.Jobs;
 
@@ -37,6 +38,7 @@ public sealed partial class JobGrain(
     private readonly CoordinatorOptions _options = coordinatorOptions.Value;
     private readonly Dictionary<int, ProgressReport> _progress = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
+    private readonly StragglerDetector _stragglers = new();
     private IGrainTimer? _deadlineTimer;
     private IGrainTimer? _graceTimer;
     private IGrainTimer? _livenessTimer;
@@ -205,7 +207,7 @@ public sealed partial class JobGrain(
             ArmRendezvousTimers();
         }
 
-        var formed = S.FormedGeneration == S.Generation && S.Phase is JobPhase.Running;
+        var formed = S.FormedGeneration == S.Generation && S.Phase is JobPhase.Running or JobPhase.Paused;
         var status = !formed ? RendezvousStatus.Waiting
             : S.Members.Any(m => m.WorkerId == registration.WorkerId) ? RendezvousStatus.Formed : RendezvousStatus.Standby;
         JobLog.WorkerRegistered(logger, JobId, registration.WorkerId, registration.Devices.Count, status);
@@ -232,6 +234,19 @@ public sealed partial class JobGrain(
         EnsureExists();
         EnsureFormed(report.Generation, "progress report");
         EnsureRank(report.Rank);
+        var previous = _progress.GetValueOrDefault(report.Rank)?.SkippedSteps ?? 0;
+        if (report.Rank == 0 && report.SkippedSteps > previous)
+        {
+            // Every rank skips the same steps; rank 0 speaks for the group.
+            AddEvent(JobEventKind.Warning, $"{report.SkippedSteps - previous} step(s) up to step {report.GlobalStep} skipped: the averaged gradients were NaN or infinite ({report.SkippedSteps} in generation {report.Generation}; the job fails after {S.Spec!.MaxNonFiniteSteps} in a row)");
+        }
+
+        if (_stragglers.Observe(report.Rank, report.OwnSecondsPerStep) is { } straggler && S.Members.FirstOrDefault(m => m.Rank == straggler.Rank) is { } slow)
+        {
+            AddEvent(JobEventKind.Warning, string.Create(CultureInfo.InvariantCulture,
+                $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"));
+        }
+
         _progress[report.Rank] = report;
         _lastSeen[report.Rank] = Now;
         S.Progress = Aggregate();
@@ -293,6 +308,18 @@ public sealed partial class JobGrain(
             ? $"rank {failed.Rank} ({failed.WorkerId} on {failed.Host}, {report.FailedAddress ?? failed.Address}) failed"
             : report.FailedAddress is { } address ? $"peer {address} failed" : "a rank failed";
         var by = report.ReporterRank is { } reporter && reporter != report.FailedRank ? $" (reported by rank {reporter})" : "";
+        if (report.Scope == FailureScope.Job)
+        {
+            // Re-forming cannot help (e.g. diverged gradients): fail now, keep every committed checkpoint.
+            var members = S.Members.ToList();
+            var generation = S.FormedGeneration;
+            var reason = $"rank {report.ReporterRank?.ToString(CultureInfo.InvariantCulture) ?? "?"} stopped the job: {report.Reason}";
+            AddEvent(JobEventKind.Failure, reason);
+            await Fail(reason);
+            Push("Stop", members, (worker, _) => worker.Stop(new StopRequest(JobId, generation, reason, Rejoin: false)), reportFailures: false);
+            return;
+        }
+
         await HandleFailure($"{who}{by}: {report.Reason}");
     }
 
@@ -392,6 +419,22 @@ public sealed partial class JobGrain(
         return record;
     }
 
+    public async Task AbortCheckpoint(CheckpointAbort abort)
+    {
+        ArgumentNullException.ThrowIfNull(abort);
+        EnsureExists();
+        EnsureFormed(abort.Generation, "checkpoint abort");
+        if (!S.PendingCheckpoints.Remove(abort.CheckpointId, out var request))
+        {
+            throw new CheckpointRejectedException(abort.CheckpointId, $"was not begun in generation {abort.Generation}");
+        }
+
+        checkpointStore.DiscardUpload(JobId, abort.CheckpointId);
+        var latest = S.Checkpoints.Count > 0 ? $"the latest committed checkpoint stays {S.Checkpoints[^1].CheckpointId}" : "no checkpoint is committed yet";
+        AddEvent(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}");
+        await Persist();
+    }
+
     public Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints()
     {
         EnsureExists();
@@ -408,7 +451,7 @@ public sealed partial class JobGrain(
     {
         if (!S.Exists)
         {
-            return new(CheckpointAccessVerdict.UnknownJob, $"job '{JobId}' does not exist");
+            return new(CheckpointAccessVerdict.UnknownJob, $"job {Quote.Value(JobId)} does not exist");
         }
 
         if (S.FormedGeneration == 0 || generation != S.FormedGeneration)
@@ -520,6 +563,12 @@ public sealed partial class JobGrain(
         Transition(JobPhase.Running,
             $"generation {S.Generation} formed with {workerIds.Count} workers ({string.Join(", ", workerIds)}), {S.Members.Count} ranks, " +
             $"global batch {S.GlobalBatch} = {S.Members.Count} × {S.PerRankBatch}; {origin}");
+        if (S.KeepPaused)
+        {
+            S.KeepPaused = false;
+            Transition(JobPhase.Paused, $"still paused: the job was paused before generation {S.Generation} formed; resume it to continue");
+        }
+
         await Persist();
         StartLiveness();
         Push("StartTraining", S.Members, (worker, member) => worker.StartTraining(AssignmentFor(member)), reportFailures: true);
@@ -531,6 +580,7 @@ public sealed partial class JobGrain(
         var members = S.Members.ToList();
         var generation = S.FormedGeneration;
         AddEvent(JobEventKind.Failure, description);
+        S.KeepPaused = S.Phase == JobPhase.Paused;
         S.Restarts++;
         JobTelemetry.Restart(JobId, S.Generation);
         StopLiveness();
@@ -766,6 +816,7 @@ public sealed partial class JobGrain(
         ResumeFrom = S.ResumeFrom,
         ResumePath = S.ResumePath,
         FirstEpoch = S.FormationPlan!,
+        StartPaused = S.Phase == JobPhase.Paused,
     };
 
     private string? CheckRegistration(WorkerRegistration r)
@@ -773,7 +824,7 @@ public sealed partial class JobGrain(
         var spec = S.Spec!;
         if (string.IsNullOrWhiteSpace(r.WorkerId) || r.WorkerId.Contains('/', StringComparison.Ordinal))
         {
-            return $"workerId must be non-empty and without '/', got '{r.WorkerId}'";
+            return $"workerId must be non-empty and without '/', got {Quote.Value(r.WorkerId)}";
         }
 
         if (string.IsNullOrWhiteSpace(r.Host))
@@ -783,7 +834,7 @@ public sealed partial class JobGrain(
 
         if (!Uri.TryCreate(r.DataPlaneAddress, UriKind.Absolute, out _))
         {
-            return $"worker {r.WorkerId}: dataPlaneAddress must be an absolute URI (http://host:port), got '{r.DataPlaneAddress}'";
+            return $"worker {r.WorkerId}: dataPlaneAddress must be an absolute URI (http://host:port), got {Quote.Value(r.DataPlaneAddress)}";
         }
 
         if (r.Devices is null || r.Devices.Count < spec.Workers.DevicesPerWorker)
@@ -986,6 +1037,7 @@ public sealed partial class JobGrain(
         _livenessTimer = null;
         _lastSeen.Clear();
         _progress.Clear();
+        _stragglers.Reset();
     }
 
     /// <summary>Tells each member, after this turn; a member that cannot be reached is reported as failed.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Coordinator.Jobs;
 
@@ -10,7 +11,7 @@ public static partial class JobIds
     public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);
 
     public static string Rule(string? id) =>
-        $"must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit, got '{id}'";
+        $"must be 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit, got {Quote.Value(id)}";
 
     /// <summary>"{name}-{6 hex}" or "job-{yyyyMMdd-HHmmss}-{4 hex}".</summary>
     public static string New(string? name, DateTimeOffset now)

@@ -58,6 +58,8 @@ public sealed class JobState
     [Id(31)] public string? ResumePath { get; set; }
     /// <summary>The plan every rank of the formed group starts with.</summary>
     [Id(32)] public EpochPlan? FormationPlan { get; set; }
+    /// <summary>The job was Paused when its group failed: the next generation forms Paused too.</summary>
+    [Id(33)] public bool KeepPaused { get; set; }
 
     public bool Exists => Spec is not null;
 }

@@ -38,6 +38,9 @@ public static class PlateauMetrics
     public static readonly Counter<long> Steps = Meter.CreateCounter<long>(
         "plateau.train.steps", "{step}", "Optimizer steps this rank has taken.");
 
+    public static readonly Counter<long> SkippedSteps = Meter.CreateCounter<long>(
+        "plateau.train.skipped_steps", "{step}", "Steps skipped on every rank because the averaged gradients were NaN or infinite.");
+
     public static readonly Histogram<double> StepDuration = Seconds(
         "plateau.train.step.duration", "Wall time of one training step: data wait + forward/backward + all-reduce + optimizer.");
 

@@ -87,6 +87,7 @@ public sealed partial class WorkerDataPlane(IOptions<WorkerOptions> options, ILo
             ListenHost = _options.DataPlaneListenHost,
             Port = port,
             AdvertisedHost = _options.DataPlaneAdvertisedHost,
+            PeerTimeout = TimeSpan.FromSeconds(_options.DataPlanePeerTimeoutSeconds),
         }, loggerFactory, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId}: collective endpoints at {Address} (+{Count} consecutive ports)")]

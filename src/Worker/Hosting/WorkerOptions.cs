@@ -35,6 +35,14 @@ public sealed class WorkerOptions
     /// <summary>Pass gradient payloads to peers on this host through /dev/shm instead of loopback TCP (headers stay on TCP).</summary>
     public bool DataPlaneSharedMemory { get; set; } = true;
 
+    /// <summary>
+    /// The data plane's liveness deadline, in seconds: a peer whose connection carries nothing (no data,
+    /// no answer to a PING) for this long is declared dead. A killed peer or a reset connection is seen at
+    /// once regardless; this is only for a frozen host or a partition, and is long enough that a peer
+    /// starved of CPU is not mistaken for a dead one (docs/collective.md, "Failure behaviour").
+    /// </summary>
+    public double DataPlanePeerTimeoutSeconds { get; set; } = 30;
+
     /// <summary>Seconds between progress reports (also the liveness signal).</summary>
     public double ProgressIntervalSeconds { get; set; } = 2;
 

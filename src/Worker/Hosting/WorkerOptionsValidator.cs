@@ -50,6 +50,12 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:DataPlanePort must leave room for {options.Devices} consecutive ports below 65536, got {options.DataPlanePort}");
         }
 
+        var peerTimeout = Plateau.Collective.CollectiveServerOptions.MinPeerTimeout.TotalSeconds;
+        if (!double.IsFinite(options.DataPlanePeerTimeoutSeconds) || options.DataPlanePeerTimeoutSeconds < peerTimeout || options.DataPlanePeerTimeoutSeconds > 3600)
+        {
+            errors.Add($"{Section}:DataPlanePeerTimeoutSeconds must be between {peerTimeout} and 3600, got {options.DataPlanePeerTimeoutSeconds}");
+        }
+
         foreach (var (setting, value) in new[]
         {
             (nameof(options.ProgressIntervalSeconds), options.ProgressIntervalSeconds),

@@ -68,10 +68,15 @@ public sealed class DataParallelStep : IDisposable
         var computed = Stopwatch.GetTimestamp();
         var agreed = _buckets.AllReduce(votes, cancellationToken);
         var reduced = Stopwatch.GetTimestamp();
-        Optimizer.Step(learningRate);
+        var skipped = !_buckets.LastFinite;
+        if (!skipped)
+        {
+            Optimizer.Step(learningRate);
+        }
+
         var done = Stopwatch.GetTimestamp();
         return new StepOutcome(count, lossSum, correct, agreed,
-            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait);
+            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait, skipped);
     }
 
     public void Dispose()

@@ -62,6 +62,13 @@ public sealed class GradientBuckets : IDisposable
     /// <summary>Time the last <see cref="AllReduce"/> spent blocked on the network (not overlapped with packing).</summary>
     public TimeSpan LastWait { get; private set; }
 
+    /// <summary>
+    /// Whether the last <see cref="AllReduce"/>'s averaged gradients were all finite. They are the same
+    /// bits on every rank (the ring computes each average once), so every rank reaches the same verdict
+    /// without a vote; a NaN or ±Inf on any rank reaches all of them through the sum.
+    /// </summary>
+    public bool LastFinite { get; private set; } = true;
+
     public long GradientElements => _reducer.Buckets.Sum(b => b.ElementCount) - ControlElements;
 
     /// <summary>The layout ranks verify against each other before the first step.</summary>
@@ -103,6 +110,23 @@ public sealed class GradientBuckets : IDisposable
             var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             _reducer.WaitAllAsync(cancellationToken).GetAwaiter().GetResult();
             LastWait = System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted);
+            LastFinite = true;
+            foreach (var flat in _flats)
+            {
+                using var finite = isfinite(flat);
+                using var all = finite.all();
+                if (!all.item<bool>())
+                {
+                    LastFinite = false;
+                    break;
+                }
+            }
+
+            if (!LastFinite)
+            {
+                return Agreed();
+            }
+
             foreach (var slots in _slots)
             {
                 foreach (var (_, entry, view) in slots)
@@ -114,6 +138,11 @@ public sealed class GradientBuckets : IDisposable
             }
         }
 
+        return Agreed();
+    }
+
+    private StepVotes Agreed()
+    {
         var agreed = _reducer.Buffer(_control.Bucket).Span.Slice((int)_control.Offset, ControlElements);
         return new StepVotes(agreed[0] > 0, agreed[1] > 0);
     }

@@ -17,4 +17,6 @@ public interface IJobChannel
     Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request);
 
     Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit);
+
+    Task AbortCheckpoint(CheckpointAbort abort);
 }

@@ -18,4 +18,6 @@ public sealed class JobGrainChannel(IJobGrain job) : IJobChannel
     public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request) => job.BeginCheckpoint(request);
 
     public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit) => job.CommitCheckpoint(commit);
+
+    public Task AbortCheckpoint(CheckpointAbort abort) => job.AbortCheckpoint(abort);
 }

@@ -14,14 +14,20 @@ public sealed class ProgressMeter
     private double _dataSeconds;
     private double _allReduceSeconds;
     private double _stepSeconds;
+    private double _ringWaitSeconds;
+    private long _steps;
     private long _windowStart = Stopwatch.GetTimestamp();
     private double _lastLoss = double.NaN;
+    private long _skippedSteps;
 
     public int Epoch { get; private set; }
 
     public long GlobalStep { get; private set; }
 
     public double LearningRate { get; private set; }
+
+    /// <summary>Steps skipped since this trainer started because the averaged gradients were not finite.</summary>
+    public long SkippedSteps => Interlocked.Read(ref _skippedSteps);
 
     public void Record(int epoch, long globalStep, double learningRate, StepOutcome outcome, TimeSpan dataWait)
     {
@@ -30,11 +36,22 @@ public sealed class ProgressMeter
             Epoch = epoch;
             GlobalStep = globalStep;
             LearningRate = learningRate;
-            _samples += outcome.Samples;
-            _lossSum += outcome.LossSum;
+            if (outcome.Skipped)
+            {
+                // Its loss is not finite and its update was not applied: it would poison the mean.
+                Interlocked.Increment(ref _skippedSteps);
+            }
+            else
+            {
+                _samples += outcome.Samples;
+                _lossSum += outcome.LossSum;
+            }
+
             _dataSeconds += dataWait.TotalSeconds;
             _allReduceSeconds += outcome.AllReduce.TotalSeconds;
             _stepSeconds += dataWait.TotalSeconds + outcome.Compute.TotalSeconds + outcome.AllReduce.TotalSeconds + outcome.Update.TotalSeconds;
+            _ringWaitSeconds += outcome.CollectiveWait.TotalSeconds;
+            _steps++;
         }
     }
 
@@ -65,12 +82,15 @@ public sealed class ProgressMeter
                 elapsed > 0 ? _samples / elapsed : 0,
                 _lastLoss,
                 _stepSeconds > 0 ? _dataSeconds / _stepSeconds : 0,
-                _stepSeconds > 0 ? _allReduceSeconds / _stepSeconds : 0);
+                _stepSeconds > 0 ? _allReduceSeconds / _stepSeconds : 0,
+                _steps > 0 ? Math.Max(0, _stepSeconds - _ringWaitSeconds) / _steps : 0);
             _samples = 0;
             _lossSum = 0;
             _dataSeconds = 0;
             _allReduceSeconds = 0;
             _stepSeconds = 0;
+            _ringWaitSeconds = 0;
+            _steps = 0;
             _windowStart = now;
             return snapshot;
         }

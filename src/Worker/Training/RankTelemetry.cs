@@ -39,6 +39,9 @@ public sealed class RankTelemetry(string jobId, int rank, int worldSize, long gr
         PlateauMetrics.Epoch.Record(epoch, tags);
     }
 
+    /// <summary>A step every rank skipped: its averaged gradients were not finite.</summary>
+    public void Skipped() => PlateauMetrics.SkippedSteps.Add(1, _tags);
+
     /// <summary>The reporter's window: images/s, mean loss and the time shares.</summary>
     public void Window(ProgressSnapshot snapshot)
     {

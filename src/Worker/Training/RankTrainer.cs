@@ -72,6 +72,8 @@ public sealed partial class RankTrainer
 
     public ProgressMeter Meter { get; } = new();
 
+    private int _nonFiniteInARow;
+
     private int Rank => _assignment.Rank;
 
     private long Generation => _assignment.Generation;
@@ -96,6 +98,12 @@ public sealed partial class RankTrainer
         catch (StaleGenerationException e)
         {
             return Ended(TrainerOutcome.Stopped, $"generation {Generation} is no longer current: {e.Message}");
+        }
+        catch (DivergedException e)
+        {
+            // Every rank gets here at the same step; each reports, the first report fails the job.
+            Report(new FailureReport { Generation = Generation, ReporterRank = Rank, Reason = e.Message, Scope = FailureScope.Job });
+            return Ended(TrainerOutcome.Failed, e.Message);
         }
         catch (CollectiveException e)
         {
@@ -168,6 +176,17 @@ public sealed partial class RankTrainer
             step.Optimizer.Steps = plan.StartGlobalStep;
             var deviceName = _device.ToString();
             Log.Started(_logger, _assignment.JobId, Generation, Rank, _assignment.WorldSize, deviceName, plan.Epoch, plan.StartGlobalStep);
+            if (_assignment.StartPaused)
+            {
+                // Formed while the job is paused: weights are in sync, but no step runs until Resume.
+                _control.RequestPause();
+                _onState(WorkerTrainerState.Paused, $"paused: generation {Generation} formed while the job was paused");
+                if (!_control.WaitWhilePaused())
+                {
+                    return Ended(TrainerOutcome.Stopped, $"stopped while paused, before the first step of generation {Generation}: {_control.StopReason ?? "asked to stop"}");
+                }
+            }
+
             return TrainEpochs(step, data, plan, token);
         }
         finally
@@ -266,9 +285,25 @@ public sealed partial class RankTrainer
                     }
                 }
 
-                counts += new TrainCounts(outcome.Samples, outcome.LossSum, outcome.CorrectTop1);
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
                 _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch);
+                if (outcome.Skipped)
+                {
+                    // Every rank saw the same non-finite averages and skipped alike; the epoch's counts leave the step out.
+                    _nonFiniteInARow++;
+                    _telemetry?.Skipped();
+                    Log.SkippedNonFinite(_logger, _assignment.JobId, Generation, Rank, globalStep + 1, _nonFiniteInARow, _assignment.Spec.MaxNonFiniteSteps);
+                    if (_nonFiniteInARow >= _assignment.Spec.MaxNonFiniteSteps)
+                    {
+                        throw new DivergedException($"the averaged gradients were NaN or infinite for {_nonFiniteInARow} steps in a row (up to step {globalStep + 1}; maxNonFiniteSteps {_assignment.Spec.MaxNonFiniteSteps}): training diverged; lower the learning rate and resume from the last checkpoint");
+                    }
+                }
+                else
+                {
+                    _nonFiniteInARow = 0;
+                    counts += new TrainCounts(outcome.Samples, outcome.LossSum, outcome.CorrectTop1);
+                }
+
                 if (outcome.Votes.Stop)
                 {
                     return (counts, true);
@@ -363,9 +398,10 @@ public sealed partial class RankTrainer
     {
         using var span = StartSpan(PlateauActivities.Checkpoint, position.Epoch, traceParent);
         var started = Stopwatch.GetTimestamp();
+        CheckpointTicket? ticket = null;
         try
         {
-            var ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
+            ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
             {
                 Generation = Generation,
                 Rank = Rank,
@@ -400,8 +436,19 @@ public sealed partial class RankTrainer
             PlateauMetrics.CheckpointFailures.Add(1, _telemetry!.Tags);
             span?.SetStatus(ActivityStatusCode.Error, e.Message);
             // A checkpoint that did not commit does not exist (invariant 5); training goes on and the
-            // next epoch's checkpoint tries again.
+            // next epoch's checkpoint tries again. The job is told, so the failure shows in its events.
             Log.CheckpointFailed(_logger, _assignment.JobId, Generation, e);
+            if (ticket is not null)
+            {
+                try
+                {
+                    Call(_job.AbortCheckpoint(new CheckpointAbort(Generation, ticket.CheckpointId, $"{e.GetType().Name}: {e.Message}")));
+                }
+                catch (Exception abort) when (abort is not StaleGenerationException && abort is not OperationCanceledException)
+                {
+                    Log.CheckpointFailed(_logger, _assignment.JobId, Generation, abort);
+                }
+            }
         }
     }
 
@@ -427,6 +474,8 @@ public sealed partial class RankTrainer
                         DataWaitShare = snapshot.DataWaitShare,
                         AllReduceShare = snapshot.AllReduceShare,
                         LearningRate = snapshot.LearningRate,
+                        SkippedSteps = Meter.SkippedSteps,
+                        OwnSecondsPerStep = snapshot.OwnSecondsPerStep,
                     }).WaitAsync(_options.CallTimeout, stop);
                     switch (ack.Directive)
                     {
@@ -501,8 +550,14 @@ public sealed partial class RankTrainer
         return new TrainerResult(outcome, message, Meter.Epoch, Meter.GlobalStep);
     }
 
+    /// <summary>Too many steps in a row had non-finite gradients: re-forming the group cannot help.</summary>
+    private sealed class DivergedException(string message) : Exception(message);
+
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} skipped step {Step}: the averaged gradients are NaN or infinite ({InARow} in a row, at most {Limit})")]
+        public static partial void SkippedNonFinite(ILogger logger, string jobId, long generation, int rank, long step, int inARow, int limit);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} of {WorldSize} on {Device} starts at epoch {Epoch}, step {Step}")]
         public static partial void Started(ILogger logger, string jobId, long generation, int rank, int worldSize, string device, int epoch, long step);
 

@@ -2,7 +2,8 @@ namespace Plateau.Worker.Training;
 
 /// <summary>What one step did on this rank: its samples, summed loss and top-1 hits, the group's agreed
 /// votes, and where the time went (forward+backward, gradient all-reduce incl. packing, optimizer; of the
-/// all-reduce, <see cref="CollectiveWait"/> was spent blocked on the ring).</summary>
+/// all-reduce, <see cref="CollectiveWait"/> was spent blocked on the ring). <see cref="Skipped"/>: the
+/// averaged gradients held NaN or ±Inf, so no rank applied them (every rank sees the same averages).</summary>
 public readonly record struct StepOutcome(
     long Samples,
     double LossSum,
@@ -11,4 +12,5 @@ public readonly record struct StepOutcome(
     TimeSpan Compute,
     TimeSpan AllReduce,
     TimeSpan Update,
-    TimeSpan CollectiveWait);
+    TimeSpan CollectiveWait,
+    bool Skipped = false);

@@ -26,7 +26,7 @@ public static class WorkerModels
         ArgumentNullException.ThrowIfNull(model);
         if (!ModelRegistry.Contains(model.Name))
         {
-            return [new SpecError("spec.model.name", $"unknown model '{model.Name}'; valid: {string.Join(", ", ModelRegistry.Names)}")];
+            return [new SpecError("spec.model.name", $"unknown model {Plateau.Contracts.Errors.Quote.Value(model.Name)}; known models: {string.Join(", ", ModelRegistry.Names)}")];
         }
 
         try

@@ -48,6 +48,37 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
         Assert.Equal("spec.batch.global: must be ≥ 1, got -4", error.Status.Detail);
     }
 
+    public static TheoryData<string, string, string> MalformedSpecs()
+    {
+        var huge = new string('x', 500_000); // under the 1 MiB spec limit, so the field itself is judged
+        return new()
+        {
+            { "a 500 kB job name", SpecYaml.Replace("name: se20-synthetic", $"name: {huge}", StringComparison.Ordinal), "spec.name" },
+            { "a 500 kB model name", SpecYaml.Replace("name: se_resnet20_cifar", $"name: {huge}", StringComparison.Ordinal), "spec.model.name" },
+            { "an unknown enum value", SpecYaml.Replace("kind: synthetic", "kind: tape", StringComparison.Ordinal), "spec.dataset.kind" },
+            { "an absurd batch", SpecYaml.Replace("global: 100", "global: 99999999999999999999", StringComparison.Ordinal), "spec.batch.global" },
+            { "a negative worker count", SpecYaml.Replace("min: 2", "min: -2", StringComparison.Ordinal), "spec.workers.min" },
+            { "a number where an object belongs", SpecYaml.Replace("batch: { global: 100 }", "batch: 7", StringComparison.Ordinal), "spec.batch" },
+            { "not YAML at all", "{{{{ ]]]] :::", "spec" },
+            { "a 5 MB spec", SpecYaml + "\n# " + new string('x', 5 << 20), "spec" },
+            { "binary noise", string.Concat(Enumerable.Range(0, 4096).Select(i => (char)((i * 7919) % 0xD000 + 1))), "spec" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedSpecs))]
+    public async Task AMalformedSpecIsInvalidArgumentNamingTheFieldInAShortMessageAndChangesNothing(string what, string spec, string field)
+    {
+        var before = (await _service.ListJobs(new ListJobsRequest { Limit = 500 }, _context)).Jobs.Count;
+
+        var error = await Fails(() => _service.SubmitJob(new SubmitJobRequest { Spec = spec }, _context));
+
+        Assert.True(error.StatusCode == StatusCode.InvalidArgument, $"{what}: {error.StatusCode} {error.Status.Detail}");
+        Assert.StartsWith(field, error.Status.Detail, StringComparison.Ordinal);
+        Assert.True(error.Status.Detail.Length < 2000, $"{what}: a {error.Status.Detail.Length}-character error");
+        Assert.Equal(before, (await _service.ListJobs(new ListJobsRequest { Limit = 500 }, _context)).Jobs.Count);
+    }
+
     [Fact]
     public async Task UnknownSpecFieldIsInvalidArgument()
     {

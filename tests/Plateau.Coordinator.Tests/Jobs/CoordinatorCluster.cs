@@ -29,6 +29,7 @@ public sealed class CoordinatorCluster : IAsyncLifetime
             silo.Services.Configure<CoordinatorOptions>(o =>
             {
                 o.RendezvousGraceSeconds = 0.3;
+                o.KnownModels = ["resnet50", "se_resnet20_cifar"];
                 o.WorkerLivenessTimeoutSeconds = 60;
                 o.WorkerCallTimeoutSeconds = 5;
                 o.WatchPollMilliseconds = 50;

@@ -5,6 +5,7 @@ using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
 using Plateau.Contracts.Workers;
+using Plateau.Coordinator.Jobs;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
 namespace Plateau.Coordinator.Tests.Jobs;
@@ -355,6 +356,76 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
 
         Assert.Contains($"failed: StartTraining could not be delivered to {id}-b/cpu:0", summary.PhaseReason, StringComparison.Ordinal);
         Assert.Equal(2, summary.Generation);
+    }
+
+    [Fact]
+    public async Task SkippedNonFiniteStepsAreAWarningAndAJobScopedFailureFailsWithoutARestart()
+    {
+        var (job, a, _) = await FormTwoWorkerJob(stem: "diverged");
+
+        await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = 7, SkippedSteps = 2 });
+        await job.ReportFailure(new FailureReport { Generation = 1, ReporterRank = 0, Reason = "the averaged gradients were NaN or infinite for 10 steps in a row", Scope = FailureScope.Job });
+        await job.ReportFailure(new FailureReport { Generation = 1, ReporterRank = 1, Reason = "the same, from rank 1", Scope = FailureScope.Job });
+
+        var summary = (await job.GetSummary())!;
+        Assert.Equal((JobPhase.Failed, 0, 1L), (summary.Phase, summary.Restarts, summary.Generation));
+        Assert.Contains("rank 0 stopped the job: the averaged gradients were NaN or infinite", summary.PhaseReason, StringComparison.Ordinal);
+        var events = (await job.GetEvents(0, 1000)).Events;
+        Assert.Contains(events, e => e.Kind == JobEventKind.Warning && e.Message.StartsWith("2 step(s) up to step 7 skipped", StringComparison.Ordinal));
+        await Eventually(() => Task.FromResult(FakeWorkerGrain.CallsOf(a, "cpu:0")), calls => calls.OfType<StopRequest>().Any(s => !s.Rejoin), "Stop without rejoin");
+    }
+
+    [Fact]
+    public async Task AnAbortedCheckpointIsAFailureEventAndThePreviousCheckpointStaysTheLatest()
+    {
+        var (job, _, _) = await FormTwoWorkerJob(stem: "abort-checkpoint");
+        var first = await Checkpoint(job, 1, 1, 10, [1, 2, 3]);
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Rank = 0, Epoch = 2, Cursor = 0, GlobalStep = 20 });
+        await File.WriteAllBytesAsync(ticket.StagingPath!, [9]);
+
+        await job.AbortCheckpoint(new CheckpointAbort(1, ticket.CheckpointId, "IOException: No space left on device"));
+
+        Assert.False(File.Exists(ticket.StagingPath));
+        Assert.Equal([first.CheckpointId], (await job.GetCheckpoints()).Select(c => c.CheckpointId));
+        var events = (await job.GetEvents(0, 1000)).Events;
+        Assert.Contains(events, e => e.Kind == JobEventKind.Failure && e.Message.Contains($"was not saved: IOException: No space left on device; training goes on and the latest committed checkpoint stays {first.CheckpointId}", StringComparison.Ordinal));
+        Assert.Equal(JobPhase.Running, (await job.GetSummary())!.Phase);
+        await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.AbortCheckpoint(new CheckpointAbort(1, ticket.CheckpointId, "twice")));
+    }
+
+    [Fact]
+    public async Task ASlowRankIsReportedAsAStragglerByRankAndHost()
+    {
+        var (job, _, b) = await FormTwoWorkerJob(stem: "straggler");
+        for (var i = 0; i < StragglerDetector.Reports; i++)
+        {
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = i, OwnSecondsPerStep = 0.1 });
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = i, OwnSecondsPerStep = 0.45 });
+        }
+
+        var events = (await job.GetEvents(0, 1000)).Events;
+        var warning = Assert.Single(events, e => e.Kind == JobEventKind.Warning);
+        Assert.StartsWith($"rank 1 ({b} on ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("is a straggler: 0.450 s of its own work per step, 4.5x the other ranks' median of 0.100 s", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APausedJobWhoseWorkerFailsStaysPausedInTheNextGeneration()
+    {
+        var (job, a, b) = await FormTwoWorkerJob(stem: "paused-failure");
+        await job.Pause("maintenance");
+
+        await job.ReportFailure(new FailureReport { Generation = 1, ReporterRank = 0, FailedRank = 1, Reason = "connection reset by peer" });
+        Assert.Equal(JobPhase.Rendezvous, (await job.GetSummary())!.Phase);
+        await job.RegisterWorker(Worker(a));
+        await job.RegisterWorker(Worker(b));
+
+        var summary = (await job.GetSummary())!;
+        Assert.Equal((JobPhase.Paused, 2L), (summary.Phase, summary.Generation));
+        Assert.Contains("still paused", summary.PhaseReason, StringComparison.Ordinal);
+        Assert.True((await AssignmentPushedTo(a, 2)).StartPaused);
+        Assert.Equal(WorkerDirective.Pause, (await job.ReportProgress(new ProgressReport { Generation = 2, Rank = 0 })).Directive);
+        Assert.Equal(JobPhase.Running, (await job.Resume("maintenance over")).Phase);
     }
 
     [Fact]

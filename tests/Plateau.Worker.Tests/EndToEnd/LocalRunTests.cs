@@ -10,6 +10,7 @@ namespace Plateau.Worker.Tests.EndToEnd;
 /// (no epoch can improve by 90%), so the second evaluation drops the rate 0.1 → 0.01 and the third
 /// epoch trains with it.
 /// </summary>
+[Collection(LocalRunsTakeTurns.Name)]
 public sealed partial class LocalRunTests : IDisposable
 {
     private static readonly string[] Processes = ["coordinator", "worker-0", "worker-1"];

@@ -18,8 +18,10 @@ internal sealed class FakeJob : IJobChannel
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Dictionary<int, EpochReport>> _reports = [];
 
-    public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16)
+    public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16,
+        double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps)
     {
+        _baseLr = baseLr;
         Directory.CreateDirectory(directory);
         Folder = directory;
         WorldSize = worldSize;
@@ -38,8 +40,11 @@ internal sealed class FakeJob : IJobChannel
             Epochs = totalEpochs,
             Batch = new BatchSpec { Global = globalBatch },
             Seed = 5,
+            MaxNonFiniteSteps = maxNonFiniteSteps,
         };
     }
+
+    private readonly double _baseLr;
 
     public string Folder { get; }
 
@@ -85,7 +90,7 @@ internal sealed class FakeJob : IJobChannel
     public EpochPlan Plan(int epoch)
     {
         var start = epoch * StepsPerEpoch;
-        var lr = 0.1 * Math.Pow(0.1, epoch);
+        var lr = _baseLr * Math.Pow(0.1, epoch);
         return new EpochPlan
         {
             Generation = 1,
@@ -180,7 +185,22 @@ internal sealed class FakeJob : IJobChannel
     }
 
     public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request) =>
-        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, StagingPathOverride ?? CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+
+    /// <summary>Where every checkpoint is staged instead of the job folder (e.g. /dev/full: a disk that is full).</summary>
+    public string? StagingPathOverride { get; set; }
+
+    public List<CheckpointAbort> Aborts { get; } = [];
+
+    public Task AbortCheckpoint(CheckpointAbort abort)
+    {
+        lock (Aborts)
+        {
+            Aborts.Add(abort);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit)
     {

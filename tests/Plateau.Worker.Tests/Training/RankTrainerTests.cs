@@ -1,3 +1,4 @@
+using Plateau.Contracts.Training;
 using Plateau.Contracts.Workers;
 using Plateau.Models.Zoo;
 using Plateau.Worker.Checkpoints;
@@ -32,6 +33,39 @@ public sealed class RankTrainerTests : IDisposable
         Assert.Equal(["ckpt-e1", "ckpt-e2"], job.Checkpoints.Select(c => c.CheckpointId));
         Assert.Empty(job.Failures);
         Assert.Contains(job.Progress, p => p.GlobalStep > 0 && p.ImagesPerSecond > 0 && p.LearningRate > 0);
+    }
+
+    [Fact]
+    public async Task DivergedGradientsAreSkippedAndTooManyInARowFailTheJobNotJustTheGroup()
+    {
+        // A learning rate of 1e35 blows the weights up after one step; from then on every gradient is NaN.
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 2, baseLr: 1e35, maxNonFiniteSteps: 3);
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.All(results, r => Assert.Equal(TrainerOutcome.Failed, r.Outcome));
+        Assert.All(results, r => Assert.Contains("3 steps in a row", r.Message, StringComparison.Ordinal));
+        Assert.Equal(2, job.Failures.Count);
+        Assert.All(job.Failures, f => Assert.Equal(FailureScope.Job, f.Scope));
+        Assert.Empty(job.Checkpoints); // nothing diverged was saved
+    }
+
+    [Fact]
+    public async Task ACheckpointThatCannotBeWrittenIsAbortedLoudlyAndTrainingGoesOn()
+    {
+        // /dev/full: every write fails with ENOSPC, as on a full disk.
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 2) { StagingPathOverride = "/dev/full" };
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.Equal(TrainerOutcome.Completed, results[0].Outcome);
+        Assert.Equal(2, job.ReportsOf(1).Count + job.ReportsOf(0).Count);
+        Assert.Empty(job.Checkpoints);
+        Assert.Equal(["ckpt-e1", "ckpt-e2"], job.Aborts.Select(a => a.CheckpointId));
+        Assert.All(job.Aborts, a => Assert.Contains("No space left on device", a.Reason, StringComparison.Ordinal));
+        Assert.Empty(job.Failures);
     }
 
     [Fact]

@@ -97,7 +97,7 @@ internal sealed class DataSocketListener : IDisposable
         timeout.CancelAfter(_options.HelloTimeout);
         try
         {
-            DataSockets.Configure(socket, _options.DataSocketBufferBytes);
+            DataSockets.Configure(socket, _options.DataSocketBufferBytes, _options.PeerTimeout);
             if (!await DataSockets.ReceiveExactlyAsync(socket, preamble, timeout.Token))
             {
                 Refuse(socket, remote, null, "closed before sending the data-connection preamble");

@@ -14,17 +14,19 @@ internal static class DataSockets
     /// <summary>Sent by the listener once the preamble checks out.</summary>
     public const byte Accepted = 1;
 
-    public static void Configure(Socket socket, int bufferBytes)
+    public static void Configure(Socket socket, int bufferBytes, TimeSpan peerTimeout)
     {
         socket.NoDelay = true; // a piece's tail must not wait for Nagle behind the next header
         socket.SendBufferSize = bufferBytes;
         socket.ReceiveBufferSize = bufferBytes;
-        // A vanished host (no FIN/RST) is caught by the gRPC control stream's PINGs within seconds;
-        // TCP keep-alive is the backstop for the data connection alone.
+        // A vanished host (no FIN/RST) is caught by the gRPC control stream's PINGs after the peer
+        // timeout; TCP keep-alive is the backstop for the data connection alone and follows the same
+        // deadline (never shorter: a kernel-level verdict nobody chose would be a false alarm).
+        var (idle, interval, probes) = PeerLiveness.TcpKeepAlive(peerTimeout);
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 2);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 1);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, idle);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, interval);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, probes);
     }
 
     /// <summary>Blocking receive of exactly <paramref name="buffer"/>.Length bytes; false on a clean end of stream before the first byte.</summary>

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Plateau.Cli.Commands.Local;
+
+/// <summary>
+/// The child processes of <c>plateau local</c> (this binary with a subcommand), their logs and their
+/// process trees. A restartable child (a worker) that dies while the job runs is started again with
+/// the same arguments, as torchrun's <c>--max-restarts</c> does: counted, bounded, and announced.
+/// The restarted worker registers under the same id, and the coordinator admits it at the next
+/// generation. Children also stop by themselves if this process dies (<see cref="ParentProcess"/>).
+/// </summary>
+internal sealed class LocalSupervisor(string logDirectory, string workingDirectory, int maxRestarts, Action<string> notice) : IAsyncDisposable
+{
+    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Child> _children = [];
+    private readonly List<Task> _restarts = [];
+    private volatile bool _stopping;
+    private int _restartCount;
+
+    /// <summary>Worker processes started again so far.</summary>
+    public int Restarts => Volatile.Read(ref _restartCount);
+
+    public void Start(string name, IReadOnlyList<string> arguments, bool restartable)
+    {
+        var log = new StreamWriter(Path.Combine(logDirectory, name + ".log"), append: false) { AutoFlush = true };
+        Launch(new Child(name, arguments, restartable, log));
+    }
+
+    public string LogOf(string name) => Path.Combine(logDirectory, name + ".log");
+
+    /// <summary>The exit code of <paramref name="name"/> if it has exited (and is not being started again).</summary>
+    public int? Exited(string name)
+    {
+        lock (_lock)
+        {
+            return _children.TryGetValue(name, out var child) && child.Process.HasExited && !child.Restarting ? child.Process.ExitCode : null;
+        }
+    }
+
+    /// <summary>From now on a child that exits stays down (the job ended, or the run is interrupted).</summary>
+    public void StopRestarting() => _stopping = true;
+
+    public async Task WaitForExitAsync(Func<string, bool> which, TimeSpan timeout)
+    {
+        StopRestarting();
+        Task[] restarts;
+        lock (_lock)
+        {
+            restarts = [.. _restarts];
+        }
+
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await Task.WhenAll(restarts).WaitAsync(limit.Token);
+            Process[] processes;
+            lock (_lock)
+            {
+                processes = [.. _children.Where(c => which(c.Key)).Select(c => c.Value.Process)];
+            }
+
+            await Task.WhenAll(processes.Select(p => p.WaitForExitAsync(limit.Token)));
+        }
+        catch (OperationCanceledException)
+        {
+            // the rest is killed on dispose
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        StopRestarting();
+        Child[] children;
+        lock (_lock)
+        {
+            children = [.. _children.Values];
+        }
+
+        foreach (var child in children)
+        {
+            try
+            {
+                if (!child.Process.HasExited)
+                {
+                    child.Process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+
+        foreach (var child in children)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await child.Process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // reported by the OS as a zombie at worst; nothing else to do
+            }
+
+            lock (child.Log)
+            {
+                child.Log.Dispose();
+            }
+
+            child.Process.Dispose();
+        }
+
+        lock (_lock)
+        {
+            _children.Clear();
+        }
+    }
+
+    /// <summary>How an exit code reads: .NET reports a child killed by signal N as 128 + N.</summary>
+    public static string DescribeExit(int code) => code > 128 && code < 160
+        ? string.Create(CultureInfo.InvariantCulture, $"was killed by signal {code - 128}")
+        : string.Create(CultureInfo.InvariantCulture, $"exited with code {code}");
+
+    private void Launch(Child child)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable this is");
+        var start = new ProcessStartInfo(self)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            // The run folder: no stray appsettings.json is picked up; every setting is an argument.
+            WorkingDirectory = workingDirectory,
+        };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(LocalSupervisor).Assembly.Location);
+        }
+
+        foreach (var argument in child.Arguments.Take(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.ArgumentList.Add("--exit-with");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        foreach (var argument in child.Arguments.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_gcServer"] = "0";
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => Write(child.Log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(child.Log, e.Data);
+        process.Exited += (_, _) => OnExited(child, process);
+        lock (_lock)
+        {
+            child.Process = process;
+            child.Restarting = false;
+            _children[child.Name] = child;
+            process.Start();
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    private void OnExited(Child child, Process process)
+    {
+        int code;
+        try
+        {
+            code = process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+
+        if (_stopping || !child.Restartable || code == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_stopping || !ReferenceEquals(child.Process, process))
+            {
+                return;
+            }
+
+            if (_restartCount >= maxRestarts)
+            {
+                notice($"{child.Name} {DescribeExit(code)}; not started again: all {maxRestarts} worker restarts are used (--max-worker-restarts)");
+                return;
+            }
+
+            _restartCount++;
+            child.Restarting = true;
+            notice($"{child.Name} {DescribeExit(code)}; starting it again (worker restart {_restartCount} of {maxRestarts})");
+            Write(child.Log, $"---- plateau local: {child.Name} {DescribeExit(code)}; restart {_restartCount} of {maxRestarts} ----");
+            _restarts.Add(Task.Run(async () =>
+            {
+                await Task.Delay(RestartDelay);
+                if (!_stopping)
+                {
+                    Launch(child);
+                }
+                else
+                {
+                    child.Restarting = false;
+                }
+            }));
+        }
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the child outlived its log by a line
+            }
+        }
+    }
+
+    private sealed class Child(string name, IReadOnlyList<string> arguments, bool restartable, StreamWriter log)
+    {
+        public string Name { get; } = name;
+
+        public IReadOnlyList<string> Arguments { get; } = arguments;
+
+        public bool Restartable { get; } = restartable;
+
+        public StreamWriter Log { get; } = log;
+
+        public Process Process { get; set; } = null!;
+
+        public volatile bool Restarting;
+    }
+}

@@ -1,0 +1,86 @@
+using Xunit.Abstractions;
+
+namespace Plateau.Collective.Tests.Liveness;
+
+/// <summary>
+/// Dead, silent and busy peers, told apart with real processes (docs/reliability.md): a killed rank is
+/// named at once, a frozen one after <see cref="CollectiveServerOptions.PeerTimeout"/> and not before,
+/// and one that gets no CPU for a good part of that deadline is not declared dead at all. Margins are
+/// wide on purpose: this suite runs on a saturated 2-core machine.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class PeerLivenessTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task AKilledPeerIsNamedByEverySurvivorLongBeforeThePeerTimeout()
+    {
+        const int victim = 2;
+        await using var ring = await RankProcesses.StartAsync(world: 4, peerTimeoutSeconds: 30);
+        var victimAddress = ring.AddressOf(victim);
+
+        var killedAt = RankProcesses.NowMs();
+        ring.Kill(victim);
+
+        foreach (var rank in new[] { 0, 1, 3 })
+        {
+            var failure = await ring.WaitForAsync(rank, "failed", Patience);
+            var detectedAfter = TimeSpan.FromMilliseconds(failure.GetProperty("atMs").GetInt64() - killedAt);
+            output.WriteLine($"rank {rank} named the killed rank after {detectedAfter.TotalMilliseconds:0} ms");
+            Assert.Equal(victim, failure.GetProperty("failedRank").GetInt32());
+            Assert.Equal(victimAddress, failure.GetProperty("failedAddress").GetString());
+            // Seen through the closed connections, not the 30 s deadline (typically tens of milliseconds).
+            Assert.True(detectedAfter < TimeSpan.FromSeconds(10), $"rank {rank} named the killed rank after {detectedAfter}");
+        }
+    }
+
+    [Fact]
+    public async Task AFrozenPeerIsDeclaredDeadWhenThePeerTimeoutHasPassedAndNotBefore()
+    {
+        const int victim = 1;
+        const double peerTimeoutSeconds = 4;
+        await using var ring = await RankProcesses.StartAsync(world: 3, peerTimeoutSeconds);
+        var victimAddress = ring.AddressOf(victim);
+
+        var frozenAt = RankProcesses.NowMs();
+        ring.Freeze(victim); // SIGSTOP: its connections stay open and its kernel still answers TCP
+
+        foreach (var rank in new[] { 0, 2 })
+        {
+            var failure = await ring.WaitForAsync(rank, "failed", Patience);
+            var detectedAfter = TimeSpan.FromMilliseconds(failure.GetProperty("atMs").GetInt64() - frozenAt);
+            output.WriteLine($"rank {rank} declared the frozen rank dead after {detectedAfter.TotalMilliseconds:0} ms");
+            Assert.Equal(victim, failure.GetProperty("failedRank").GetInt32());
+            Assert.Equal(victimAddress, failure.GetProperty("failedAddress").GetString());
+            Assert.True(detectedAfter >= TimeSpan.FromSeconds(peerTimeoutSeconds - 1), $"rank {rank} gave up on the frozen rank after {detectedAfter}, before the {peerTimeoutSeconds} s peer timeout");
+            Assert.True(detectedAfter < TimeSpan.FromSeconds(peerTimeoutSeconds + 30), $"rank {rank} took {detectedAfter} to give up on the frozen rank (peer timeout {peerTimeoutSeconds} s)");
+        }
+    }
+
+    [Fact]
+    public async Task APeerWithoutCpuForLessThanThePeerTimeoutIsNotDeclaredDead()
+    {
+        const int victim = 1;
+        using var hog = new CpuHog(processes: 4);
+        await using var ring = await RankProcesses.StartAsync(world: 3, peerTimeoutSeconds: 20);
+
+        // Eight seconds with no CPU at all (the extreme of a peer starved by its data loaders), while
+        // four busy loops compete for the same two cores.
+        ring.Freeze(victim);
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        ring.Thaw(victim);
+
+        var before = Enumerable.Range(0, ring.World).Select(ring.Completed).ToArray();
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (Enumerable.Range(0, ring.World).Any(rank => ring.Completed(rank) < before[rank] + 10))
+        {
+            for (var rank = 0; rank < ring.World; rank++)
+            {
+                Assert.False(ring.HasExited(rank), $"rank {rank} stopped: {ring.Describe(rank)}");
+            }
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"the ring made no progress after the thaw: {string.Join("; ", Enumerable.Range(0, ring.World).Select(ring.Describe))}");
+            await Task.Delay(100);
+        }
+    }
+}
