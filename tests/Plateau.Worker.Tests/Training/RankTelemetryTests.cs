@@ -84,6 +84,11 @@ public sealed class RankTelemetryTests : IDisposable
         Assert.Equal(1_000_000, seen["plateau.allreduce.bytes"]);
         Assert.Equal(32, seen["plateau.train.images"]);
         Assert.Equal((0.05, 7.0, 2.0), (seen["plateau.train.learning_rate"], seen["plateau.train.global_step"], seen["plateau.train.epoch"]));
+        Assert.False(seen.ContainsKey("plateau.train.skipped_steps"));
+
+        telemetry.Skipped();
+
+        Assert.Equal(1, seen["plateau.train.skipped_steps"]);
     }
 
     public void Dispose()
