@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, only those missing. Idempotent.
 set -euo pipefail
-packages=(iperf3 libturbojpeg0 prometheus chromium)
+packages=(iperf3 libturbojpeg0 yamllint prometheus chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,3 +12,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# tests/Plateau.Deploy.Tests renders k8s/ with kubectl's kustomize (v5+), which no Debian package has.
+command -v kubectl >/dev/null || echo "install-test-deps.sh: kubectl is missing; the Plateau.Deploy.Tests overlay tests need it" >&2

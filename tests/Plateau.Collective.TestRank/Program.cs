@@ -60,6 +60,9 @@ try
 catch (CollectiveException ex)
 {
     Emit(new { @event = "failed", failedRank = ex.FailedRank, failedAddress = ex.FailedAddress, message = ex.Message });
+    // A worker process outlives its failed group (it reports and rejoins); exiting at once would reset
+    // its connections and could make a peer that has not yet read this rank's abort blame this rank.
+    await Task.Delay(TimeSpan.FromSeconds(options.LingerSeconds));
     return 3;
 }
 
@@ -75,8 +78,8 @@ static void Emit(object payload)
     Console.Out.Flush();
 }
 
-/// <summary>Command line of one test rank: <c>--rank R --world W --rendezvous DIR [--peer-timeout S] [--transport T] [--floats N] [--iterations K] [--pause MS]</c>.</summary>
-internal sealed record RankArguments(int Rank, int World, string Rendezvous, TimeSpan PeerTimeout, DataTransport Transport, int Floats, int Iterations, int PauseMilliseconds)
+/// <summary>Command line of one test rank: <c>--rank R --world W --rendezvous DIR [--peer-timeout S] [--transport T] [--floats N] [--iterations K] [--pause MS] [--linger S]</c>.</summary>
+internal sealed record RankArguments(int Rank, int World, string Rendezvous, TimeSpan PeerTimeout, DataTransport Transport, int Floats, int Iterations, int PauseMilliseconds, int LingerSeconds)
 {
     public const string SecretVariable = "PLATEAU_TEST_RING_SECRET";
 
@@ -96,6 +99,7 @@ internal sealed record RankArguments(int Rank, int World, string Rendezvous, Tim
             values.TryGetValue("transport", out var transport) ? Enum.Parse<DataTransport>(transport) : RingOptions.DefaultTransport,
             Int("floats", 1 << 18),
             Int("iterations", 100_000),
-            Int("pause", 20));
+            Int("pause", 20),
+            Int("linger", 60));
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Plateau.Contracts.Specs;
 using Plateau.Coordinator.Hosting;
+using Plateau.Kubernetes;
 using Plateau.ServiceDefaults;
 using Plateau.Worker.Hosting;
 using Plateau.Worker.Training;
@@ -29,7 +30,7 @@ public static class CoordinatorCommand
         {
             var builder = WebApplication.CreateBuilder([.. parseResult.UnmatchedTokens]);
             builder.Configuration.AddEnvironmentVariables("PLATEAU_");
-            builder.AddServiceDefaults().AddPlateauCoordinator();
+            builder.AddServiceDefaults().AddPlateauCoordinator().AddTrainingJobController();
             builder.Services.AddSingleton<ModelCheck>(WorkerModels.Check);
             builder.Services.Configure<GrainTypeOptions>(WorkerHostExtensions.HostNoWorkerGrains);
             await using var app = builder.Build();

@@ -28,9 +28,8 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
 
         return RpcErrors.Guard(async () =>
         {
-            var spec = JobSpecLoader.Parse(request.Spec);
-            var jobId = string.IsNullOrEmpty(request.JobId) ? JobIds.New(spec.Name, time.GetUtcNow()) : RpcErrors.RequireJobId(request.JobId);
-            var summary = await grains.GetGrain<IJobGrain>(jobId).Submit(spec);
+            var jobId = string.IsNullOrEmpty(request.JobId) ? null : RpcErrors.RequireJobId(request.JobId);
+            var summary = await JobSubmission.SubmitAsync(grains, jobId, request.Spec, time.GetUtcNow());
             return summary.ToProto();
         });
     }

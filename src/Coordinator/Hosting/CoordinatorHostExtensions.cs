@@ -43,6 +43,7 @@ public static class CoordinatorHostExtensions
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<ApiTelemetryInterceptor>();
         });
+        builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
 
         builder.UseOrleans(silo => silo
             .UsePlateauCluster(configuration)

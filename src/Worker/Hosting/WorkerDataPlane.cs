@@ -23,6 +23,9 @@ public sealed partial class WorkerDataPlane(IOptions<WorkerOptions> options, ILo
     /// <summary>Device 0's address, registered with the job.</summary>
     public string Address => _servers.Length > 0 ? _servers[0].Address : throw new InvalidOperationException("the data plane has not started");
 
+    /// <summary>Every device's collective endpoint is listening (the worker's readiness).</summary>
+    public bool IsListening => _servers.Length > 0;
+
     public CollectivePeerRegistry Registry(int localRank) =>
         localRank >= 0 && localRank < _servers.Length ? _servers[localRank].Registry : throw new InvalidOperationException($"no collective endpoint for local rank {localRank} (started: {_servers.Length})");
 

@@ -9,6 +9,7 @@ using OpenTelemetry.Resources;
 using Orleans.Configuration;
 using Plateau.Cluster;
 using Plateau.Models.Runtime;
+using Plateau.ServiceDefaults;
 
 namespace Plateau.Worker.Hosting;
 
@@ -52,6 +53,14 @@ public static class WorkerHostExtensions
             .AddAttributes([new("host.name", Environment.MachineName), new("plateau.job_id", worker.JobId), new("plateau.device_kind", worker.DeviceKind)]));
         builder.Services.AddSingleton<WorkerDataPlane>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerDataPlane>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<DataPlaneHealthCheck>(DataPlaneHealthCheck.Name)
+            .AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
+        if (worker.HealthPort != 0)
+        {
+            builder.AddHealthEndpoint(worker.DataPlaneListenHost == "localhost" ? "127.0.0.1" : worker.DataPlaneListenHost, worker.HealthPort);
+        }
+
         builder.Services.AddSingleton<WorkerDevices>();
         builder.Services.AddSingleton<WorkerRegistrar>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());

@@ -52,6 +52,9 @@ public sealed class WorkerOptions
     /// <summary>Deadline of one collective operation, in seconds.</summary>
     public double CollectiveTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>Port of /health and /alive (HTTP/1.1, on <see cref="DataPlaneListenHost"/>); 0: not served (the embedded default).</summary>
+    public int HealthPort { get; set; }
+
     /// <summary>Stop the process once the job is Completed, Failed or Cancelled.</summary>
     public bool ExitWhenJobEnds { get; set; } = true;
 }

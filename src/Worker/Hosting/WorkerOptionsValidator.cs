@@ -50,6 +50,16 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:DataPlanePort must leave room for {options.Devices} consecutive ports below 65536, got {options.DataPlanePort}");
         }
 
+        if (options.HealthPort is < 0 or > 65535)
+        {
+            errors.Add($"{Section}:HealthPort must be between 0 and 65535 (0: no health endpoint), got {options.HealthPort}");
+        }
+        else if (options.HealthPort != 0 && options.DataPlanePort != 0
+            && options.HealthPort >= options.DataPlanePort && options.HealthPort < options.DataPlanePort + options.Devices)
+        {
+            errors.Add($"{Section}:HealthPort {options.HealthPort} falls inside the data-plane ports {options.DataPlanePort}-{options.DataPlanePort + options.Devices - 1}");
+        }
+
         var peerTimeout = Plateau.Collective.CollectiveServerOptions.MinPeerTimeout.TotalSeconds;
         if (!double.IsFinite(options.DataPlanePeerTimeoutSeconds) || options.DataPlanePeerTimeoutSeconds < peerTimeout || options.DataPlanePeerTimeoutSeconds > 3600)
         {

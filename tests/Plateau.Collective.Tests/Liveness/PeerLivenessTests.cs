@@ -39,7 +39,7 @@ public sealed class PeerLivenessTests(ITestOutputHelper output)
     public async Task AFrozenPeerIsDeclaredDeadWhenThePeerTimeoutHasPassedAndNotBefore()
     {
         const int victim = 1;
-        const double peerTimeoutSeconds = 4;
+        const double peerTimeoutSeconds = 8;
         await using var ring = await RankProcesses.StartAsync(world: 3, peerTimeoutSeconds);
         var victimAddress = ring.AddressOf(victim);
 
@@ -53,7 +53,9 @@ public sealed class PeerLivenessTests(ITestOutputHelper output)
             output.WriteLine($"rank {rank} declared the frozen rank dead after {detectedAfter.TotalMilliseconds:0} ms");
             Assert.Equal(victim, failure.GetProperty("failedRank").GetInt32());
             Assert.Equal(victimAddress, failure.GetProperty("failedAddress").GetString());
-            Assert.True(detectedAfter >= TimeSpan.FromSeconds(peerTimeoutSeconds - 1), $"rank {rank} gave up on the frozen rank after {detectedAfter}, before the {peerTimeoutSeconds} s peer timeout");
+            // Silence may have begun a little before the freeze (a busy rank sends nothing for a while), so
+            // the lower bound is half the deadline: still well above the old 3 s transport default.
+            Assert.True(detectedAfter >= TimeSpan.FromSeconds(peerTimeoutSeconds / 2), $"rank {rank} gave up on the frozen rank after {detectedAfter}, long before the {peerTimeoutSeconds} s peer timeout");
             Assert.True(detectedAfter < TimeSpan.FromSeconds(peerTimeoutSeconds + 30), $"rank {rank} took {detectedAfter} to give up on the frozen rank (peer timeout {peerTimeoutSeconds} s)");
         }
     }
@@ -77,7 +79,7 @@ public sealed class PeerLivenessTests(ITestOutputHelper output)
         {
             for (var rank = 0; rank < ring.World; rank++)
             {
-                Assert.False(ring.HasExited(rank), $"rank {rank} stopped: {ring.Describe(rank)}");
+                Assert.False(ring.HasExited(rank) || ring.HasFailed(rank), $"rank {rank} stopped: {ring.Describe(rank)}");
             }
             Assert.True(DateTimeOffset.UtcNow < deadline, $"the ring made no progress after the thaw: {string.Join("; ", Enumerable.Range(0, ring.World).Select(ring.Describe))}");
             await Task.Delay(100);

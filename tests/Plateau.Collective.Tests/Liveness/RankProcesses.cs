@@ -116,6 +116,14 @@ internal sealed partial class RankProcesses : IAsyncDisposable
 
     public bool HasExited(int rank) => _processes[rank].HasExited;
 
+    public bool HasFailed(int rank)
+    {
+        lock (_events[rank])
+        {
+            return _events[rank].Any(e => e.GetProperty("event").GetString() == "failed");
+        }
+    }
+
     public string Describe(int rank)
     {
         lock (_events[rank])

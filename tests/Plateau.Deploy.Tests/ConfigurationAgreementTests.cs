@@ -1,0 +1,224 @@
+using System.Globalization;
+using k8s.Models;
+using Microsoft.Extensions.Configuration;
+using Plateau.Cluster;
+using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Hosting;
+using Plateau.Kubernetes;
+using Plateau.ServiceDefaults;
+using Plateau.Worker.Hosting;
+
+namespace Plateau.Deploy.Tests;
+
+/// <summary>
+/// The manifests' settings are read the way the hosts read them and bound to the real options classes
+/// (unknown keys are errors), then checked by the hosts' own validators; ports, probe paths, listen
+/// addresses and volumes are compared with the bound values.
+/// </summary>
+public sealed class ConfigurationAgreementTests
+{
+    public static TheoryData<string> Overlays => [.. Overlay.Names];
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Coordinator_settings_name_real_options_and_pass_the_coordinators_validators(string name)
+    {
+        var overlay = Overlay.Render(name);
+        var (coordinator, checkpoints, cluster) = CoordinatorSettings(overlay);
+        var controller = Bind<TrainingJobControllerOptions>(CoordinatorConfiguration(overlay), TrainingJobControllerOptions.SectionName);
+
+        AssertValid(new TrainingJobControllerOptionsValidator().Validate(null, controller));
+        Assert.True(controller.Enabled, "the coordinator runs the TrainingJob controller in Kubernetes");
+        AssertValid(new CoordinatorOptionsValidator().Validate(null, coordinator));
+        AssertValid(new CheckpointStoreOptionsValidator().Validate(null, checkpoints));
+        AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
+        Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
+        Assert.Equal(ContainerSettings.PodIp, cluster.AdvertisedAddress);
+        Assert.Equal("any", coordinator.ListenAddress);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Worker_settings_name_real_options_and_pass_the_workers_validators(string name)
+    {
+        var (worker, cluster) = WorkerSettings(Overlay.Render(name));
+
+        AssertValid(new WorkerOptionsValidator().Validate(null, worker));
+        AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
+        Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
+        Assert.Equal("plateau-worker-0", worker.WorkerId);
+        Assert.Equal(ContainerSettings.PodIp, worker.DataPlaneAdvertisedHost);
+        Assert.Equal(ContainerSettings.PodIp, cluster.AdvertisedAddress);
+        Assert.Equal("0.0.0.0", worker.DataPlaneListenHost);
+        Assert.NotEqual(0, worker.DataPlanePort);
+        Assert.NotEqual(0, worker.HealthPort);
+        Assert.False(worker.ExitWhenJobEnds, "a worker pod that exits when its job ends restarts into a job that is over");
+    }
+
+    [Fact]
+    public void A_misspelt_setting_in_a_manifest_is_an_error_not_a_silently_ignored_key()
+    {
+        var settings = new Dictionary<string, string?> { ["Plateau:Worker:JobId"] = "j", ["Plateau:Worker:Device"] = "8" };
+
+        var error = Assert.Throws<InvalidOperationException>(() => Bind<WorkerOptions>(settings, WorkerOptions.SectionName));
+        Assert.Contains("Device", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Coordinator_ports_services_and_probes_agree_with_its_settings(string name)
+    {
+        var overlay = Overlay.Render(name);
+        var (coordinator, _, cluster) = CoordinatorSettings(overlay);
+        var container = ContainerSettings.Container(overlay.Coordinator, "coordinator");
+
+        Assert.Equal(coordinator.GrpcPort, Port(container, "grpc"));
+        Assert.Equal(coordinator.HealthPort, Port(container, "http"));
+        Assert.Equal(cluster.SiloPort, Port(container, "silo"));
+        Assert.Equal(cluster.GatewayPort, Port(container, "gateway"));
+        AssertProbes(container, coordinator.HealthPort);
+        AssertScrape(overlay.Coordinator, coordinator.HealthPort);
+        AssertServiceMatches(overlay.One<V1Service>("plateau-coordinator"), container);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Worker_ports_services_and_probes_agree_with_its_settings(string name)
+    {
+        var overlay = Overlay.Render(name);
+        var (worker, cluster) = WorkerSettings(overlay);
+        var container = ContainerSettings.Container(overlay.Workers, "worker");
+
+        Assert.Equal(worker.DataPlanePort, Port(container, "data"));
+        Assert.Equal(worker.HealthPort, Port(container, "http"));
+        Assert.Equal(cluster.SiloPort, Port(container, "silo"));
+        Assert.Equal(0, cluster.GatewayPort);
+        AssertProbes(container, worker.HealthPort);
+        AssertScrape(overlay.Workers, worker.HealthPort);
+        var service = overlay.One<V1Service>("plateau-worker");
+        Assert.Equal("None", service.Spec.ClusterIP);
+        AssertServiceMatches(service, container);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Only_workers_reach_every_data_plane_port_of_a_worker(string name)
+    {
+        var overlay = Overlay.Render(name);
+        var (worker, _) = WorkerSettings(overlay);
+        var workerLabels = overlay.Workers.Spec.Template.Metadata.Labels;
+        var policy = overlay.One<V1NetworkPolicy>("plateau-worker");
+        Assert.Contains("Ingress", policy.Spec.PolicyTypes);
+
+        for (var port = worker.DataPlanePort; port < worker.DataPlanePort + worker.Devices; port++)
+        {
+            var opening = policy.Spec.Ingress.Where(rule => rule.Ports.Any(p => Covers(p, port))).ToList();
+            var rule = Assert.Single(opening);
+            Assert.NotNull(rule.FromProperty);
+            Assert.All(rule.FromProperty, peer =>
+            {
+                Assert.Null(peer.IpBlock);
+                Assert.Null(peer.NamespaceSelector);
+                Assert.True(RenderedOverlayTests.Selects(peer.PodSelector.MatchLabels, workerLabels) && peer.PodSelector.MatchLabels.ContainsKey("app.kubernetes.io/component"),
+                    $"data-plane port {port} is open to pods other than workers");
+            });
+        }
+
+        // The probes still get through.
+        Assert.Contains(policy.Spec.Ingress, rule => rule.FromProperty is null && rule.Ports.Any(p => Covers(p, worker.HealthPort)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void Coordinator_state_and_checkpoints_live_on_persistent_volumes(string name)
+    {
+        var overlay = Overlay.Render(name);
+        var (coordinator, checkpoints, _) = CoordinatorSettings(overlay);
+        var container = ContainerSettings.Container(overlay.Coordinator, "coordinator");
+        var claims = overlay.Coordinator.Spec.VolumeClaimTemplates.Select(c => c.Metadata.Name).ToHashSet();
+
+        foreach (var path in new[] { coordinator.StateDirectory, checkpoints.RootDirectory })
+        {
+            var mount = container.VolumeMounts.SingleOrDefault(m => m.MountPath == path);
+            Assert.True(mount is not null && claims.Contains(mount.Name), $"{path} is not on a PersistentVolumeClaim");
+        }
+    }
+
+    private static Dictionary<string, string?> CoordinatorConfiguration(Overlay overlay) =>
+        ContainerSettings.Configuration(ContainerSettings.Environment(overlay, overlay.Coordinator, ContainerSettings.Container(overlay.Coordinator, "coordinator")));
+
+    private static (CoordinatorOptions, CheckpointStoreOptions, PlateauClusterOptions) CoordinatorSettings(Overlay overlay)
+    {
+        var settings = CoordinatorConfiguration(overlay);
+        AssertOnlySections(settings, CoordinatorOptions.SectionName, CheckpointStoreOptions.SectionName, PlateauClusterOptions.SectionName, TrainingJobControllerOptions.SectionName);
+        return (Bind<CoordinatorOptions>(settings, CoordinatorOptions.SectionName),
+            Bind<CheckpointStoreOptions>(settings, CheckpointStoreOptions.SectionName),
+            Bind<PlateauClusterOptions>(settings, PlateauClusterOptions.SectionName));
+    }
+
+    private static (WorkerOptions, PlateauClusterOptions) WorkerSettings(Overlay overlay)
+    {
+        var container = ContainerSettings.Container(overlay.Workers, "worker");
+        // The worker's built-in defaults sit below everything else, as in AddPlateauWorker.
+        var settings = new Dictionary<string, string?>(WorkerHostExtensions.WorkerDefaults, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in ContainerSettings.Configuration(ContainerSettings.Environment(overlay, overlay.Workers, container)))
+        {
+            settings[key] = value;
+        }
+
+        AssertOnlySections(settings, WorkerOptions.SectionName, PlateauClusterOptions.SectionName);
+        return (Bind<WorkerOptions>(settings, WorkerOptions.SectionName), Bind<PlateauClusterOptions>(settings, PlateauClusterOptions.SectionName));
+    }
+
+    private static T Bind<T>(IReadOnlyDictionary<string, string?> settings, string section) where T : new()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var options = new T();
+        configuration.GetSection(section).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        return options;
+    }
+
+    private static void AssertOnlySections(IReadOnlyDictionary<string, string?> settings, params string[] sections)
+    {
+        foreach (var key in settings.Keys)
+        {
+            Assert.True(sections.Any(s => key.StartsWith(s + ":", StringComparison.OrdinalIgnoreCase)), $"setting {key} is in no section this host reads ({string.Join(", ", sections)})");
+        }
+    }
+
+    private static void AssertValid(Microsoft.Extensions.Options.ValidateOptionsResult result) =>
+        Assert.False(result.Failed, result.FailureMessage);
+
+    private static int Port(V1Container container, string name) =>
+        container.Ports.SingleOrDefault(p => p.Name == name)?.ContainerPort ?? throw new InvalidOperationException($"{container.Name} has no port named {name}");
+
+    private static void AssertProbes(V1Container container, int healthPort)
+    {
+        Assert.Equal(ServiceDefaultsExtensions.HealthPath, container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal(ServiceDefaultsExtensions.AlivePath, container.LivenessProbe.HttpGet.Path);
+        Assert.Equal(healthPort, Port(container, container.ReadinessProbe.HttpGet.Port.Value));
+        Assert.Equal(healthPort, Port(container, container.LivenessProbe.HttpGet.Port.Value));
+    }
+
+    private static void AssertScrape(V1StatefulSet set, int healthPort)
+    {
+        var annotations = set.Spec.Template.Metadata.Annotations;
+        Assert.Equal("true", annotations["prometheus.io/scrape"]);
+        Assert.Equal(healthPort.ToString(CultureInfo.InvariantCulture), annotations["prometheus.io/port"]);
+        Assert.Equal(ServiceDefaultsExtensions.MetricsPath, annotations["prometheus.io/path"]);
+    }
+
+    private static void AssertServiceMatches(V1Service service, V1Container container)
+    {
+        foreach (var port in service.Spec.Ports)
+        {
+            Assert.Equal(port.Port, Port(container, port.TargetPort.Value));
+        }
+    }
+
+    private static bool Covers(V1NetworkPolicyPort rule, int port)
+    {
+        var first = int.Parse(rule.Port.Value, CultureInfo.InvariantCulture);
+        return port >= first && port <= (rule.EndPort ?? first);
+    }
+}
