@@ -1,12 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Plateau.ServiceDefaults.Telemetry;
 
 namespace Plateau.ServiceDefaults;
 
@@ -46,12 +49,33 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter("Microsoft.Orleans")
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
-                .AddMeter(PlateauTelemetryPrefix + "*")
+                .AddMeter(PlateauMetrics.MeterName, PlateauTelemetryPrefix + "*")
+                .AddRuntimeInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddSource("Microsoft.AspNetCore", "System.Net.Http")
-                .AddSource(PlateauTelemetryPrefix + "*"));
+                .AddSource(PlateauActivities.SourceName, PlateauTelemetryPrefix + "*"));
+
+        // Besides /metrics on the host's HTTP (health) port, a standalone scrape listener on its own port
+        // (Plateau:Telemetry:MetricsPort): plateau local runs every process with no health port and gives
+        // each one of these instead.
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var problems = new TelemetryOptionsValidator().Validate(null, telemetry);
+        if (problems.Failed)
+        {
+            throw new OptionsValidationException(TelemetryOptions.SectionName, typeof(TelemetryOptions), problems.Failures);
+        }
+
+        if (telemetry.MetricsPort != 0)
+        {
+            var host = telemetry.MetricsListenAddress == "any" ? "*" : "127.0.0.1";
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusHttpListener(listener =>
+            {
+                listener.Host = host;
+                listener.Port = telemetry.MetricsPort;
+            }));
+        }
 
         // Export only where a collector is configured (OTEL_EXPORTER_OTLP_ENDPOINT), as in eShop.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

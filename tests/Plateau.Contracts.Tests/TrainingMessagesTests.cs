@@ -1,3 +1,4 @@
+using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Training;
 
 namespace Plateau.Contracts.Tests;
@@ -14,6 +15,18 @@ public class TrainingMessagesTests
         Assert.Equal(1.0 - (100.0 / 150), sum.Top1Error, 12);
         Assert.Equal(1.0 - (135.0 / 150), sum.Top5Error, 12);
         Assert.Equal(0.5, sum.MeanLoss, 12);
+    }
+
+    [Fact]
+    public void EpochMetricsWithTheSamePerRankRatesAreEqualWhateverListHoldsThem()
+    {
+        var a = new EpochMetrics { Epoch = 1, RankImagesPerSecond = new PerRankValues([250.0, 100.0]) };
+        var b = new EpochMetrics { Epoch = 1, RankImagesPerSecond = new PerRankValues(new List<double> { 250.0, 100.0 }) };
+
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, b with { RankImagesPerSecond = new PerRankValues([250.0, 99.0]) });
+        Assert.Equal(PerRankValues.Empty, new EpochMetrics().RankImagesPerSecond);
     }
 
     [Fact]

@@ -17,4 +17,6 @@ public sealed record EpochMetrics
     /// <summary>The learning rate the epoch trained with (at its last step).</summary>
     [Id(9)] public double LearningRate { get; init; }
     [Id(10)] public DateTimeOffset At { get; init; }
+    /// <summary>Each rank's training images/s in the epoch (its samples over its train seconds), by rank; 0 where a rank did not measure.</summary>
+    [Id(11)] public PerRankValues RankImagesPerSecond { get; init; } = PerRankValues.Empty;
 }

@@ -34,6 +34,8 @@ public sealed record EpochPlan
     [Id(14)] public double Momentum { get; init; }
     [Id(15)] public double WeightDecay { get; init; }
     [Id(16)] public bool Nesterov { get; init; }
+    /// <summary>W3C traceparent of the coordinator's span for this epoch: every rank's epoch span joins its trace.</summary>
+    [Id(17)] public string? TraceParent { get; init; }
 
     /// <summary>The learning rate for a global step of this plan.</summary>
     public double LearningRateAt(long globalStep)

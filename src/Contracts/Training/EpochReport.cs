@@ -11,4 +11,6 @@ public sealed record EpochReport
     [Id(3)] public long GlobalStep { get; init; }
     [Id(4)] public required TrainCounts Train { get; init; }
     [Id(5)] public EvalCounts? Eval { get; init; }
+    /// <summary>Wall time of this rank's training steps in the epoch (evaluation not included); 0 when not measured.</summary>
+    [Id(6)] public double TrainSeconds { get; init; }
 }

@@ -79,6 +79,7 @@ internal static class JobMapping
             LearningRate = m.LearningRate,
             At = Timestamp.FromDateTimeOffset(m.At),
         };
+        proto.RankImagesPerSecond.AddRange(m.RankImagesPerSecond.Values);
         if (m.ValTop1Error is { } top1)
         {
             proto.ValTop1Error = top1;

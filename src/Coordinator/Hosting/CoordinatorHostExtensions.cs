@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
 using Plateau.Cluster;
 using Plateau.Coordinator.Api;
 using Plateau.Coordinator.Checkpoints;
@@ -33,7 +35,14 @@ public static class CoordinatorHostExtensions
 
         builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName);
         builder.Services.AddOptions<CheckpointStoreOptions>().BindConfiguration(CheckpointStoreOptions.SectionName);
-        builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false);
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
+            .AddService("plateau-coordinator", serviceInstanceId: Environment.MachineName)
+            .AddAttributes([new("host.name", Environment.MachineName)]));
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<ApiTelemetryInterceptor>();
+        });
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
 
         builder.UseOrleans(silo => silo

@@ -250,6 +250,7 @@ public sealed partial class JobGrain(
         _progress[report.Rank] = report;
         _lastSeen[report.Rank] = Now;
         S.Progress = Aggregate();
+        JobTelemetry.Progress(JobId, S.Progress);
         return Task.FromResult(S.Phase switch
         {
             JobPhase.Running => new ProgressAck(WorkerDirective.Continue, ""),
@@ -551,6 +552,7 @@ public sealed partial class JobGrain(
 
         S.CollectiveSecret = RandomNumberGenerator.GetBytes(32);
         S.FormedGeneration = S.Generation;
+        JobTelemetry.Formed(JobId, S.Generation, S.Members.Count, S.Transitions.LastOrDefault(t => t.To == JobPhase.Rendezvous)?.At);
         S.RendezvousDeadline = null;
         S.EpochReports.Clear();
         S.PendingCheckpoints.Clear();
@@ -580,6 +582,7 @@ public sealed partial class JobGrain(
         AddEvent(JobEventKind.Failure, description);
         S.KeepPaused = S.Phase == JobPhase.Paused;
         S.Restarts++;
+        JobTelemetry.Restart(JobId, S.Generation);
         StopLiveness();
         if (S.Restarts > spec.MaxRestarts)
         {
@@ -714,6 +717,7 @@ public sealed partial class JobGrain(
             Momentum = spec.Optimizer.Momentum,
             WeightDecay = spec.Optimizer.WeightDecay,
             Nesterov = spec.Optimizer.Nesterov,
+            TraceParent = JobTelemetry.EpochPlanned(JobId, S.Generation, epoch),
         };
     }
 
@@ -735,8 +739,10 @@ public sealed partial class JobGrain(
             ValSamples = eval?.Total ?? 0,
             LearningRate = plan.LearningRateAt(Math.Max(plan.StartGlobalStep, plan.EndGlobalStep - 1)),
             At = Now,
+            RankImagesPerSecond = new(S.EpochReports.OrderBy(r => r.Key).Select(r => r.Value.TrainSeconds > 0 ? r.Value.Train.Samples / r.Value.TrainSeconds : 0).ToArray()),
         };
         S.Metrics.Add(metrics);
+        JobTelemetry.EpochCompleted(JobId, metrics);
         var text = Describe(metrics);
         AddEvent(JobEventKind.EpochMetrics, $"epoch {plan.Epoch}: {text}");
         JobLog.EpochDone(logger, JobId, plan.Epoch, text);
@@ -775,6 +781,7 @@ public sealed partial class JobGrain(
     private void RecordDecision(int epoch, long step, double oldLr, double newLr, LrDecisionKind kind, string reason)
     {
         S.LrDecisions.Add(new LrDecision(epoch, step, oldLr, newLr, kind, reason, Now));
+        JobTelemetry.Decision(JobId, kind, newLr);
         AddEvent(JobEventKind.LrDecision, reason);
         JobLog.LrChanged(logger, JobId, oldLr, newLr, reason);
     }
@@ -925,6 +932,7 @@ public sealed partial class JobGrain(
         S.Phase = to;
         S.PhaseReason = reason;
         S.Transitions.Add(new PhaseTransition(from, to, reason, Now, S.Generation));
+        JobTelemetry.Phase(JobId, from, to, reason, S.Generation, S.CreatedAt);
         AddEvent(JobEventKind.Transition, $"{from} → {to}: {reason}");
         JobLog.Transition(logger, JobId, from, to, reason);
     }

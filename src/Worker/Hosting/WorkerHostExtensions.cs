@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
 using Orleans.Configuration;
 using Plateau.Cluster;
 using Plateau.Models.Runtime;
@@ -46,6 +48,9 @@ public static class WorkerHostExtensions
         TrainingProcess.Initialise(worker.Threads > 0 ? worker.Threads : Math.Max(1, Environment.ProcessorCount / worker.Devices));
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
+            .AddService("plateau-worker", serviceInstanceId: worker.WorkerId)
+            .AddAttributes([new("host.name", Environment.MachineName), new("plateau.job_id", worker.JobId), new("plateau.device_kind", worker.DeviceKind)]));
         builder.Services.AddSingleton<WorkerDataPlane>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerDataPlane>());
         builder.Services.AddHealthChecks()

@@ -10,6 +10,7 @@ using Plateau.Contracts.Workers;
 using Plateau.Data.Loading;
 using Plateau.Data.Metrics;
 using Plateau.Data.Sampling;
+using Plateau.ServiceDefaults.Telemetry;
 using Plateau.Worker.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,6 +37,7 @@ public sealed partial class RankTrainer
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Action<WorkerTrainerState, string> _onState;
+    private volatile RankTelemetry? _telemetry;
 
     public RankTrainer(
         Assignment assignment,
@@ -161,6 +163,7 @@ public sealed partial class RankTrainer
         {
             using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes);
             StateSync.VerifyLayout(step, token);
+            _telemetry = new RankTelemetry(_assignment.JobId, Rank, _assignment.WorldSize, step.Buckets.GradientElements * sizeof(float));
             if (Rank == 0 && _assignment.ResumeFrom is { } record)
             {
                 var path = _assignment.ResumePath
@@ -199,24 +202,34 @@ public sealed partial class RankTrainer
         while (true)
         {
             _onState(WorkerTrainerState.Training, $"epoch {plan.Epoch + 1} of {plan.TotalEpochs}");
-            var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
-            if (stopped)
+            using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch, plan.TraceParent))
             {
-                return Ended(TrainerOutcome.Stopped, $"stopped after step {Meter.GlobalStep}: {_control.StopReason ?? "a rank asked to stop"}");
+                var trainStart = Stopwatch.GetTimestamp();
+                var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
+                var trainSeconds = Stopwatch.GetElapsedTime(trainStart).TotalSeconds;
+                if (stopped)
+                {
+                    span?.SetTag("plateau.stopped", true);
+                    return Ended(TrainerOutcome.Stopped, $"stopped after step {Meter.GlobalStep}: {_control.StopReason ?? "a rank asked to stop"}");
+                }
+
+                EvalCounts? eval = null;
+                if (plan.Evaluate)
+                {
+                    _onState(WorkerTrainerState.Training, $"evaluating epoch {plan.Epoch + 1}");
+                    using var evaluation = StartSpan(PlateauActivities.Evaluate, plan.Epoch);
+                    var evalStart = Stopwatch.GetTimestamp();
+                    eval = Evaluate(step, data, plan, loaderOptions, token);
+                    PlateauMetrics.EvaluationDuration.Record(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, _telemetry!.Tags);
+                }
+
+                Call(_job.ReportEpoch(new EpochReport { Generation = Generation, Rank = Rank, Epoch = plan.Epoch, GlobalStep = plan.EndGlobalStep, Train = train, Eval = eval, TrainSeconds = trainSeconds }));
             }
 
-            EvalCounts? eval = null;
-            if (plan.Evaluate)
-            {
-                _onState(WorkerTrainerState.Training, $"evaluating epoch {plan.Epoch + 1}");
-                eval = Evaluate(step, data, plan, loaderOptions, token);
-            }
-
-            Call(_job.ReportEpoch(new EpochReport { Generation = Generation, Rank = Rank, Epoch = plan.Epoch, GlobalStep = plan.EndGlobalStep, Train = train, Eval = eval }));
             var next = WaitForPlan(plan.Epoch + 1, token);
             if (Rank == 0 && plan.Checkpoint)
             {
-                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep));
+                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
             }
 
             if (next is null)
@@ -273,10 +286,12 @@ public sealed partial class RankTrainer
                 }
 
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
+                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch);
                 if (outcome.Skipped)
                 {
                     // Every rank saw the same non-finite averages and skipped alike; the epoch's counts leave the step out.
                     _nonFiniteInARow++;
+                    _telemetry?.Skipped();
                     Log.SkippedNonFinite(_logger, _assignment.JobId, Generation, Rank, globalStep + 1, _nonFiniteInARow, _assignment.Spec.MaxNonFiniteSteps);
                     if (_nonFiniteInARow >= _assignment.Spec.MaxNonFiniteSteps)
                     {
@@ -379,8 +394,10 @@ public sealed partial class RankTrainer
         throw new TimeoutException($"no plan for epoch {epoch} within {_options.PlanTimeout.TotalSeconds:0} s: {message}");
     }
 
-    private void Checkpoint(DataParallelStep step, CheckpointPosition position)
+    private void Checkpoint(DataParallelStep step, CheckpointPosition position, string? traceParent)
     {
+        using var span = StartSpan(PlateauActivities.Checkpoint, position.Epoch, traceParent);
+        var started = Stopwatch.GetTimestamp();
         CheckpointTicket? ticket = null;
         try
         {
@@ -394,12 +411,30 @@ public sealed partial class RankTrainer
             }));
             var path = ticket.StagingPath
                 ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the store gave no staging path, and this worker uploads only to a shared store");
-            var (size, sha) = CheckpointFile.Write(path, step, position, _assignment.Spec.Model.Name);
-            var record = Call(_job.CommitCheckpoint(new CheckpointCommit(Generation, ticket.CheckpointId, size, sha)));
+            long size;
+            string sha;
+            using (StartSpan(PlateauActivities.CheckpointWrite, position.Epoch))
+            {
+                (size, sha) = CheckpointFile.Write(path, step, position, _assignment.Spec.Model.Name);
+            }
+
+            CheckpointRecord record;
+            using (StartSpan(PlateauActivities.CheckpointCommit, position.Epoch))
+            {
+                record = Call(_job.CommitCheckpoint(new CheckpointCommit(Generation, ticket.CheckpointId, size, sha)));
+            }
+
+            var tags = _telemetry!.Tags;
+            PlateauMetrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            PlateauMetrics.CheckpointSize.Record(size, tags);
+            PlateauMetrics.Checkpoints.Add(1, tags);
+            span?.SetTag("plateau.checkpoint_id", record.CheckpointId);
             Log.Checkpointed(_logger, _assignment.JobId, record.CheckpointId, size, position.Epoch, position.GlobalStep);
         }
         catch (Exception e) when (e is not StaleGenerationException && e is not OperationCanceledException)
         {
+            PlateauMetrics.CheckpointFailures.Add(1, _telemetry!.Tags);
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             // A checkpoint that did not commit does not exist (invariant 5); training goes on and the
             // next epoch's checkpoint tries again. The job is told, so the failure shows in its events.
             Log.CheckpointFailed(_logger, _assignment.JobId, Generation, e);
@@ -425,6 +460,7 @@ public sealed partial class RankTrainer
             while (await timer.WaitForNextTickAsync(stop))
             {
                 var snapshot = Meter.Take();
+                _telemetry?.Window(snapshot);
                 try
                 {
                     var ack = await _job.ReportProgress(new ProgressReport
@@ -468,6 +504,19 @@ public sealed partial class RankTrainer
         {
             // the run ended
         }
+    }
+
+    /// <summary>A span of this rank; with <paramref name="traceParent"/> (the plan's) a child of the coordinator's epoch span.</summary>
+    private Activity? StartSpan(string name, int epoch, string? traceParent = null)
+    {
+        var span = traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent)
+            ? PlateauActivities.Source.StartActivity(name, ActivityKind.Internal, parent)
+            : PlateauActivities.Source.StartActivity(name);
+        span?.SetTag(PlateauMetrics.JobIdTag, _assignment.JobId)
+            .SetTag(PlateauMetrics.RankTag, Rank)
+            .SetTag("plateau.generation", Generation)
+            .SetTag("plateau.epoch", epoch);
+        return span;
     }
 
     private T Call<T>(Task<T> call) => call.WaitAsync(_options.CallTimeout, _control.Cancellation).GetAwaiter().GetResult();

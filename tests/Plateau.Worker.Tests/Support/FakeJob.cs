@@ -109,8 +109,12 @@ internal sealed class FakeJob : IJobChannel
             LrSegments = [new LrSegment(start, start + StepsPerEpoch, lr, lr)],
             Momentum = 0.9,
             WeightDecay = 1e-4,
+            TraceParent = TraceParentOf(epoch),
         };
     }
+
+    /// <summary>The traceparent each epoch's plan carries (none by default).</summary>
+    public Func<int, string?> TraceParentOf { get; init; } = _ => null;
 
     public Assignment AssignmentFor(int rank, IReadOnlyList<string> addresses, CheckpointRecord? resume = null) => new()
     {

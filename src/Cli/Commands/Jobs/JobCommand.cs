@@ -19,6 +19,7 @@ public static class JobCommand
         job.Subcommands.Add(JobListCommand.Build(options));
         job.Subcommands.Add(JobGetCommand.Build(options));
         job.Subcommands.Add(JobWatchCommand.Build(options));
+        job.Subcommands.Add(JobReportCommand.Build(options));
         job.Subcommands.Add(JobControlCommand.BuildCancel(options));
         job.Subcommands.Add(JobControlCommand.BuildPause(options));
         job.Subcommands.Add(JobControlCommand.BuildResume(options));

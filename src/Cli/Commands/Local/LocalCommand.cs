@@ -117,6 +117,7 @@ public static class LocalCommand
         var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
         var coordinatorSilo = FreePort();
         var grpcPort = FreePort();
+        int[] metricsPorts = [.. Enumerable.Range(0, workerCount + 1).Select(_ => FreePort())];
         string[] cluster = [$"--Plateau:Cluster:ClusterId={clusterId}", "--Plateau:Cluster:ServiceId=plateau-local"];
         children.Start("coordinator", restartable: false, arguments: [
             "coordinator", .. cluster,
@@ -124,7 +125,7 @@ public static class LocalCommand
             $"--Plateau:Coordinator:GrpcPort={grpcPort}", "--Plateau:Coordinator:HealthPort=0",
             $"--Plateau:Coordinator:StateDirectory={Path.Combine(root, "state")}",
             $"--Plateau:Checkpoints:RootDirectory={Path.Combine(root, "checkpoints")}",
-            $"--Plateau:Coordinator:RendezvousGraceSeconds={RendezvousGraceSeconds(spec.Workers)}"]);
+            $"--Plateau:Coordinator:RendezvousGraceSeconds={RendezvousGraceSeconds(spec.Workers)}", $"--Plateau:Telemetry:MetricsPort={metricsPorts[0]}"]);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var client = new Proto.JobService.JobServiceClient(channel);
@@ -150,8 +151,10 @@ public static class LocalCommand
                 $"--Plateau:Cluster:PrimarySiloEndpoint=127.0.0.1:{coordinatorSilo}",
                 $"--Plateau:Worker:WorkerId=worker-{w}", $"--Plateau:Worker:JobId={jobId}",
                 $"--Plateau:Worker:Devices={spec.Workers.DevicesPerWorker}", "--Plateau:Worker:DeviceKind=cpu",
-                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1"]);
+                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[w + 1]}"]);
         }
+
+        await output.WriteLineAsync("metrics (Prometheus): " + string.Join(", ", metricsPorts.Select((port, i) => $"{(i == 0 ? "coordinator" : $"worker-{i - 1}")} http://127.0.0.1:{port}/metrics")));
 
         var interrupted = false;
         try
@@ -184,9 +187,25 @@ public static class LocalCommand
             await children.WaitForExitAsync(c => c.StartsWith("worker-", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         }
 
+        var report = await WriteReportAsync(client, jobId, Path.Combine(root, "report.html"));
         await children.DisposeAsync();
         display.Summary(job, started.Elapsed, Path.Combine(root, "checkpoints", jobId), Path.Combine(root, "logs"), children.Restarts);
+        await output.WriteLineAsync($"report: {report}");
         return interrupted ? 130 : job.Phase == Proto.JobPhase.Completed ? 0 : 1;
+    }
+
+    /// <summary>The run report, written while the coordinator is still up; the path, or why there is none.</summary>
+    private static async Task<string> WriteReportAsync(Proto.JobService.JobServiceClient client, string jobId, string path)
+    {
+        try
+        {
+            await Reports.RunReportWriter.WriteAsync(client, jobId, path, TimeSpan.FromSeconds(15), CancellationToken.None);
+            return path;
+        }
+        catch (Exception e) when (e is RpcException or IOException or UnauthorizedAccessException)
+        {
+            return $"not written ({Describe(e)})";
+        }
     }
 
     private static async Task<Proto.Job> SubmitAsync(Proto.JobService.JobServiceClient client, string jobId, string spec, LocalSupervisor children, CancellationToken cancellationToken)
