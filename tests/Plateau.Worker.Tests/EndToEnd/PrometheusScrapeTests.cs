@@ -15,6 +15,7 @@ namespace Plateau.Worker.Tests.EndToEnd;
 /// follow the run: the plateau schedule (threshold 0.9, patience 0) drops the rate 0.1 → 0.01 after the
 /// second epoch, so the rank's learning-rate series holds both.
 /// </summary>
+[Collection(LocalRunsTakeTurns.Name)]
 public sealed partial class PrometheusScrapeTests : IDisposable
 {
     private const string PrometheusBinary = "/usr/bin/prometheus";
