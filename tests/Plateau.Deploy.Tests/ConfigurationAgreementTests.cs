@@ -3,7 +3,7 @@ using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Plateau.Cluster;
 using Plateau.Coordinator.Checkpoints;
-using Plateau.Coordinator.Hosting;
+using Plateau.Coordinator.Configuration;
 using Plateau.Kubernetes;
 using Plateau.ServiceDefaults;
 using Plateau.Worker.Hosting;

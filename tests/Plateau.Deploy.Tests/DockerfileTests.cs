@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Plateau.Cluster;
-using Plateau.Coordinator.Hosting;
+using Plateau.Coordinator.Configuration;
 using Plateau.Data.Decoding;
 using Plateau.ServiceDefaults;
 

@@ -30,8 +30,7 @@ public static class CoordinatorCommand
         {
             var builder = WebApplication.CreateBuilder([.. parseResult.UnmatchedTokens]);
             builder.Configuration.AddEnvironmentVariables("PLATEAU_");
-            builder.AddServiceDefaults().AddPlateauCoordinator().AddTrainingJobController();
-            builder.Services.AddSingleton<ModelCheck>(WorkerModels.Check);
+            builder.AddServiceDefaults().AddPlateauCoordinator(WorkerModels.Check).AddTrainingJobController();
             builder.Services.Configure<GrainTypeOptions>(WorkerHostExtensions.HostNoWorkerGrains);
             await using var app = builder.Build();
             app.MapDefaultEndpoints();

@@ -175,9 +175,12 @@ public static partial class JobSpecValidator
             {
                 fail("spec.batch.global", $"{global} is smaller than the {minRanks} ranks of workers.min × devicesPerWorker");
             }
-            else if (!Enumerable.Range(minRanks, maxRanks - minRanks + 1).Any(r => global % r == 0))
+            else if (!BatchSplit.WorldSizes(workers).Any(ranks => BatchSplit.For(spec.Batch, ranks) is not null))
             {
-                fail("spec.batch.global", $"{global} is not divisible by any world size in {minRanks}..{maxRanks}");
+                var sizes = workers.DevicesPerWorker == 1
+                    ? $"{minRanks}..{maxRanks}"
+                    : string.Join(", ", BatchSplit.WorldSizes(workers).Reverse());
+                fail("spec.batch.global", $"{global} is not divisible by any world size in {sizes}");
             }
         }
     }

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
-using Plateau.Coordinator.Hosting;
+using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
 using Proto = Plateau.Protos.V1;
 

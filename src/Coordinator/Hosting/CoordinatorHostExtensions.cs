@@ -8,8 +8,10 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
 using Plateau.Cluster;
+using Plateau.Contracts.Specs;
 using Plateau.Coordinator.Api;
 using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
 using Plateau.Coordinator.Storage;
 
@@ -21,8 +23,11 @@ public static class CoordinatorHostExtensions
     /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>, durable file state from
     /// <c>Plateau:Coordinator:StateDirectory</c>), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
     /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>. Settings are validated at start.
+    /// <paramref name="models"/> checks a spec's model name and options (a host that has the model registry
+    /// passes it); without it the names in <c>Plateau:Coordinator:KnownModels</c> are checked, or any name is
+    /// accepted when that list is empty. This is the only way a coordinator host is composed.
     /// </summary>
-    public static WebApplicationBuilder AddPlateauCoordinator(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddPlateauCoordinator(this WebApplicationBuilder builder, ModelCheck? models = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
@@ -47,7 +52,7 @@ public static class CoordinatorHostExtensions
 
         builder.UseOrleans(silo => silo
             .UsePlateauCluster(configuration)
-            .AddPlateauCoordinatorGrains(coordinator.StateDirectory)
+            .AddPlateauCoordinatorGrains(coordinator.StateDirectory, models)
             .AddActivityPropagation());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -67,7 +72,7 @@ public static class CoordinatorHostExtensions
     /// the checkpoint store and validated options (configure <see cref="CoordinatorOptions"/> and
     /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
     /// </summary>
-    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory)
+    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory, ModelCheck? models = null)
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddOptions<CoordinatorOptions>().ValidateOnStart();
@@ -76,8 +81,12 @@ public static class CoordinatorHostExtensions
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointStoreOptions>, CheckpointStoreOptionsValidator>());
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton<CheckpointStore>();
+        silo.Services.TryAddSingleton(services => models ?? ConfiguredModels(services.GetRequiredService<IOptions<CoordinatorOptions>>().Value));
         return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
     }
+
+    private static ModelCheck ConfiguredModels(CoordinatorOptions options) =>
+        options.KnownModels.Count > 0 ? JobSpecValidator.KnownModels(options.KnownModels) : _ => [];
 
     /// <summary>Maps the gRPC JobService and CheckpointTransfer services.</summary>
     public static WebApplication MapPlateauCoordinator(this WebApplication app)

@@ -22,34 +22,20 @@ public static class GroupFormation
             return FormationResult.Fail($"{ordered.Count} of {workers.Min} required workers joined");
         }
 
+        if (spec.Batch.Global is null && spec.Batch.PerDevice is null)
+        {
+            return FormationResult.Fail("spec.batch gives neither global nor perDevice");
+        }
+
         for (var count = Math.Min(ordered.Count, workers.Max); count >= workers.Min; count--)
         {
             var ranks = count * devicesPerWorker;
-            int globalBatch, perRank;
-            switch (spec.Batch.Global, spec.Batch.PerDevice)
+            if (BatchSplit.For(spec.Batch, ranks) is not { } split)
             {
-                case ({ } g, { } p):
-                    if (g != p * ranks)
-                    {
-                        continue;
-                    }
-
-                    (globalBatch, perRank) = (g, p);
-                    break;
-                case ({ } g, null):
-                    if (g % ranks != 0)
-                    {
-                        continue;
-                    }
-
-                    (globalBatch, perRank) = (g, g / ranks);
-                    break;
-                case (null, { } p):
-                    (globalBatch, perRank) = (p * ranks, p);
-                    break;
-                default:
-                    return FormationResult.Fail("spec.batch gives neither global nor perDevice");
+                continue;
             }
+
+            var (globalBatch, perRank) = split;
 
             var chosen = ordered.Take(count).ToList();
             var members = new List<PeerInfo>(ranks);

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
 using Plateau.Coordinator.Api;
-using Plateau.Coordinator.Hosting;
+using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Tests.Jobs;
 using Plateau.Protos.V1;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;

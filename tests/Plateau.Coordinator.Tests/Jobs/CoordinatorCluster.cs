@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Hosting;
 
 namespace Plateau.Coordinator.Tests.Jobs;

@@ -3,6 +3,7 @@ using Orleans.TestingHost;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Training;
 using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Hosting;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 

@@ -1,14 +1,15 @@
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
-using Plateau.Models.Zoo;
+using Plateau.Worker.Training;
 
 namespace Plateau.Cli.Commands.Jobs;
 
 /// <summary>Loads a spec file and validates it the way the coordinator will, before anything is sent.</summary>
 public static class SpecCheck
 {
-    /// <summary>Model names come from this build's registry (the coordinator may accept fewer; it says so).</summary>
-    private static readonly ModelCheck RegisteredModels = JobSpecValidator.KnownModels([.. ModelRegistry.Names]);
+    /// <summary>Model names and options are checked against this build's registry, exactly as the coordinator
+    /// run from this binary checks them (a standalone coordinator may accept fewer names; it says so).</summary>
+    private static readonly ModelCheck RegisteredModels = WorkerModels.Check;
 
     /// <summary>The spec, its text (sent as is) and every problem found; <c>Spec</c> is null when it did not load.</summary>
     public static (JobSpec? Spec, string Text, IReadOnlyList<SpecError> Errors) Load(string path)

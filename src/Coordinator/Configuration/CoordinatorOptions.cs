@@ -1,4 +1,4 @@
-namespace Plateau.Coordinator.Hosting;
+namespace Plateau.Coordinator.Configuration;
 
 /// <summary>Configuration section <c>Plateau:Coordinator</c>.</summary>
 public sealed class CoordinatorOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Plateau.Coordinator.Hosting;
+namespace Plateau.Coordinator.Configuration;
 
 public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOptions>
 {

@@ -1,0 +1,145 @@
+using System.Globalization;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Errors;
+using Plateau.Contracts.Jobs;
+using Plateau.Coordinator.Checkpoints;
+
+namespace Plateau.Coordinator.Jobs;
+
+/// <summary>
+/// The job's checkpoints: begin (a staging name), commit (verified by the store, then recorded), abort,
+/// retention (the latest <c>spec.checkpoint.keep</c>), who may upload or download, and which checkpoint a
+/// new generation restores. A checkpoint is recorded only after the store verified and renamed it.
+/// </summary>
+public sealed class CheckpointRegistry(JobContext job, JobJournal journal, CheckpointStore store)
+{
+    private JobState S => job.State;
+
+    /// <summary>Checkpoint ids sort by generation, epoch and step.</summary>
+    public static string IdFor(CheckpointRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return string.Create(CultureInfo.InvariantCulture, $"ckpt-g{request.Generation:D4}-e{request.Epoch:D4}-s{request.GlobalStep:D10}");
+    }
+
+    public CheckpointTicket Begin(CheckpointRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        job.EnsureExists();
+        job.EnsureFormed(request.Generation, "checkpoint");
+        if (S.Phase is not (JobPhase.Running or JobPhase.Paused or JobPhase.Completed))
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "begin a checkpoint");
+        }
+
+        var id = IdFor(request);
+        var staging = store.BeginUpload(job.JobId, id);
+        S.PendingCheckpoints[id] = request;
+        return new CheckpointTicket(id, request.Generation, staging);
+    }
+
+    /// <summary>Verifies and records the upload; a rejected one is forgotten (the state must be persisted either way).</summary>
+    public async Task<CheckpointRecord> CommitAsync(CheckpointCommit commit)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        job.EnsureExists();
+        job.EnsureFormed(commit.Generation, "checkpoint commit");
+        if (!S.PendingCheckpoints.Remove(commit.CheckpointId, out var request))
+        {
+            throw new CheckpointRejectedException(commit.CheckpointId, $"was not begun in generation {commit.Generation}");
+        }
+
+        await store.CommitAsync(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
+        var record = new CheckpointRecord
+        {
+            CheckpointId = commit.CheckpointId,
+            Generation = commit.Generation,
+            Epoch = request.Epoch,
+            Cursor = request.Cursor,
+            GlobalStep = request.GlobalStep,
+            SizeBytes = commit.SizeBytes,
+            Sha256 = commit.Sha256.ToLowerInvariant(),
+            CommittedAt = job.Now,
+            Scheduler = S.Scheduler,
+            LearningRate = S.Scheduler.Lr,
+        };
+        S.Checkpoints.Add(record);
+        journal.Add(JobEventKind.CheckpointCommitted, $"checkpoint {record.CheckpointId} committed: epoch {record.Epoch}, step {record.GlobalStep}, {record.SizeBytes} bytes");
+        while (S.Checkpoints.Count > S.Spec!.Checkpoint.Keep)
+        {
+            var oldest = S.Checkpoints[0];
+            S.Checkpoints.RemoveAt(0);
+            store.Delete(job.JobId, oldest.CheckpointId);
+        }
+
+        return record;
+    }
+
+    public void Abort(CheckpointAbort abort)
+    {
+        ArgumentNullException.ThrowIfNull(abort);
+        job.EnsureExists();
+        job.EnsureFormed(abort.Generation, "checkpoint abort");
+        if (!S.PendingCheckpoints.Remove(abort.CheckpointId, out var request))
+        {
+            throw new CheckpointRejectedException(abort.CheckpointId, $"was not begun in generation {abort.Generation}");
+        }
+
+        store.DiscardUpload(job.JobId, abort.CheckpointId);
+        var latest = S.Checkpoints.Count > 0 ? $"the latest committed checkpoint stays {S.Checkpoints[^1].CheckpointId}" : "no checkpoint is committed yet";
+        journal.Add(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}");
+    }
+
+    public IReadOnlyList<CheckpointRecord> Committed()
+    {
+        job.EnsureExists();
+        return S.Checkpoints.ToList();
+    }
+
+    /// <summary>Uploads go to checkpoints begun in the formed generation, downloads come from committed ones;
+    /// both carry the token derived from that generation's collective secret.</summary>
+    public CheckpointAccessDecision Authorize(long generation, string checkpointId, string token, bool upload)
+    {
+        if (!S.Exists)
+        {
+            return new(CheckpointAccessVerdict.UnknownJob, $"job {Quote.Value(job.JobId)} does not exist");
+        }
+
+        if (S.FormedGeneration == 0 || generation != S.FormedGeneration)
+        {
+            return new(CheckpointAccessVerdict.StaleGeneration, $"job {job.JobId}: checkpoint transfer carries generation {generation} but the current generation is {S.Generation}");
+        }
+
+        var known = upload ? S.PendingCheckpoints.ContainsKey(checkpointId) : S.Checkpoints.Any(c => c.CheckpointId == checkpointId);
+        if (!known)
+        {
+            return new(CheckpointAccessVerdict.UnknownCheckpoint, $"checkpoint {checkpointId} {(upload ? "was not begun" : "is not committed")} in generation {generation} of job {job.JobId}");
+        }
+
+        return CheckpointAccessToken.Matches(S.CollectiveSecret, job.JobId, generation, checkpointId, token)
+            ? CheckpointAccessDecision.Allowed
+            : new(CheckpointAccessVerdict.BadToken, $"token does not match generation {generation} of job {job.JobId}");
+    }
+
+    /// <summary>The newest committed checkpoint that verifies, with its path; the newer ones that do not are
+    /// dropped from the registry and named in the events. Null when none verifies (start from scratch).</summary>
+    public async Task<(CheckpointRecord Record, string Path)?> ChooseRestoreAsync()
+    {
+        if (S.Checkpoints.Count == 0)
+        {
+            return null;
+        }
+
+        var choice = await store.ChooseRestoreAsync(job.JobId, S.Checkpoints);
+        foreach (var (bad, problem) in choice.Rejected)
+        {
+            S.Checkpoints.Remove(bad);
+            journal.Add(JobEventKind.Failure, $"checkpoint {bad.CheckpointId} failed verification and was dropped: {problem}");
+        }
+
+        return choice.Record is { } record ? (record, choice.Path!) : null;
+    }
+
+    /// <summary>Forgets uploads begun by a generation that no longer runs.</summary>
+    public void ForgetPending() => S.PendingCheckpoints.Clear();
+}

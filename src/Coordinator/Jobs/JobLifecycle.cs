@@ -1,0 +1,166 @@
+using System.Globalization;
+using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
+
+namespace Plateau.Coordinator.Jobs;
+
+/// <summary>
+/// The job's life: submit, the user's cancel / pause / resume, and failures — a failed group re-forms as
+/// the next generation from the latest committed checkpoint until <c>spec.maxRestarts</c> is spent, and a
+/// job-scope failure ends the job at once. Each decision queues the orders members must get.
+/// </summary>
+public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck models)
+{
+    private JobState S => job.State;
+
+    public void Submit(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (S.Exists)
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "submit: a job with this id already exists");
+        }
+
+        var errors = new List<SpecError>();
+        if (!JobIds.IsValid(job.JobId))
+        {
+            errors.Add(new SpecError("jobId", JobIds.Rule(job.JobId)));
+        }
+
+        errors.AddRange(JobSpecValidator.Validate(spec, models));
+        if (errors.Count > 0)
+        {
+            throw new JobSpecInvalidException(errors);
+        }
+
+        S.JobId = job.JobId;
+        S.Spec = spec;
+        S.CreatedAt = job.Now;
+        S.Generation = 1;
+        S.RendezvousDeadline = job.Now + TimeSpan.FromSeconds(spec.Workers.RendezvousTimeoutSeconds);
+        journal.Transition(JobPhase.Rendezvous, $"submitted; waiting for {WorkersWanted(spec)} until {Clock(S.RendezvousDeadline.Value)}");
+    }
+
+    public void Cancel(string reason)
+    {
+        job.EnsureExists();
+        if (S.Phase.IsTerminal())
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "cancel");
+        }
+
+        var members = S.Members.ToList();
+        var generation = S.FormedGeneration;
+        journal.Transition(JobPhase.Cancelled, string.IsNullOrWhiteSpace(reason) ? "cancelled by the user" : $"cancelled: {reason}");
+        EndGroup();
+        job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, "job cancelled"));
+    }
+
+    public void Pause(string reason)
+    {
+        job.EnsureExists();
+        if (S.Phase != JobPhase.Running)
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "pause (only a Running job can be paused)");
+        }
+
+        journal.Transition(JobPhase.Paused, string.IsNullOrWhiteSpace(reason) ? "paused by the user" : $"paused: {reason}");
+        job.Order(new MemberOrder(MemberOrderKind.Pause, S.Members.ToList(), S.FormedGeneration, S.PhaseReason));
+    }
+
+    public void Resume(string reason)
+    {
+        job.EnsureExists();
+        if (S.Phase != JobPhase.Paused)
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "resume (only a Paused job can be resumed)");
+        }
+
+        journal.Transition(JobPhase.Running, string.IsNullOrWhiteSpace(reason) ? "resumed by the user" : $"resumed: {reason}");
+        job.Order(new MemberOrder(MemberOrderKind.Resume, S.Members.ToList(), S.FormedGeneration, S.PhaseReason));
+    }
+
+    /// <summary>A rank's failure report; ignored unless a group is running.</summary>
+    public void Report(FailureReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        job.EnsureExists();
+        job.EnsureFormed(report.Generation, "failure report");
+        if (S.Phase is not (JobPhase.Running or JobPhase.Paused))
+        {
+            JobLog.Ignored(job.Logger, job.JobId, "failure report", $"job is {S.Phase}");
+            return;
+        }
+
+        var failed = report.FailedRank is { } rank ? S.Members.FirstOrDefault(m => m.Rank == rank) : null;
+        var who = failed is not null
+            ? $"rank {failed.Rank} ({failed.WorkerId} on {failed.Host}, {report.FailedAddress ?? failed.Address}) failed"
+            : report.FailedAddress is { } address ? $"peer {address} failed" : "a rank failed";
+        var by = report.ReporterRank is { } reporter && reporter != report.FailedRank ? $" (reported by rank {reporter})" : "";
+        if (report.Scope == FailureScope.Job)
+        {
+            // Re-forming cannot help (e.g. diverged gradients): fail now, keep every committed checkpoint.
+            var members = S.Members.ToList();
+            var generation = S.FormedGeneration;
+            var reason = $"rank {report.ReporterRank?.ToString(CultureInfo.InvariantCulture) ?? "?"} stopped the job: {report.Reason}";
+            journal.Add(JobEventKind.Failure, reason);
+            Fail(reason);
+            job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, reason));
+            return;
+        }
+
+        GroupFailed($"{who}{by}: {report.Reason}");
+    }
+
+    /// <summary>The formed group is lost: re-form as the next generation, or fail when no restarts are left.</summary>
+    public void GroupFailed(string description)
+    {
+        var spec = S.Spec!;
+        var members = S.Members.ToList();
+        var generation = S.FormedGeneration;
+        journal.Add(JobEventKind.Failure, description);
+        S.KeepPaused = S.Phase == JobPhase.Paused;
+        S.Restarts++;
+        JobTelemetry.Restart(job.JobId, S.Generation);
+        if (S.Restarts > spec.MaxRestarts)
+        {
+            journal.Transition(JobPhase.Failed, $"{description}; no restarts left (maxRestarts {spec.MaxRestarts})");
+            EndGroup();
+            job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, S.PhaseReason));
+            return;
+        }
+
+        var from = S.Checkpoints.Count > 0 ? $"checkpoint {S.Checkpoints[^1].CheckpointId}" : "scratch (no committed checkpoint)";
+        S.Generation++;
+        S.FormedGeneration = 0;
+        S.Members = [];
+        S.Registrations = S.Standby.ToList();
+        S.Standby = [];
+        S.RendezvousDeadline = job.Now + TimeSpan.FromSeconds(spec.Workers.RendezvousTimeoutSeconds);
+        journal.Transition(JobPhase.Rendezvous,
+            $"{description}; re-forming as generation {S.Generation} from {from} (restart {S.Restarts} of {spec.MaxRestarts}); waiting for {WorkersWanted(spec)} until {Clock(S.RendezvousDeadline.Value)}");
+        job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, description, Rejoin: true));
+    }
+
+    public void Fail(string reason)
+    {
+        journal.Transition(JobPhase.Failed, reason);
+        EndGroup();
+    }
+
+    public static string WorkersWanted(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.Workers.Min == spec.Workers.Max ? $"{spec.Workers.Min} workers" : $"{spec.Workers.Min}–{spec.Workers.Max} workers";
+    }
+
+    public static string Clock(DateTimeOffset at) => at.UtcDateTime.ToString("HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private void EndGroup()
+    {
+        S.RendezvousDeadline = null;
+        S.Registrations = [];
+        S.Standby = [];
+    }
+}

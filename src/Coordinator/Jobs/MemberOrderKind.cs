@@ -1,0 +1,10 @@
+namespace Plateau.Coordinator.Jobs;
+
+/// <summary>What the coordinator tells a member's WorkerGrain.</summary>
+public enum MemberOrderKind
+{
+    StartTraining,
+    Pause,
+    Resume,
+    Stop,
+}

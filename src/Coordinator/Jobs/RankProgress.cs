@@ -1,0 +1,107 @@
+using System.Globalization;
+using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Rendezvous;
+using Plateau.Contracts.Training;
+
+namespace Plateau.Coordinator.Jobs;
+
+/// <summary>
+/// What the formed group's ranks said last: their progress reports (aggregated into the job's progress),
+/// when each was last heard from (the coordinator's liveness check), skipped steps and stragglers. Held in
+/// memory only: a new activation or generation starts it again.
+/// </summary>
+public sealed class RankProgress(JobContext job, JobJournal journal)
+{
+    private readonly Dictionary<int, ProgressReport> _reports = [];
+    private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
+    private readonly StragglerDetector _stragglers = new();
+
+    private JobState S => job.State;
+
+    /// <summary>The generation being watched; 0 when none.</summary>
+    public long Generation { get; private set; }
+
+    /// <summary>Starts watching the formed generation: every member counts as just seen.</summary>
+    public void Start()
+    {
+        Reset();
+        Generation = S.FormedGeneration;
+        foreach (var member in S.Members)
+        {
+            _lastSeen[member.Rank] = job.Now;
+        }
+    }
+
+    public void Reset()
+    {
+        Generation = 0;
+        _lastSeen.Clear();
+        _reports.Clear();
+        _stragglers.Reset();
+    }
+
+    public void Seen(int rank) => _lastSeen[rank] = job.Now;
+
+    /// <summary>Records a report and tells the rank whether to go on.</summary>
+    public ProgressAck Observe(ProgressReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        job.EnsureExists();
+        job.EnsureFormed(report.Generation, "progress report");
+        job.EnsureRank(report.Rank);
+        var previous = _reports.GetValueOrDefault(report.Rank)?.SkippedSteps ?? 0;
+        if (report.Rank == 0 && report.SkippedSteps > previous)
+        {
+            // Every rank skips the same steps; rank 0 speaks for the group.
+            journal.Add(JobEventKind.Warning, $"{report.SkippedSteps - previous} step(s) up to step {report.GlobalStep} skipped: the averaged gradients were NaN or infinite ({report.SkippedSteps} in generation {report.Generation}; the job fails after {S.Spec!.MaxNonFiniteSteps} in a row)");
+        }
+
+        if (_stragglers.Observe(report.Rank, report.OwnSecondsPerStep) is { } straggler && S.Members.FirstOrDefault(m => m.Rank == straggler.Rank) is { } slow)
+        {
+            journal.Add(JobEventKind.Warning, string.Create(CultureInfo.InvariantCulture,
+                $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"));
+        }
+
+        _reports[report.Rank] = report;
+        Seen(report.Rank);
+        S.Progress = Aggregate();
+        JobTelemetry.Progress(job.JobId, S.Progress);
+        return S.Phase switch
+        {
+            JobPhase.Running => new ProgressAck(WorkerDirective.Continue, ""),
+            JobPhase.Paused => new ProgressAck(WorkerDirective.Pause, S.PhaseReason),
+            _ => new ProgressAck(WorkerDirective.Stop, $"job is {S.Phase}: {S.PhaseReason}"),
+        };
+    }
+
+    /// <summary>The first member not heard from for longer than <paramref name="limit"/>, and for how long.</summary>
+    public (PeerInfo Member, TimeSpan Silence)? Silent(TimeSpan limit)
+    {
+        foreach (var member in S.Members)
+        {
+            if (_lastSeen.TryGetValue(member.Rank, out var seen) && job.Now - seen > limit)
+            {
+                return (member, job.Now - seen);
+            }
+        }
+
+        return null;
+    }
+
+    private JobProgress Aggregate()
+    {
+        var reports = _reports.Values.Where(p => p.Generation == S.FormedGeneration).ToList();
+        return new JobProgress
+        {
+            Epoch = reports.Count == 0 ? 0 : reports.Min(p => p.Epoch),
+            GlobalStep = reports.Count == 0 ? 0 : reports.Min(p => p.GlobalStep),
+            StepsInEpoch = S.StepsPerEpoch,
+            ImagesPerSecond = reports.Sum(p => p.ImagesPerSecond),
+            Loss = reports.Count == 0 ? 0 : reports.Average(p => p.Loss),
+            DataWaitShare = reports.Count == 0 ? 0 : reports.Average(p => p.DataWaitShare),
+            AllReduceShare = reports.Count == 0 ? 0 : reports.Average(p => p.AllReduceShare),
+            LearningRate = reports.Count == 0 ? 0 : reports[0].LearningRate,
+            At = job.Now,
+        };
+    }
+}

@@ -1,0 +1,76 @@
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Jobs;
+using Plateau.Coordinator.Checkpoints;
+
+namespace Plateau.Coordinator.Tests.Jobs.Plain;
+
+public sealed class CheckpointRegistryTests : IDisposable
+{
+    private readonly PlainJob _job = new();
+
+    public void Dispose() => _job.Dispose();
+
+    [Fact]
+    public async Task ACommittedCheckpointIsRecordedWithTheSchedulerAndAnnounced()
+    {
+        await _job.Formed(JobTestKit.Spec());
+
+        var record = await _job.Checkpoint(epoch: 0, step: 10, [1, 2, 3, 4]);
+
+        Assert.Equal("ckpt-g0001-e0000-s0000000010", record.CheckpointId);
+        Assert.Equal(_job.State.Scheduler, record.Scheduler);
+        Assert.Equal([record], _job.Checkpoints.Committed());
+        Assert.Empty(_job.State.PendingCheckpoints);
+        Assert.Contains($"checkpoint {record.CheckpointId} committed: epoch 0, step 10, 4 bytes", _job.EventTexts(JobEventKind.CheckpointCommitted));
+    }
+
+    [Fact]
+    public async Task OnlyTheLatestKeepCheckpointsAreKeptOnDiskAndInTheRegistry()
+    {
+        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 2 } });
+
+        var first = await _job.Checkpoint(0, 10, [1]);
+        await _job.Checkpoint(1, 20, [2]);
+        await _job.Checkpoint(2, 30, [3]);
+
+        Assert.Equal(["ckpt-g0001-e0001-s0000000020", "ckpt-g0001-e0002-s0000000030"], _job.Checkpoints.Committed().Select(c => c.CheckpointId));
+        Assert.False(File.Exists(_job.Store.CommittedPath(_job.Context.JobId, first.CheckpointId)));
+    }
+
+    [Fact]
+    public async Task ACommitThatWasNeverBegunIsRejected()
+    {
+        await _job.Formed(JobTestKit.Spec());
+
+        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _job.Checkpoints.CommitAsync(new CheckpointCommit(1, "ckpt-made-up", 1, new string('0', 64))));
+
+        Assert.Contains("was not begun in generation 1", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_job.Checkpoints.Committed());
+    }
+
+    [Fact]
+    public async Task UploadsNeedTheGenerationsTokenAndABegunCheckpoint()
+    {
+        await _job.Formed(JobTestKit.Spec());
+        var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 0, GlobalStep = 10 });
+        var token = CheckpointAccessToken.Compute(_job.State.CollectiveSecret, _job.Context.JobId, 1, ticket.CheckpointId);
+
+        Assert.Equal(CheckpointAccessVerdict.Allowed, _job.Checkpoints.Authorize(1, ticket.CheckpointId, token, upload: true).Verdict);
+        Assert.Equal(CheckpointAccessVerdict.BadToken, _job.Checkpoints.Authorize(1, ticket.CheckpointId, token[..^2] + "00", upload: true).Verdict);
+        Assert.Equal(CheckpointAccessVerdict.StaleGeneration, _job.Checkpoints.Authorize(2, ticket.CheckpointId, token, upload: true).Verdict);
+        Assert.Equal(CheckpointAccessVerdict.UnknownCheckpoint, _job.Checkpoints.Authorize(1, ticket.CheckpointId, token, upload: false).Verdict);
+    }
+
+    [Fact]
+    public async Task AnAbortedUploadIsForgottenAndTheLatestCommittedOneNamed()
+    {
+        await _job.Formed(JobTestKit.Spec());
+        var kept = await _job.Checkpoint(0, 10, [1]);
+        var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 20 });
+
+        _job.Checkpoints.Abort(new CheckpointAbort(1, ticket.CheckpointId, "No space left on device"));
+
+        Assert.Empty(_job.State.PendingCheckpoints);
+        Assert.Contains($"was not saved: No space left on device; training goes on and the latest committed checkpoint stays {kept.CheckpointId}", _job.EventTexts(JobEventKind.Failure).Single(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Specs;
+using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Jobs;
+
+namespace Plateau.Coordinator.Tests.Jobs.Plain;
+
+/// <summary>One job's plain classes wired together the way JobGrain wires them, over a state in memory and
+/// a checkpoint store in a temporary directory: no silo, no timers, no workers.</summary>
+internal sealed class PlainJob : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("plateau-plain-job-").FullName;
+
+    public PlainJob(string jobId = "job-plain", double graceSeconds = 0, ModelCheck? models = null)
+    {
+        Store = new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = _root }), NullLogger<CheckpointStore>.Instance);
+        Context = new JobContext(jobId, () => State, Clock, NullLogger.Instance);
+        Journal = new JobJournal(Context);
+        Lifecycle = new JobLifecycle(Context, Journal, models ?? (_ => []));
+        Epochs = new EpochPlanner(Context, Journal);
+        Checkpoints = new CheckpointRegistry(Context, Journal, Store);
+        Rendezvous = new WorkerRendezvous(Context, Journal, Lifecycle, Epochs, Checkpoints, graceSeconds);
+        Progress = new RankProgress(Context, Journal);
+    }
+
+    public JobState State { get; } = new();
+    public ManualClock Clock { get; } = new();
+    public CheckpointStore Store { get; }
+    public JobContext Context { get; }
+    public JobJournal Journal { get; }
+    public JobLifecycle Lifecycle { get; }
+    public EpochPlanner Epochs { get; }
+    public CheckpointRegistry Checkpoints { get; }
+    public WorkerRendezvous Rendezvous { get; }
+    public RankProgress Progress { get; }
+
+    /// <summary>Submits <paramref name="spec"/> and registers workers w0.. until the group forms.</summary>
+    public async Task<IReadOnlyList<MemberOrder>> Formed(JobSpec spec)
+    {
+        Lifecycle.Submit(spec);
+        for (var i = 0; i < spec.Workers.Max; i++)
+        {
+            await Rendezvous.RegisterAsync(JobTestKit.Worker($"w{i}"));
+        }
+
+        Assert.Equal(JobPhase.Running, State.Phase);
+        return Context.TakeOrders();
+    }
+
+    public IEnumerable<string> EventTexts(JobEventKind kind) => State.Events.Where(e => e.Kind == kind).Select(e => e.Message);
+
+    /// <summary>Uploads <paramref name="bytes"/> as a checkpoint of the formed generation and commits it.</summary>
+    public async Task<CheckpointRecord> Checkpoint(int epoch, long step, byte[] bytes)
+    {
+        var ticket = Checkpoints.Begin(new CheckpointRequest { Generation = State.FormedGeneration, Epoch = epoch, GlobalStep = step });
+        await Store.WriteUploadAsync(Context.JobId, ticket.CheckpointId, new MemoryStream(bytes));
+        return await Checkpoints.CommitAsync(new CheckpointCommit(State.FormedGeneration, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
