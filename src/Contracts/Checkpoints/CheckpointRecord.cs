@@ -1,4 +1,4 @@
-using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Training;
 
 namespace Plateau.Contracts.Checkpoints;
 

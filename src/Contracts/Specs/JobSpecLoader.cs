@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Plateau.Contracts.Jobs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

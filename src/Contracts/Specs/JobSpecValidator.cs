@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Errors;
 
 namespace Plateau.Contracts.Specs;

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Errors;
+using Plateau.Contracts.Specs;
 
 namespace Plateau.Coordinator.Api;
 

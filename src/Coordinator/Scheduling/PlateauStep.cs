@@ -1,4 +1,5 @@
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Training;
 
 namespace Plateau.Coordinator.Scheduling;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
 
 namespace Plateau.Coordinator.Scheduling;
 

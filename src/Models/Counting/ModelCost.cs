@@ -1,4 +1,4 @@
-using Plateau.Models.Zoo;
+using Plateau.Models.Architecture;
 
 namespace Plateau.Models.Counting;
 

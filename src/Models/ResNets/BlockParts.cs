@@ -1,5 +1,5 @@
 using Plateau.Models.Layers;
-using Plateau.Models.Zoo;
+using Plateau.Models.Architecture;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Plateau.Models.Architecture;
 using Plateau.Models.Counting;
 
 namespace Plateau.Models.Zoo;

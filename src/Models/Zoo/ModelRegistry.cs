@@ -1,3 +1,4 @@
+using Plateau.Models.Architecture;
 using Plateau.Models.Counting;
 using Plateau.Models.ResNets;
 
@@ -42,7 +43,7 @@ public static class ModelRegistry
 
     /// <summary>Resolves and checks options without building anything.</summary>
     public static ResNetArchitecture Resolve(string name, ModelOptions? options = null) =>
-        ResNetArchitecture.Resolve(Variant(name), options ?? ModelOptions.Default);
+        ResNetArchitecture.Resolve(Variant(name), options ?? ModelOptions.Default, VariantList);
 
     /// <summary>Builds <paramref name="name"/> on the CPU, He-initialised; move it with <c>.to(device)</c>.</summary>
     public static ResNet Create(string name, ModelOptions? options = null) => new(Resolve(name, options));

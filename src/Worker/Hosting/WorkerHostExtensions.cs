@@ -76,7 +76,7 @@ public static class WorkerHostExtensions
     public static void HostOnlyWorkerGrains(GrainTypeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        var workerAssembly = typeof(WorkerHostExtensions).Assembly;
         options.Classes.RemoveWhere(t => t.Namespace?.StartsWith("Plateau.", StringComparison.Ordinal) == true && t.Assembly != workerAssembly);
     }
 
@@ -84,7 +84,7 @@ public static class WorkerHostExtensions
     public static void HostNoWorkerGrains(GrainTypeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var workerAssembly = typeof(Grains.WorkerGrain).Assembly;
+        var workerAssembly = typeof(WorkerHostExtensions).Assembly;
         options.Classes.RemoveWhere(t => t.Assembly == workerAssembly);
     }
 }

@@ -11,7 +11,6 @@ using Plateau.Data.Loading;
 using Plateau.Data.Metrics;
 using Plateau.Data.Sampling;
 using Plateau.ServiceDefaults.Telemetry;
-using Plateau.Worker.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Plateau.Contracts.Specs;
 using Plateau.Models.ResNets;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 
 namespace Plateau.Worker.Training;

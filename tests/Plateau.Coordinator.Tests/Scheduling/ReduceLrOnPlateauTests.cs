@@ -2,6 +2,7 @@ using System.Text.Json;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
 using Plateau.Coordinator.Scheduling;
+using Plateau.Contracts.Training;
 
 namespace Plateau.Coordinator.Tests.Scheduling;
 

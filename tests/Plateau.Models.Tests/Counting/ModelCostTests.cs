@@ -1,5 +1,6 @@
 using Plateau.Models.Counting;
 using Plateau.Models.Tests.Support;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 
 namespace Plateau.Models.Tests.Counting;

@@ -1,4 +1,5 @@
 using Plateau.Models.Tests.Support;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
 

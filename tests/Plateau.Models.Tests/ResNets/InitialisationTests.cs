@@ -1,4 +1,5 @@
 using Plateau.Models.Serialization;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Plateau.Models.Serialization;
 using Plateau.Models.Tests.Support;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
 

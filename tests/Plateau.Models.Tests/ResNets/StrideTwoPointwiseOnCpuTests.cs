@@ -1,5 +1,6 @@
 using Plateau.Models.Layers;
 using Plateau.Models.Tests.Support;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
 

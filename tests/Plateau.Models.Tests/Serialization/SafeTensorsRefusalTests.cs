@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Plateau.Models.ResNets;
 using Plateau.Models.Serialization;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Plateau.Models.Serialization;
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Plateau.Models.Architecture;
 using Plateau.Models.Zoo;
 
 namespace Plateau.Models.Tests.Zoo;

@@ -1,7 +1,6 @@
 using Plateau.Contracts.Training;
 using Plateau.Contracts.Workers;
 using Plateau.Models.Zoo;
-using Plateau.Worker.Checkpoints;
 using Plateau.Worker.Tests.Support;
 using Plateau.Worker.Training;
 

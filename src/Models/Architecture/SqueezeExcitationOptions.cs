@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>
 /// Switches of the squeeze-and-excitation block, one per ablation of the SENet paper. The defaults are

@@ -1,8 +1,8 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>
 /// One residual block as resolved data: widths, stride, the shortcut it gets and its SE width. The
-/// <see cref="ResNets.ResNet"/> module and the analytic <see cref="Counting.ModelCost"/> both read it.
+/// ResNet module and the analytic model cost both read it.
 /// </summary>
 /// <param name="Stage">1-based stage number (<c>layer{Stage}</c>).</param>
 /// <param name="Index">Position within the stage (<c>layer{Stage}.{Index}</c>).</param>

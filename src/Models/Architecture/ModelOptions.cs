@@ -1,8 +1,8 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>
 /// What a caller may change about a registered network. Null means "the variant's default" (1000 or 10
-/// classes, 224 or 32 pixels, shortcut B or A). <see cref="ModelRegistry.Create"/> rejects options the
+/// classes, 224 or 32 pixels, shortcut B or A). the model registry rejects options the
 /// variant cannot honour with a message naming the setting.
 /// </summary>
 public sealed record ModelOptions

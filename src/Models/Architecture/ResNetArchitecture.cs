@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>
 /// A registered variant with its options resolved and checked: everything needed to build the module
@@ -47,11 +47,14 @@ public sealed record ResNetArchitecture
     /// <summary>Channels entering global pooling and the fc layer.</summary>
     public int FeatureChannels => Variant.StageWidths[^1] * Variant.Expansion;
 
-    /// <summary>Resolves <paramref name="options"/> against <paramref name="variant"/>; throws <see cref="ArgumentException"/> naming the bad setting.</summary>
-    public static ResNetArchitecture Resolve(ModelVariant variant, ModelOptions options)
+    /// <summary>Resolves <paramref name="options"/> against <paramref name="variant"/>; throws <see cref="ArgumentException"/>
+    /// naming the bad setting and, for an option the variant lacks, the <paramref name="registered"/> variants it applies to.</summary>
+    public static ResNetArchitecture Resolve(ModelVariant variant, ModelOptions options, IReadOnlyList<ModelVariant> registered)
     {
         ArgumentNullException.ThrowIfNull(variant);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(registered);
+        string AppliesTo(Func<ModelVariant, bool> has) => string.Join(", ", registered.Where(has).Select(v => v.Name));
         var name = variant.Name;
 
         var numClasses = options.NumClasses ?? variant.DefaultNumClasses;
@@ -78,7 +81,7 @@ public sealed record ResNetArchitecture
         else if (options.Shortcut is { } requested)
         {
             throw Invalid(nameof(ModelOptions.Shortcut),
-                $"{name} is a plain network (no shortcuts), so Shortcut = {requested} cannot apply; shortcut options apply to: {string.Join(", ", ModelRegistry.Names.Where(n => ModelRegistry.Variant(n).Residual))}.");
+                $"{name} is a plain network (no shortcuts), so Shortcut = {requested} cannot apply; shortcut options apply to: {AppliesTo(v => v.Residual)}.");
         }
         if (options.ZeroInitResidual && !variant.Residual)
         {
@@ -89,7 +92,7 @@ public sealed record ResNetArchitecture
         if (options.BottleneckStride is { } stridePlacement && variant.Block != BlockKind.Bottleneck)
         {
             throw Invalid(nameof(ModelOptions.BottleneckStride),
-                $"{name} has basic blocks; BottleneckStride = {stridePlacement} applies to bottleneck networks only: {string.Join(", ", ModelRegistry.Names.Where(n => ModelRegistry.Variant(n).Block == BlockKind.Bottleneck))}.");
+                $"{name} has basic blocks; BottleneckStride = {stridePlacement} applies to bottleneck networks only: {AppliesTo(v => v.Block == BlockKind.Bottleneck)}.");
         }
         var bottleneckStride = options.BottleneckStride ?? BottleneckStride.OnThreeByThree;
 
@@ -102,7 +105,7 @@ public sealed record ResNetArchitecture
         else if (options.SqueezeExcitation is not null)
         {
             throw Invalid(nameof(ModelOptions.SqueezeExcitation),
-                $"{name} has no SE blocks; SqueezeExcitation options apply to: {string.Join(", ", ModelRegistry.Names.Where(n => ModelRegistry.Variant(n).SqueezeExcitation))}.");
+                $"{name} has no SE blocks; SqueezeExcitation options apply to: {AppliesTo(v => v.SqueezeExcitation)}.");
         }
 
         var blocks = PlanBlocks(variant, shortcut, bottleneckStride, se);

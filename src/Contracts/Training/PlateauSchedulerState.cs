@@ -1,4 +1,4 @@
-namespace Plateau.Contracts.Jobs;
+namespace Plateau.Contracts.Training;
 
 /// <summary>
 /// ReduceLROnPlateau's state (PyTorch names in comments), persisted with the job and copied into every

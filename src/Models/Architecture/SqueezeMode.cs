@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>How an SE block summarises each channel before the excitation (SENet table 11).</summary>
 public enum SqueezeMode

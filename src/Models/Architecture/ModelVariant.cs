@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>
 /// One registered network as data: the single ResNet builder reads these records, there is no subclass

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Plateau.Models.Serialization;
-using Plateau.Worker.Training;
 using static TorchSharp.torch;
 
-namespace Plateau.Worker.Checkpoints;
+namespace Plateau.Worker.Training;
 
 /// <summary>
 /// A training checkpoint as one safetensors file: <c>model.*</c> (the full state dict, BN statistics

@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>The two network layouts of the ResNet paper.</summary>
 public enum ModelFamily

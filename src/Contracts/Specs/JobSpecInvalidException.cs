@@ -1,6 +1,4 @@
-using Plateau.Contracts.Specs;
-
-namespace Plateau.Contracts.Jobs;
+namespace Plateau.Contracts.Specs;
 
 /// <summary>A spec failed validation (gRPC INVALID_ARGUMENT); every error names its field.</summary>
 [GenerateSerializer, Alias("plateau.JobSpecInvalidException")]

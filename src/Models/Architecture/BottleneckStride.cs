@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>Which convolution of a down-sampling bottleneck block carries the stride of 2.</summary>
 public enum BottleneckStride

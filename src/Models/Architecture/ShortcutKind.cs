@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>The shortcut one particular block ends up with, once its shortcut option is applied.</summary>
 public enum ShortcutKind

@@ -1,4 +1,4 @@
-namespace Plateau.Models.Zoo;
+namespace Plateau.Models.Architecture;
 
 /// <summary>How a residual block's shortcut is built (He et al. 2016, section 3.3 and table 3).</summary>
 public enum ShortcutOption
