@@ -222,30 +222,8 @@ internal sealed class DownstreamLink : IDisposable
         // next piece waits on the operation's deadline, which names the peer.
     }
 
-    public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _writeLock.WaitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        try
-        {
-            await _responses.WriteAsync(WireFrame.ForControl(control), cts.Token);
-        }
-        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException)
-        {
-            // Gone already; the abort also travels the other way round the ring.
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    public Task TrySendControlAsync(PeerFrame control, TimeSpan timeout) =>
+        ControlFrames.TrySendAsync(_writeLock, _responses, control, timeout);
 
     public void Dispose()
     {

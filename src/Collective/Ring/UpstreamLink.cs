@@ -313,34 +313,8 @@ internal sealed class UpstreamLink : IAsyncDisposable
         }
     }
 
-    public async Task TrySendControlAsync(PeerFrame control, TimeSpan timeout)
-    {
-        if (_call is null)
-        {
-            return;
-        }
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _writeLock.WaitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        try
-        {
-            await _call.RequestStream.WriteAsync(WireFrame.ForControl(control), CancellationToken.None).WaitAsync(cts.Token);
-        }
-        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException or TimeoutException)
-        {
-            // The link is already gone; the abort travels the other way round the ring too.
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    public Task TrySendControlAsync(PeerFrame control, TimeSpan timeout) =>
+        _call is null ? Task.CompletedTask : ControlFrames.TrySendAsync(_writeLock, _call.RequestStream, control, timeout);
 
     private async Task ResponseLoopAsync()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -39,14 +38,33 @@ public static partial class JobSpecLoader
             throw Invalid("spec", "is empty");
         }
 
+        JsonDocument document;
         try
         {
-            return JsonSerializer.Deserialize<JobSpec>(json, JobSpecJson.Options)
-                ?? throw Invalid("spec", "must be a map of fields, got null");
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {
-            throw Invalid(FieldOf(e.Path), Describe(e));
+            throw Invalid("spec", $"is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+        }
+
+        using (document)
+        {
+            if (JobSpecShape.FirstProblem(document.RootElement) is { } problem)
+            {
+                throw new JobSpecInvalidException([problem]);
+            }
+
+            try
+            {
+                return document.RootElement.Deserialize<JobSpec>(JobSpecJson.Options)
+                    ?? throw Invalid("spec", "must be a map of fields, got null");
+            }
+            catch (JsonException e)
+            {
+                // The document fits the contract, so this is not expected; say where, without guessing why.
+                throw Invalid(e.Path is null or "$" ? "spec" : "spec" + e.Path.TrimStart('$'), "cannot be read as a job spec");
+            }
         }
     }
 
@@ -151,69 +169,6 @@ public static partial class JobSpecLoader
 
     [GeneratedRegex(@"^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
     private static partial Regex NumberPattern();
-
-    [GeneratedRegex(@"The JSON property '(?<name>[^']+)' could not be mapped")]
-    private static partial Regex UnknownPropertyPattern();
-
-    [GeneratedRegex(@"could not be converted to (?<type>.+?)\. Path")]
-    private static partial Regex ConversionPattern();
-
-    private static string FieldOf(string? jsonPath)
-    {
-        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
-        {
-            return "spec";
-        }
-
-        var field = jsonPath.StartsWith('$') ? "spec" + jsonPath[1..] : "spec." + jsonPath;
-        return field.Replace("['", ".", StringComparison.Ordinal).Replace("']", "", StringComparison.Ordinal);
-    }
-
-    private static string Describe(JsonException e)
-    {
-        var message = e.Message;
-        var unknown = UnknownPropertyPattern().Match(message);
-        if (unknown.Success)
-        {
-            return $"unknown field '{unknown.Groups["name"].Value}'";
-        }
-
-        var conversion = ConversionPattern().Match(message);
-        if (conversion.Success)
-        {
-            return $"expected {Expected(conversion.Groups["type"].Value)}";
-        }
-
-        if (message.Contains("missing required properties", StringComparison.Ordinal))
-        {
-            return message;
-        }
-
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
-
-    private static string Expected(string typeName)
-    {
-        var core = typeName.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? typeName["System.Nullable`1[".Length..^1] : typeName;
-        var enumType = typeof(JobSpec).Assembly.GetType(core);
-        if (enumType is { IsEnum: true })
-        {
-            var names = enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
-                .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name);
-            return "one of " + string.Join(", ", names);
-        }
-
-        return core switch
-        {
-            "System.Double" => "a number",
-            "System.Int32" or "System.Int64" => "a whole number",
-            "System.Boolean" => "true or false",
-            "System.String" => "text",
-            _ when core.Contains("IReadOnlyList", StringComparison.Ordinal) => "a list",
-            _ => "a map of fields",
-        };
-    }
 
     private static JobSpecInvalidException Invalid(string field, string message) =>
         new([new SpecError(field, message)]);

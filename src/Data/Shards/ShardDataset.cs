@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -87,7 +88,7 @@ public sealed class ShardDataset : IImageDataset
             {
                 handles[s] = File.OpenHandle(paths[s], FileMode.Open, FileAccess.Read, FileShare.Read);
                 var before = entries.Count;
-                IndexShard(handles[s], paths[s], s, manifest.Classes.Count, entries);
+                IndexShard(paths[s], s, manifest.Classes.Count, entries);
                 if (entries.Count - before != manifest.Shards[s].Samples)
                 {
                     throw new DatasetFormatException($"{paths[s]}: holds {entries.Count - before} samples, the manifest says {manifest.Shards[s].Samples}");
@@ -105,122 +106,79 @@ public sealed class ShardDataset : IImageDataset
         return new ShardDataset(manifestPath, manifest, handles, paths, [.. entries]);
     }
 
-    /// <summary>Walks the ustar headers, pairing each key's image member with its .cls member.</summary>
-    private static void IndexShard(SafeFileHandle handle, string path, int shard, int numClasses, List<Entry> entries)
+    /// <summary>Walks the tar members (System.Formats.Tar, which also checks each header's checksum), pairing each
+    /// key's image member with its .cls member; only the image members' data offsets are kept.</summary>
+    private static void IndexShard(string path, int shard, int numClasses, List<Entry> entries)
     {
-        var length = RandomAccess.GetLength(handle);
-        var header = new byte[512];
-        long offset = 0;
+        using var stream = File.OpenRead(path);
+        var length = stream.Length;
+        using var reader = new TarReader(stream, leaveOpen: true);
         string? pendingKey = null;
         long pendingOffset = 0;
         var pendingLength = 0;
         string? pendingMember = null;
-        while (offset + 512 <= length)
+        while (NextEntry(reader, path) is { } entry)
         {
-            if (RandomAccess.Read(handle, header, offset) != 512)
+            var name = entry.Name;
+            if (entry.DataOffset + entry.Length > length)
             {
-                throw new DatasetFormatException($"{path}: truncated tar header at byte {offset}");
+                throw new DatasetFormatException($"{path}: member '{name}' runs past the end of the file");
             }
-            if (header.AsSpan().IndexOfAnyExcept((byte)0) < 0)
+
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
             {
-                break; // end-of-archive marker
+                continue;
             }
-            VerifyHeaderChecksum(header, path, offset);
-            var name = ReadString(header.AsSpan(0, 100));
-            var prefix = ReadString(header.AsSpan(345, 155));
-            if (prefix.Length > 0)
+
+            var dot = name.IndexOf('.', name.LastIndexOf('/') + 1);
+            var key = dot < 0 ? name : name[..dot];
+            var ext = dot < 0 ? string.Empty : name[(dot + 1)..];
+            if (ext == "cls")
             {
-                name = prefix + "/" + name;
-            }
-            var size = ReadOctal(header.AsSpan(124, 12), path, offset);
-            var type = header[156];
-            var dataOffset = offset + 512;
-            if (dataOffset + size > length)
-            {
-                throw new DatasetFormatException($"{path}: member '{name}' at byte {offset} runs past the end of the file");
-            }
-            if (type is (byte)'0' or 0)
-            {
-                var dot = name.IndexOf('.', name.LastIndexOf('/') + 1);
-                var key = dot < 0 ? name : name[..dot];
-                var ext = dot < 0 ? string.Empty : name[(dot + 1)..];
-                if (ext == "cls")
+                if (pendingKey != key)
                 {
-                    if (pendingKey != key)
-                    {
-                        throw new DatasetFormatException($"{path}: '{name}' has no image member before it");
-                    }
-                    var text = new byte[size];
-                    RandomAccess.Read(handle, text, dataOffset);
-                    if (!int.TryParse(Encoding.ASCII.GetString(text).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var label) || label >= numClasses)
-                    {
-                        throw new DatasetFormatException($"{path}: '{name}' does not hold a class index in 0..{numClasses - 1}");
-                    }
-                    entries.Add(new Entry(shard, pendingOffset, pendingLength, label, pendingMember!));
-                    pendingKey = null;
+                    throw new DatasetFormatException($"{path}: '{name}' has no image member before it");
                 }
-                else
+
+                using var text = new StreamReader(entry.DataStream!, Encoding.ASCII);
+                if (!int.TryParse(text.ReadToEnd().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var label) || label >= numClasses)
                 {
-                    if (pendingKey is not null)
-                    {
-                        throw new DatasetFormatException($"{path}: '{pendingMember}' has no .cls member after it");
-                    }
-                    pendingKey = key;
-                    pendingMember = name;
-                    pendingOffset = dataOffset;
-                    pendingLength = checked((int)size);
+                    throw new DatasetFormatException($"{path}: '{name}' does not hold a class index in 0..{numClasses - 1}");
                 }
+
+                entries.Add(new Entry(shard, pendingOffset, pendingLength, label, pendingMember!));
+                pendingKey = null;
             }
-            offset = dataOffset + ((size + 511) / 512 * 512);
+            else
+            {
+                if (pendingKey is not null)
+                {
+                    throw new DatasetFormatException($"{path}: '{pendingMember}' has no .cls member after it");
+                }
+
+                pendingKey = key;
+                pendingMember = name;
+                pendingOffset = entry.DataOffset;
+                pendingLength = checked((int)entry.Length);
+            }
         }
+
         if (pendingKey is not null)
         {
             throw new DatasetFormatException($"{path}: '{pendingMember}' has no .cls member after it");
         }
     }
 
-    private static void VerifyHeaderChecksum(byte[] header, string path, long offset)
+    private static TarEntry? NextEntry(TarReader reader, string path)
     {
-        long sum = 0;
-        for (var i = 0; i < 512; i++)
+        try
         {
-            sum += i is >= 148 and < 156 ? (byte)' ' : header[i];
+            return reader.GetNextEntry(copyData: false);
         }
-        var stored = ReadOctal(header.AsSpan(148, 8), path, offset);
-        if (stored != sum)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
-            throw new DatasetFormatException($"{path}: corrupt tar header at byte {offset} (checksum {stored}, computed {sum})");
+            throw new DatasetFormatException($"{path}: not a valid tar shard: {e.Message}", e);
         }
-    }
-
-    private static string ReadString(ReadOnlySpan<byte> field)
-    {
-        var end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
-    }
-
-    private static long ReadOctal(ReadOnlySpan<byte> field, string path, long offset)
-    {
-        long value = 0;
-        var digits = 0;
-        foreach (var b in field)
-        {
-            if (b is 0 or (byte)' ')
-            {
-                if (digits > 0)
-                {
-                    break;
-                }
-                continue;
-            }
-            if (b is < (byte)'0' or > (byte)'7')
-            {
-                throw new DatasetFormatException($"{path}: corrupt tar header at byte {offset} (bad octal field)");
-            }
-            value = (value * 8) + (b - '0');
-            digits++;
-        }
-        return value;
     }
 
     public int GetLabel(int index) => _entries[index].Label;

@@ -60,9 +60,6 @@ public sealed partial class DeviceTrainer
         }
     }
 
-    /// <summary>The last run's result (null before any run ends).</summary>
-    public TrainerResult? LastResult { get; private set; }
-
     public WorkerStatus Status()
     {
         lock (_lock)
@@ -183,11 +180,10 @@ public sealed partial class DeviceTrainer
                 LogPreviousStuck(_logger, WorkerId, Device.DeviceId);
             }
 
-            LastResult = trainer.Run();
+            trainer.Run(); // the outcome reaches the job through the trainer's own reports and OnState
         }
         catch (Exception e)
         {
-            LastResult = new TrainerResult(TrainerOutcome.Failed, e.Message, 0, 0);
             LogCrashed(_logger, WorkerId, Device.DeviceId, e);
             OnState(control, WorkerTrainerState.Faulted, e.Message);
         }

@@ -15,12 +15,6 @@ namespace Plateau.Worker.Hosting;
 
 public static class WorkerHostExtensions
 {
-    /// <summary>
-    /// A worker process: an Orleans silo in the Plateau cluster (<c>Plateau:Cluster</c>) hosting one
-    /// WorkerGrain per device, the collective endpoints, and the registrar that joins the job named by
-    /// <c>Plateau:Worker:JobId</c>. Settings are validated before anything starts; libtorch gets its
-    /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
-    /// </summary>
     /// <summary>A worker on its own joins a coordinator on this machine at the coordinator's default silo port.</summary>
     public static readonly IReadOnlyDictionary<string, string?> WorkerDefaults = new Dictionary<string, string?>
     {
@@ -30,6 +24,12 @@ public static class WorkerHostExtensions
         ["Plateau:Worker:WorkerId"] = "worker-0",
     };
 
+    /// <summary>
+    /// A worker process: an Orleans silo in the Plateau cluster (<c>Plateau:Cluster</c>) hosting one
+    /// WorkerGrain per device, the collective endpoints, and the registrar that joins the job named by
+    /// <c>Plateau:Worker:JobId</c>. Settings are validated before anything starts; libtorch gets its
+    /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
+    /// </summary>
     public static HostApplicationBuilder AddPlateauWorker(this HostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
