@@ -61,6 +61,24 @@ public class ShardTests
     }
 
     [Fact]
+    public void ACorruptTarHeaderIsRejectedNamingTheShard()
+    {
+        var (source, shards, result) = Pack(1 << 20);
+        using (source)
+        using (shards)
+        {
+            var path = Path.Combine(shards.Path, result.Manifest.Shards[0].File);
+            var bytes = File.ReadAllBytes(path);
+            bytes[124] = (byte)'9'; // the first member's size field: not an octal digit, and the header checksum no longer matches
+            File.WriteAllBytes(path, bytes);
+
+            var e = Assert.Throws<DatasetFormatException>(() => ShardDataset.Open(shards.Path, verifyChecksums: false));
+
+            Assert.StartsWith($"{path}: not a valid tar shard: ", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void ATruncatedShardOrBrokenManifestIsRejected()
     {
         var (source, shards, result) = Pack(1 << 20);

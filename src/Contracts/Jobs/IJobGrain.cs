@@ -83,4 +83,9 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Committed checkpoints, oldest first.</summary>
     [Alias("GetCheckpoints")]
     Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints();
+
+    /// <summary>An operator's change to the plateau schedule of a job that has not ended; the new settings
+    /// apply from the next evaluation, a forced drop at the next epoch plan.</summary>
+    [Alias("UpdateSchedule")]
+    Task<JobSummary> UpdateSchedule(ScheduleUpdate update);
 }

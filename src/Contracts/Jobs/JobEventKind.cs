@@ -13,4 +13,6 @@ public enum JobEventKind
     Failure,
     /// <summary>Something the operator should see that does not stop the job (e.g. skipped non-finite steps).</summary>
     Warning,
+    /// <summary>An operator changed the plateau schedule (UpdateSchedule).</summary>
+    ScheduleUpdated,
 }

@@ -28,4 +28,10 @@ public sealed record JobSummary
     [Id(18)] public IReadOnlyList<EpochMetrics> MetricsHistory { get; init; } = [];
     /// <summary>Epochs of the whole job (derived from iterations for iteration budgets); 0 before the group formed.</summary>
     [Id(19)] public int TotalEpochs { get; init; }
+
+    /// <summary>The plateau rule in force: the spec's, with the operators' changes applied (null: no plateau schedule).</summary>
+    [Id(20)] public PlateauScheduleSpec? Plateau { get; init; }
+
+    /// <summary>Every operator change to the schedule, oldest first.</summary>
+    [Id(21)] public IReadOnlyList<ScheduleUpdate> ScheduleUpdates { get; init; } = [];
 }

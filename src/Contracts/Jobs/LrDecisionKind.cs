@@ -8,4 +8,6 @@ public enum LrDecisionKind
     WarmupDone,
     Plateau,
     Milestone,
+    /// <summary>A drop an operator forced (UpdateSchedule), with who and why.</summary>
+    Operator,
 }

@@ -139,7 +139,7 @@ internal static class JobSpecShape
     private static Type? ListElement(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : null;
 
-    private static IReadOnlyList<string> EnumNames(Type enumType) =>
+    private static List<string> EnumNames(Type enumType) =>
         enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
             .ToList();

@@ -25,6 +25,10 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("Stop")]
     Task Stop(StopRequest request);
 
+    /// <summary>The next epoch's plan is ready (or the job finished): ask for it now.</summary>
+    [Alias("EpochReady")]
+    Task EpochReady(EpochReadyNotice notice);
+
     [Alias("GetStatus")]
     Task<WorkerStatus> GetStatus();
 }

@@ -64,7 +64,7 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             LearningRate = S.Scheduler.Lr,
         };
         S.Checkpoints.Add(record);
-        journal.Add(JobEventKind.CheckpointCommitted, $"checkpoint {record.CheckpointId} committed: epoch {record.Epoch}, step {record.GlobalStep}, {record.SizeBytes} bytes");
+        journal.Add(JobEventKind.CheckpointCommitted, $"checkpoint {record.CheckpointId} committed: epoch {record.Epoch}, step {record.GlobalStep}, {record.SizeBytes} bytes", new CheckpointCommittedDetail(record));
         while (S.Checkpoints.Count > S.Spec!.Checkpoint.Keep)
         {
             var oldest = S.Checkpoints[0];
@@ -87,7 +87,7 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
 
         store.DiscardUpload(job.JobId, abort.CheckpointId);
         var latest = S.Checkpoints.Count > 0 ? $"the latest committed checkpoint stays {S.Checkpoints[^1].CheckpointId}" : "no checkpoint is committed yet";
-        journal.Add(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}");
+        journal.Add(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}", new FailureDetail(null, abort.CheckpointId, abort.Reason));
     }
 
     public IReadOnlyList<CheckpointRecord> Committed()
@@ -134,7 +134,7 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         foreach (var (bad, problem) in choice.Rejected)
         {
             S.Checkpoints.Remove(bad);
-            journal.Add(JobEventKind.Failure, $"checkpoint {bad.CheckpointId} failed verification and was dropped: {problem}");
+            journal.Add(JobEventKind.Failure, $"checkpoint {bad.CheckpointId} failed verification and was dropped: {problem}", new FailureDetail(null, bad.CheckpointId, problem));
         }
 
         return choice.Record is { } record ? (record, choice.Path!) : null;

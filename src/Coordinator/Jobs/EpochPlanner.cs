@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Plateau.Contracts.Errors;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
@@ -14,6 +15,11 @@ namespace Plateau.Coordinator.Jobs;
 /// </summary>
 public sealed class EpochPlanner(JobContext job, JobJournal journal)
 {
+    /// <summary>Limits on what an operator's schedule change records (it is kept for the job's lifetime).</summary>
+    public const int MaxOperatorLength = 128;
+
+    public const int MaxReasonLength = 1000;
+
     private JobState S => job.State;
 
     public EpochPlan BuildPlan(int epoch, long cursor, long startStep)
@@ -131,9 +137,10 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
 
     public void RecordDecision(int epoch, long step, double oldLr, double newLr, LrDecisionKind kind, string reason)
     {
-        S.LrDecisions.Add(new LrDecision(epoch, step, oldLr, newLr, kind, reason, job.Now));
+        var decision = new LrDecision(epoch, step, oldLr, newLr, kind, reason, job.Now);
+        S.LrDecisions.Add(decision);
         JobTelemetry.Decision(job.JobId, kind, newLr);
-        journal.Add(JobEventKind.LrDecision, reason);
+        journal.Add(JobEventKind.LrDecision, reason, new LrDecisionDetail(decision));
         JobLog.LrChanged(job.Logger, job.JobId, oldLr, newLr, reason);
     }
 
@@ -174,10 +181,10 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
         S.Metrics.Add(metrics);
         JobTelemetry.EpochCompleted(job.JobId, metrics);
         var text = Describe(metrics);
-        journal.Add(JobEventKind.EpochMetrics, $"epoch {plan.Epoch}: {text}");
+        journal.Add(JobEventKind.EpochMetrics, $"epoch {plan.Epoch}: {text}", new EpochMetricsDetail(metrics));
         JobLog.EpochDone(job.Logger, job.JobId, plan.Epoch, text);
 
-        if (spec.Schedule.Plateau is { } plateau && (eval is not null || PlateauMetricInfo.IsTraining(plateau.Metric)))
+        if (Plateau is { } plateau && (eval is not null || PlateauMetricInfo.IsTraining(plateau.Metric)))
         {
             var value = plateau.Metric switch
             {
@@ -196,6 +203,8 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
         }
 
         S.EpochReports.Clear();
+        // The ranks wait at the boundary: tell them to ask for the next plan (or to learn that training is over).
+        job.Order(new MemberOrder(MemberOrderKind.EpochReady, S.Members.ToList(), S.FormedGeneration, "", Epoch: plan.Epoch + 1));
         var finished = plan.Epoch >= S.TotalEpochs - 1 || (spec.Iterations is { } iterations && plan.EndGlobalStep >= iterations);
         if (finished)
         {
@@ -204,6 +213,109 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
             return;
         }
 
+        if (S.PendingDrop is { } drop && Plateau is { } rule)
+        {
+            // The operator's drop, at the plan it was promised for; counted like a plateau drop (cooldown starts).
+            var old = S.Scheduler.Lr;
+            var lr = Math.Max(old * rule.Factor, rule.MinLr);
+            S.Scheduler = S.Scheduler with { Lr = lr, NumBadEpochs = 0, CooldownCounter = rule.Cooldown };
+            S.PendingDrop = null;
+            RecordDecision(plan.Epoch + 1, plan.EndGlobalStep, old, lr, LrDecisionKind.Operator,
+                $"operator {drop.Operator} forced a drop: {drop.Reason} → lr {ReduceLrOnPlateau.Lr(old)} → {ReduceLrOnPlateau.Lr(lr)}");
+        }
+
         S.CurrentPlan = BuildPlan(plan.Epoch + 1, 0, plan.EndGlobalStep);
+    }
+
+    /// <summary>The plateau rule in force: the spec's with the operators' changes (null: the job has none).</summary>
+    public PlateauScheduleSpec? Plateau => S.PlateauOverride ?? S.Spec?.Schedule.Plateau;
+
+    /// <summary>
+    /// An operator's change: checked (who, why, the values), recorded with the time, announced; new settings
+    /// apply from the next evaluation and a forced drop at the next epoch plan. Refused, changing nothing,
+    /// for a job that ended or has no plateau schedule.
+    /// </summary>
+    public void Update(ScheduleUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        job.EnsureExists();
+        if (S.Phase.IsTerminal())
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "update the schedule");
+        }
+
+        if (Plateau is not { } rule)
+        {
+            throw new JobTransitionException(job.JobId, S.Phase, "update the schedule: the job has no plateau schedule (spec.schedule.plateau)");
+        }
+
+        var errors = new List<SpecError>();
+        if (string.IsNullOrWhiteSpace(update.Operator))
+        {
+            errors.Add(new SpecError("operator", "is required: who changes the schedule"));
+        }
+        else if (update.Operator.Length > MaxOperatorLength)
+        {
+            errors.Add(new SpecError("operator", $"must be at most {MaxOperatorLength} characters, got {Quote.Value(update.Operator)}"));
+        }
+
+        if (string.IsNullOrWhiteSpace(update.Reason))
+        {
+            errors.Add(new SpecError("reason", "is required: why the schedule changes"));
+        }
+        else if (update.Reason.Length > MaxReasonLength)
+        {
+            errors.Add(new SpecError("reason", $"must be at most {MaxReasonLength} characters, got {Quote.Value(update.Reason)}"));
+        }
+
+        if (update.Patience is < 0)
+        {
+            errors.Add(new SpecError("patience", $"must be ≥ 0, got {update.Patience}"));
+        }
+
+        if (update.Factor is { } factor && !(factor > 0 && factor < 1))
+        {
+            errors.Add(new SpecError("factor", $"must be in (0, 1), got {factor.ToString(CultureInfo.InvariantCulture)}"));
+        }
+
+        if (update.Threshold is { } threshold && !(threshold >= 0 && double.IsFinite(threshold)))
+        {
+            errors.Add(new SpecError("threshold", $"must be ≥ 0, got {threshold.ToString(CultureInfo.InvariantCulture)}"));
+        }
+
+        if (update.Patience is null && update.Factor is null && update.Threshold is null && !update.DropNow)
+        {
+            errors.Add(new SpecError("update", "changes nothing: give patience, factor, threshold or a forced drop"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new JobSpecInvalidException(errors);
+        }
+
+        var recorded = update with { At = job.Now };
+        var changed = rule with
+        {
+            Patience = update.Patience ?? rule.Patience,
+            Factor = update.Factor ?? rule.Factor,
+            Threshold = update.Threshold ?? rule.Threshold,
+        };
+        var what = new[]
+        {
+            changed.Patience != rule.Patience ? $"patience {rule.Patience} → {changed.Patience}" : null,
+            changed.Factor != rule.Factor ? string.Create(CultureInfo.InvariantCulture, $"factor {rule.Factor} → {changed.Factor}") : null,
+            changed.Threshold != rule.Threshold ? string.Create(CultureInfo.InvariantCulture, $"threshold {rule.Threshold} → {changed.Threshold}") : null,
+            update.DropNow ? "a learning-rate drop at the next epoch plan" : null,
+        }.OfType<string>().ToList();
+        S.PlateauOverride = changed;
+        if (update.DropNow)
+        {
+            S.PendingDrop = recorded;
+        }
+
+        S.ScheduleUpdates.Add(recorded);
+        journal.Add(JobEventKind.ScheduleUpdated,
+            $"operator {update.Operator} changed the schedule: {(what.Count == 0 ? "the same settings again" : string.Join(", ", what))}; reason: {update.Reason}",
+            new ScheduleUpdatedDetail(recorded));
     }
 }

@@ -165,6 +165,8 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
 
     public Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints() => Task.FromResult(_checkpoints.Committed());
 
+    public Task<JobSummary> UpdateSchedule(ScheduleUpdate update) => Decide(() => _epochs.Update(update));
+
     public Task<CheckpointAccessDecision> AuthorizeUpload(long generation, string checkpointId, string token) =>
         Task.FromResult(_checkpoints.Authorize(generation, checkpointId, token, upload: true));
 
@@ -267,7 +269,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         if (_progress.Silent(TimeSpan.FromSeconds(_options.WorkerLivenessTimeoutSeconds)) is { } silent)
         {
             var (member, silence) = silent;
-            _lifecycle.GroupFailed($"rank {member.Rank} ({member.WorkerId} on {member.Host}, {member.Address}) failed: no progress for {(int)silence.TotalSeconds} s");
+            _lifecycle.GroupFailed($"rank {member.Rank} ({member.WorkerId} on {member.Host}, {member.Address}) failed: no progress for {(int)silence.TotalSeconds} s", member.Rank);
             await Save();
         }
     }
@@ -291,6 +293,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
                 {
                     MemberOrderKind.Pause => worker => worker.Pause(new PauseRequest(_job.JobId, order.Generation, order.Reason)),
                     MemberOrderKind.Resume => worker => worker.Resume(new ResumeRequest(_job.JobId, order.Generation, order.Reason)),
+                    MemberOrderKind.EpochReady => worker => worker.EpochReady(new EpochReadyNotice(_job.JobId, order.Generation, order.Epoch)),
                     _ => worker => worker.Stop(new StopRequest(_job.JobId, order.Generation, order.Reason, order.Rejoin)),
                 };
             }

@@ -25,14 +25,14 @@ public sealed class JobJournal(JobContext job)
         S.PhaseReason = reason;
         S.Transitions.Add(new PhaseTransition(from, to, reason, job.Now, S.Generation));
         JobTelemetry.Phase(job.JobId, from, to, reason, S.Generation, S.CreatedAt);
-        Add(JobEventKind.Transition, $"{from} → {to}: {reason}");
+        Add(JobEventKind.Transition, $"{from} → {to}: {reason}", new PhaseChangeDetail(S.Transitions[^1]));
         JobLog.Transition(job.Logger, job.JobId, from, to, reason);
     }
 
-    public void Add(JobEventKind kind, string message)
+    public void Add(JobEventKind kind, string message, JobEventDetail? detail = null)
     {
         S.LastEventSequence++;
-        S.Events.Add(new JobEvent(S.LastEventSequence, job.Now, kind, message, S.Phase, S.Generation));
+        S.Events.Add(new JobEvent(S.LastEventSequence, job.Now, kind, message, S.Phase, S.Generation, detail));
         if (S.Events.Count > MaxEvents)
         {
             S.Events.RemoveRange(0, S.Events.Count - MaxEvents);

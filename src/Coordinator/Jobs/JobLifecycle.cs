@@ -104,22 +104,22 @@ public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck 
             var members = S.Members.ToList();
             var generation = S.FormedGeneration;
             var reason = $"rank {report.ReporterRank?.ToString(CultureInfo.InvariantCulture) ?? "?"} stopped the job: {report.Reason}";
-            journal.Add(JobEventKind.Failure, reason);
+            journal.Add(JobEventKind.Failure, reason, new FailureDetail(report.ReporterRank, null, report.Reason));
             Fail(reason);
             job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, reason));
             return;
         }
 
-        GroupFailed($"{who}{by}: {report.Reason}");
+        GroupFailed($"{who}{by}: {report.Reason}", report.FailedRank);
     }
 
     /// <summary>The formed group is lost: re-form as the next generation, or fail when no restarts are left.</summary>
-    public void GroupFailed(string description)
+    public void GroupFailed(string description, int? failedRank = null)
     {
         var spec = S.Spec!;
         var members = S.Members.ToList();
         var generation = S.FormedGeneration;
-        journal.Add(JobEventKind.Failure, description);
+        journal.Add(JobEventKind.Failure, description, new FailureDetail(failedRank, null, description));
         S.KeepPaused = S.Phase == JobPhase.Paused;
         S.Restarts++;
         JobTelemetry.Restart(job.JobId, S.Generation);

@@ -60,6 +60,12 @@ public sealed class JobState
     [Id(32)] public EpochPlan? FormationPlan { get; set; }
     /// <summary>The job was Paused when its group failed: the next generation forms Paused too.</summary>
     [Id(33)] public bool KeepPaused { get; set; }
+    /// <summary>The plateau rule with the operators' changes (null: the spec's, unchanged). The spec itself is never changed.</summary>
+    [Id(34)] public PlateauScheduleSpec? PlateauOverride { get; set; }
+    /// <summary>An operator's forced drop, applied at the next epoch plan.</summary>
+    [Id(35)] public ScheduleUpdate? PendingDrop { get; set; }
+    /// <summary>Every operator change to the schedule, oldest first.</summary>
+    [Id(36)] public List<ScheduleUpdate> ScheduleUpdates { get; set; } = [];
 
     public bool Exists => Spec is not null;
 }

@@ -30,6 +30,8 @@ public static class JobSummaryProjection
             UpdatedAt = s.UpdatedAt,
             MetricsHistory = s.Metrics.ToList(),
             TotalEpochs = s.TotalEpochs != 0 ? s.TotalEpochs : s.Spec?.Epochs ?? 0,
+            Plateau = s.PlateauOverride ?? s.Spec?.Schedule.Plateau,
+            ScheduleUpdates = s.ScheduleUpdates.ToList(),
         };
     }
 }

@@ -7,4 +7,6 @@ public enum MemberOrderKind
     Pause,
     Resume,
     Stop,
+    /// <summary>The next epoch's plan is ready, or the job finished.</summary>
+    EpochReady,
 }

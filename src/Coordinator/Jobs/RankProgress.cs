@@ -53,13 +53,15 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
         if (report.Rank == 0 && report.SkippedSteps > previous)
         {
             // Every rank skips the same steps; rank 0 speaks for the group.
-            journal.Add(JobEventKind.Warning, $"{report.SkippedSteps - previous} step(s) up to step {report.GlobalStep} skipped: the averaged gradients were NaN or infinite ({report.SkippedSteps} in generation {report.Generation}; the job fails after {S.Spec!.MaxNonFiniteSteps} in a row)");
+            journal.Add(JobEventKind.Warning, $"{report.SkippedSteps - previous} step(s) up to step {report.GlobalStep} skipped: the averaged gradients were NaN or infinite ({report.SkippedSteps} in generation {report.Generation}; the job fails after {S.Spec!.MaxNonFiniteSteps} in a row)",
+                new WarningDetail(WarningKind.NonFiniteSteps, null, report.GlobalStep, report.SkippedSteps - previous));
         }
 
         if (_stragglers.Observe(report.Rank, report.OwnSecondsPerStep) is { } straggler && S.Members.FirstOrDefault(m => m.Rank == straggler.Rank) is { } slow)
         {
             journal.Add(JobEventKind.Warning, string.Create(CultureInfo.InvariantCulture,
-                $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"));
+                $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"),
+                new WarningDetail(WarningKind.Straggler, slow.Rank, report.GlobalStep, straggler.Ratio));
         }
 
         _reports[report.Rank] = report;

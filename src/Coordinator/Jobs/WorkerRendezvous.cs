@@ -39,7 +39,7 @@ public sealed class WorkerRendezvous(
             if (S.Members.FirstOrDefault(m => m.WorkerId == registration.WorkerId) is { } member)
             {
                 // A member registering again lost its trainer (process restart): the group must re-form.
-                lifecycle.GroupFailed($"worker {registration.WorkerId} ({member.Address}) registered again while a member of generation {S.FormedGeneration} (restarted?)");
+                lifecycle.GroupFailed($"worker {registration.WorkerId} ({member.Address}) registered again while a member of generation {S.FormedGeneration} (restarted?)", member.Rank);
                 if (S.Phase != JobPhase.Rendezvous)
                 {
                     return Result(RendezvousStatus.Rejected, S.PhaseReason);
@@ -48,14 +48,16 @@ public sealed class WorkerRendezvous(
             else
             {
                 Upsert(S.Standby, registration);
-                journal.Add(JobEventKind.WorkerJoined, $"worker {registration.WorkerId} ({registration.Host}) is on standby: generation {S.FormedGeneration} is running; it joins at the next formation");
+                journal.Add(JobEventKind.WorkerJoined, $"worker {registration.WorkerId} ({registration.Host}) is on standby: generation {S.FormedGeneration} is running; it joins at the next formation",
+                    new MembershipDetail(S.FormedGeneration, registration.WorkerId, registration.Host, Standby: true, S.Members.Select(m => m.WorkerId).Distinct().Count(), []));
                 JobLog.WorkerRegistered(job.Logger, job.JobId, registration.WorkerId, registration.Devices.Count, RendezvousStatus.Standby);
                 return Result(RendezvousStatus.Standby, $"generation {S.FormedGeneration} is running with {S.Members.Select(m => m.WorkerId).Distinct().Count()} workers; you join at the next formation");
             }
         }
 
         Upsert(S.Registrations, registration);
-        journal.Add(JobEventKind.WorkerJoined, $"worker {registration.WorkerId} ({registration.Host}, {registration.Devices.Count} devices) joined: {S.Registrations.Count} of {JobLifecycle.WorkersWanted(spec)}");
+        journal.Add(JobEventKind.WorkerJoined, $"worker {registration.WorkerId} ({registration.Host}, {registration.Devices.Count} devices) joined: {S.Registrations.Count} of {JobLifecycle.WorkersWanted(spec)}",
+            new MembershipDetail(S.Generation, registration.WorkerId, registration.Host, Standby: false, S.Registrations.Count, []));
         if (S.Registrations.Count >= spec.Workers.Max || (S.Registrations.Count >= spec.Workers.Min && graceSeconds <= 0))
         {
             await FormAsync();
@@ -180,7 +182,8 @@ public sealed class WorkerRendezvous(
         S.CurrentPlan = epochs.BuildPlan(epoch, cursor, step);
         S.FormationPlan = S.CurrentPlan;
         var workerIds = formation.Workers.Select(w => w.WorkerId).ToList();
-        journal.Add(JobEventKind.GroupFormed, $"generation {S.Generation}: ranks {string.Join(", ", S.Members.Select(m => $"{m.Rank}={m.WorkerId}/{m.DeviceId}"))}");
+        journal.Add(JobEventKind.GroupFormed, $"generation {S.Generation}: ranks {string.Join(", ", S.Members.Select(m => $"{m.Rank}={m.WorkerId}/{m.DeviceId}"))}",
+            new MembershipDetail(S.Generation, null, null, Standby: false, workerIds.Count, S.Members.ToList()));
         journal.Transition(JobPhase.Running,
             $"generation {S.Generation} formed with {workerIds.Count} workers ({string.Join(", ", workerIds)}), {S.Members.Count} ranks, " +
             $"global batch {S.GlobalBatch} = {S.Members.Count} × {S.PerRankBatch}; {origin}");

@@ -62,5 +62,11 @@ public sealed class WorkerGrain(WorkerDevices devices, WorkerRegistrar registrar
         return Task.CompletedTask;
     }
 
+    public Task EpochReady(EpochReadyNotice notice)
+    {
+        _trainer.EpochReady(notice);
+        return Task.CompletedTask;
+    }
+
     public Task<WorkerStatus> GetStatus() => Task.FromResult(_trainer.Status());
 }

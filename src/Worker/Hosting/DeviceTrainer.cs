@@ -134,6 +134,15 @@ public sealed partial class DeviceTrainer
         }
     }
 
+    public void EpochReady(EpochReadyNotice notice)
+    {
+        ArgumentNullException.ThrowIfNull(notice);
+        if (Current(notice.JobId, notice.Generation, "epoch ready") is { } control)
+        {
+            control.EpochReady(notice.Epoch);
+        }
+    }
+
     public void Stop(StopRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

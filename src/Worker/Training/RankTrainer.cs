@@ -386,8 +386,7 @@ public sealed partial class RankTrainer
             // A stop or pause requested meanwhile is voted on at the next epoch's first step, so that all
             // ranks act together; if that step never comes, the stop grace cancels the token.
             message = result.Message;
-            token.WaitHandle.WaitOne(_options.PlanPollInterval);
-            token.ThrowIfCancellationRequested();
+            _control.WaitForEpochReady(_options.PlanRecheckInterval, token);
         }
 
         throw new TimeoutException($"no plan for epoch {epoch} within {_options.PlanTimeout.TotalSeconds:0} s: {message}");

@@ -11,6 +11,7 @@ public sealed class TrainerControl : IDisposable
     private readonly ManualResetEventSlim _resumed = new(initialState: true);
     private volatile bool _pauseRequested;
     private volatile bool _stopRequested;
+    private readonly SemaphoreSlim _epochReady = new(0, int.MaxValue);
     private Timer? _graceTimer;
 
     /// <summary>Cancelled when the trainer must end now (hard stop).</summary>
@@ -62,6 +63,16 @@ public sealed class TrainerControl : IDisposable
         }
     }
 
+    /// <summary>The coordinator said the plan of an epoch is ready: wakes the trainer waiting at the boundary.</summary>
+    public void EpochReady(int epoch)
+    {
+        _ = epoch; // the trainer asks for the epoch it waits for; a notice only says "ask now"
+        _epochReady.Release();
+    }
+
+    /// <summary>Waits until the coordinator says a plan is ready, at most <paramref name="recheck"/>; false on timeout.</summary>
+    public bool WaitForEpochReady(TimeSpan recheck, CancellationToken token) => _epochReady.Wait(recheck, token);
+
     /// <summary>Blocks the trainer thread while paused; returns false when it must stop instead.</summary>
     public bool WaitWhilePaused()
     {
@@ -85,5 +96,6 @@ public sealed class TrainerControl : IDisposable
         _graceTimer?.Dispose();
         _cancel.Dispose();
         _resumed.Dispose();
+        _epochReady.Dispose();
     }
 }

@@ -12,8 +12,9 @@ public sealed record TrainerOptions
     /// <summary>How long a rank waits for the next epoch's plan (the slowest rank's evaluation included).</summary>
     public TimeSpan PlanTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Pause between asks while the next plan is pending.</summary>
-    public TimeSpan PlanPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>While the next plan is pending the coordinator says when it is ready (<c>EpochReady</c>); a rank asks
+    /// again on its own only after this long without word, in case that notice was lost.</summary>
+    public TimeSpan PlanRecheckInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Joining the ring: neighbours must connect within this.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(60);

@@ -132,6 +132,30 @@ public class JobSpecLoaderTests
     }
 
     [Fact]
+    public void AWrongValueInsideAListNamesItsIndex()
+    {
+        var error = Assert.Throws<JobSpecInvalidException>(() => JobSpecLoader.FromYaml("schedule:\n  steps:\n    milestones: [30, sixty, 90]\n"));
+
+        Assert.Equal("spec.schedule.steps.milestones[1]: expected a whole number", error.Message);
+    }
+
+    [Fact]
+    public void AModelOptionMustBeASingleValue()
+    {
+        var error = Assert.Throws<JobSpecInvalidException>(() => JobSpecLoader.FromYaml("model:\n  name: resnet50\n  options:\n    se_reduction: [16]\n"));
+
+        Assert.Equal("spec.model.options.se_reduction: must be a single value (text, number, true or false)", error.Message);
+    }
+
+    [Fact]
+    public void InvalidJsonSaysWhere()
+    {
+        var error = Assert.Throws<JobSpecInvalidException>(() => JobSpecLoader.Parse("{\"epochs\": 90,\n \"model\": }"));
+
+        Assert.Equal("spec: is not valid JSON (line 2, byte 11)", error.Message);
+    }
+
+    [Fact]
     public void InvalidYamlSaysWhere()
     {
         var error = Assert.Throws<JobSpecInvalidException>(() => JobSpecLoader.FromYaml("model: [unclosed\n"));

@@ -24,6 +24,15 @@ public sealed class FakeWorkerGrain : Grain, IWorkerGrain
 
     public Task Stop(StopRequest request) => Record(request);
 
+    /// <summary>Epoch notices are counted apart so the recorded calls stay the commands a test checks.</summary>
+    public Task EpochReady(EpochReadyNotice notice)
+    {
+        EpochNotices.GetOrAdd(this.GetPrimaryKeyString(), _ => new ConcurrentQueue<EpochReadyNotice>()).Enqueue(notice);
+        return Task.CompletedTask;
+    }
+
+    public static ConcurrentDictionary<string, ConcurrentQueue<EpochReadyNotice>> EpochNotices { get; } = new();
+
     public Task<WorkerStatus> GetStatus() =>
         Task.FromResult(new WorkerStatus { WorkerId = Key.Split('/')[0], DeviceId = Key.Split('/')[1] });
 

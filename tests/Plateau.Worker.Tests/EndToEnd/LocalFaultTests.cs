@@ -34,6 +34,7 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
 
         output.WriteLine($"loss reported after {(detected - killedAt).TotalSeconds:0.0} s; generation 2 formed {(reformed - killedAt).TotalSeconds:0.0} s after the kill");
         var text = run.Output;
+        output.WriteLine(text); // the whole run, for whoever reads a failure
         Assert.Contains("worker-1 was killed by signal 9; starting it again (worker restart 1 of 3)", text, StringComparison.Ordinal);
         Assert.Contains("completed — trained 4 epochs", text, StringComparison.Ordinal);
         Assert.Contains("1 job restart(s), 1 worker process restart(s)", text, StringComparison.Ordinal);
@@ -52,6 +53,7 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
 
         output.WriteLine($"generation 2 (1 worker) formed {(reformed - killedAt).TotalSeconds:0.0} s after the kill");
         var text = run.Output;
+        output.WriteLine(text);
         Assert.Contains("worker-1 was killed by signal 9; not started again: all 0 worker restarts are used", text, StringComparison.Ordinal);
         Assert.Contains("global batch 64 = 1 × 64", text, StringComparison.Ordinal);
         Assert.Contains("completed — trained 4 epochs", text, StringComparison.Ordinal);

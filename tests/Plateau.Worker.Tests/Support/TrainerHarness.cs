@@ -36,7 +36,7 @@ internal sealed class TrainerHarness : IAsyncDisposable
     public static TrainerOptions FastOptions { get; } = new()
     {
         ProgressInterval = TimeSpan.FromMilliseconds(100),
-        PlanPollInterval = TimeSpan.FromMilliseconds(20),
+        PlanRecheckInterval = TimeSpan.FromMilliseconds(20), // the fake job sends no EpochReady notices
         CallTimeout = TimeSpan.FromSeconds(10),
         StopGrace = TimeSpan.FromSeconds(10),
         CollectiveTimeout = TimeSpan.FromSeconds(30),

@@ -1,6 +1,7 @@
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
+using Plateau.Coordinator.Jobs;
 
 namespace Plateau.Coordinator.Tests.Jobs.Plain;
 
@@ -26,6 +27,8 @@ public sealed class EpochPlannerTests : IDisposable
         Assert.Equal((1, 10L, 20L), (next.Plan!.Epoch, next.Plan.StartGlobalStep, next.Plan.EndGlobalStep));
         var metrics = Assert.Single(_job.State.Metrics);
         Assert.Equal(0.5, metrics.ValTop1Error);
+        var ready = Assert.Single(_job.Context.TakeOrders(), o => o.Kind == MemberOrderKind.EpochReady);
+        Assert.Equal((1, 2, false), (ready.Epoch, ready.Members.Count, ready.ReportUndelivered));
     }
 
     [Fact]
