@@ -17,4 +17,8 @@ public sealed record CheckpointRecord
     /// <summary>The schedule's state when the checkpoint was taken (invariant 4).</summary>
     [Id(8)] public PlateauSchedulerState? Scheduler { get; init; }
     [Id(9)] public double LearningRate { get; init; }
+    /// <summary>The selection metric (the plateau metric, else val top-1 error) of the epoch before it; null when that epoch had none.</summary>
+    [Id(10)] public double? Metric { get; init; }
+    /// <summary>Kept whatever the retention counts say: the first checkpoint after a learning-rate drop.</summary>
+    [Id(11)] public bool Pinned { get; init; }
 }

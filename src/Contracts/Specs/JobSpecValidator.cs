@@ -64,6 +64,11 @@ public static partial class JobSpecValidator
             Fail("spec.checkpoint.keep", $"must be ≥ 1, got {spec.Checkpoint.Keep}");
         }
 
+        if (spec.Checkpoint.KeepBest < 0)
+        {
+            Fail("spec.checkpoint.keepBest", $"must be ≥ 0, got {spec.Checkpoint.KeepBest}");
+        }
+
         return errors;
     }
 

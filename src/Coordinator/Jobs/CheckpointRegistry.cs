@@ -2,6 +2,7 @@ using System.Globalization;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Errors;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Specs;
 using Plateau.Coordinator.Checkpoints;
 
 namespace Plateau.Coordinator.Jobs;
@@ -62,14 +63,15 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             CommittedAt = job.Now,
             Scheduler = S.Scheduler,
             LearningRate = S.Scheduler.Lr,
+            Metric = MetricBefore(request.Epoch),
+            Pinned = S.LrDecisions.Any(d => d.Epoch == request.Epoch && d.NewLr < d.OldLr && d.Kind is LrDecisionKind.Plateau or LrDecisionKind.Milestone or LrDecisionKind.Operator),
         };
         S.Checkpoints.Add(record);
         journal.Add(JobEventKind.CheckpointCommitted, $"checkpoint {record.CheckpointId} committed: epoch {record.Epoch}, step {record.GlobalStep}, {record.SizeBytes} bytes", new CheckpointCommittedDetail(record));
-        while (S.Checkpoints.Count > S.Spec!.Checkpoint.Keep)
+        foreach (var dropped in S.Checkpoints.Except(Retained()).ToList())
         {
-            var oldest = S.Checkpoints[0];
-            S.Checkpoints.RemoveAt(0);
-            store.Delete(job.JobId, oldest.CheckpointId);
+            S.Checkpoints.Remove(dropped);
+            store.Delete(job.JobId, dropped.CheckpointId);
         }
 
         return record;
@@ -139,6 +141,39 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
 
         return choice.Record is { } record ? (record, choice.Path!) : null;
     }
+
+    /// <summary>
+    /// What retention keeps: the latest <c>keep</c>, the best <c>keepBest</c> by the selection metric, every pinned
+    /// one, and the checkpoint the running generation restored from (a resume must never lose its origin).
+    /// </summary>
+    public IReadOnlySet<CheckpointRecord> Retained()
+    {
+        var policy = S.Spec!.Checkpoint;
+        var kept = new HashSet<CheckpointRecord>(S.Checkpoints.TakeLast(policy.Keep));
+        if (policy.KeepBest > 0)
+        {
+            var minimise = SelectionMetric() is var metric && PlateauMetricInfo.NaturalMode(metric) == PlateauMode.Min;
+            var ranked = S.Checkpoints.Where(c => c.Metric is not null);
+            ranked = minimise ? ranked.OrderBy(c => c.Metric) : ranked.OrderByDescending(c => c.Metric);
+            kept.UnionWith(ranked.Take(policy.KeepBest));
+        }
+
+        kept.UnionWith(S.Checkpoints.Where(c => c.Pinned || c.CheckpointId == S.ResumeFrom?.CheckpointId));
+        return kept;
+    }
+
+    private PlateauMetric SelectionMetric() => (S.PlateauOverride ?? S.Spec!.Schedule.Plateau)?.Metric ?? PlateauMetric.ValTop1Error;
+
+    /// <summary>The selection metric of the epoch that ended just before a checkpoint taken at the start of <paramref name="epoch"/>.</summary>
+    private double? MetricBefore(int epoch) =>
+        S.Metrics.LastOrDefault(m => m.Epoch == epoch - 1) is not { } m ? null : SelectionMetric() switch
+        {
+            PlateauMetric.ValTop1Error => m.ValTop1Error,
+            PlateauMetric.ValTop5Error => m.ValTop5Error,
+            PlateauMetric.ValLoss => m.ValLoss,
+            PlateauMetric.ValTop1Accuracy => 1.0 - m.ValTop1Error,
+            _ => m.TrainLoss,
+        };
 
     /// <summary>Forgets uploads begun by a generation that no longer runs.</summary>
     public void ForgetPending() => S.PendingCheckpoints.Clear();

@@ -38,6 +38,37 @@ public sealed class CheckpointRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task KeepBestKeepsTheLowestValidationErrorsBesideTheLatest()
+    {
+        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, KeepBest = 1 } });
+        var errors = new[] { 0.40, 0.25, 0.30, 0.35 };
+        var records = new List<CheckpointRecord>();
+        for (var epoch = 0; epoch < errors.Length; epoch++)
+        {
+            _job.State.Metrics.Add(new EpochMetrics { Epoch = epoch, ValTop1Error = errors[epoch] });
+            records.Add(await _job.Checkpoint(epoch + 1, 10 * (epoch + 1), [(byte)epoch]));
+        }
+
+        Assert.Equal([records[1].CheckpointId, records[3].CheckpointId], _job.Checkpoints.Committed().Select(c => c.CheckpointId));
+        Assert.Equal(0.25, _job.Checkpoints.Committed()[0].Metric);
+        Assert.True(File.Exists(_job.Store.CommittedPath(_job.Context.JobId, records[1].CheckpointId)));
+        Assert.False(File.Exists(_job.Store.CommittedPath(_job.Context.JobId, records[2].CheckpointId)));
+    }
+
+    [Fact]
+    public async Task TheCheckpointRightAfterALearningRateDropIsPinnedAndOutlivesRetention()
+    {
+        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1 } });
+        await _job.Checkpoint(1, 10, [1]);
+        _job.Epochs.RecordDecision(2, 20, 0.1, 0.01, LrDecisionKind.Plateau, "val top-1 error did not improve");
+        var afterDrop = await _job.Checkpoint(2, 20, [2]);
+        var latest = await _job.Checkpoint(3, 30, [3]);
+
+        Assert.True(afterDrop.Pinned);
+        Assert.Equal([afterDrop.CheckpointId, latest.CheckpointId], _job.Checkpoints.Committed().Select(c => c.CheckpointId));
+    }
+
+    [Fact]
     public async Task ACommitThatWasNeverBegunIsRejected()
     {
         await _job.Formed(JobTestKit.Spec());
