@@ -75,7 +75,7 @@ public static class BenchmarkOptions
         return 0;
     }
 
-    /// <summary>The comma-separated list in the option's single token, each item parsed by <paramref name="parse"/>.</summary>
+    /// <summary>The items of the option's comma-separated value (of every occurrence, in order), each parsed by <paramref name="parse"/>.</summary>
     public static T[] ParseList<T>(ArgumentResult result, Func<string, T> parse)
     {
         ArgumentNullException.ThrowIfNull(result);
