@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -5,6 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Plateau.Collective;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Bench;
 
@@ -18,58 +20,138 @@ public static class AllReduceBenchmark
 {
     private const string SecretVariable = "PLATEAU_BENCH_SECRET";
 
-    private const string Usage = "usage: plateau-bench allreduce [--workers N[,M]] [--sizes 1MiB,16MiB,100MiB] [--iters K] [--streams S] [--chunk 1MiB] [--compression None|BFloat16|Float16] [--transport Grpc,Socket] [--shared-memory on,off] [--no-baselines]";
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static int Run(string[] args)
+    /// <summary>What one run measures; a rank process gets the same through its hidden options.</summary>
+    private sealed record Settings(int[] Workers, long[] Sizes, int Iters, int Streams, ByteSize Chunk, WireCompression Compression,
+        DataTransport[] Transports, bool[] SharedMemory, bool NoBaselines);
+
+    public static Command Build()
     {
-        if (args.Any(a => a is "-h" or "--help"))
+        var workers = new Option<int[]>("--workers")
         {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        var options = Args.Parse(args);
-        if (options.Get("child") is not null)
+            Description = "Ring sizes to measure, comma-separated (N processes each).",
+            HelpName = "N[,M]",
+            DefaultValueFactory = _ => [2],
+            CustomParser = result => BenchmarkOptions.ParseList(result, text => BenchmarkOptions.ParsePositive(result, "--workers", text)),
+        };
+        var sizes = new Option<ByteSize[]>("--sizes")
         {
-            return RunRankAsync(options).GetAwaiter().GetResult();
-        }
-        return RunParentAsync(options).GetAwaiter().GetResult();
+            Description = "All-reduce payloads, comma-separated (1MiB, 512KiB, 1.5GiB or bytes).",
+            HelpName = "SIZE[,SIZE]",
+            DefaultValueFactory = _ => [new(1L << 20), new(16L << 20), new(100L << 20)],
+            CustomParser = result => BenchmarkOptions.ParseList(result, text => BenchmarkOptions.ParseSize(result, "--sizes", text)),
+        };
+        var iters = new Option<int>("--iters") { Description = "Timed all-reduces per size (after 2 warm-up).", DefaultValueFactory = _ => 10 }.Positive();
+        var streams = new Option<int>("--streams") { Description = "Data streams per peer.", DefaultValueFactory = _ => RingOptions.DefaultStreamsPerPeer }.Positive();
+        var chunk = new Option<ByteSize>("--chunk")
+        {
+            Description = "Ring chunk size (4KiB to 8MiB).",
+            HelpName = "SIZE",
+            DefaultValueFactory = _ => new(RingOptions.DefaultChunkBytes),
+            CustomParser = result =>
+            {
+                var text = result.Tokens[^1].Value;
+                var bytes = BenchmarkOptions.ParseSize(result, "--chunk", text);
+                if (bytes.Bytes is not 0 and (< RingOptions.MinChunkBytes or > RingOptions.MaxChunkBytes))
+                {
+                    result.AddError($"--chunk must be between 4KiB and 8MiB, got {Quote.Value(text)}");
+                }
+                return bytes;
+            },
+        };
+        var compression = new Option<WireCompression>("--compression") { Description = "Wire compression of the payload.", DefaultValueFactory = _ => WireCompression.None };
+        var transport = new Option<DataTransport[]>("--transport")
+        {
+            Description = "Data transports to measure, comma-separated: Grpc, Socket.",
+            HelpName = "Grpc,Socket",
+            DefaultValueFactory = _ => [RingOptions.DefaultTransport],
+            CustomParser = result => BenchmarkOptions.ParseList(result, text =>
+            {
+                if (Enum.TryParse<DataTransport>(text, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                {
+                    return parsed;
+                }
+                result.AddError($"--transport must list Grpc and/or Socket, got {Quote.Value(text)}");
+                return default;
+            }),
+        };
+        var sharedMemory = new Option<string[]>("--shared-memory")
+        {
+            Description = "With the Socket transport, payloads through shared memory (on) or on TCP (off); comma-separated to measure both.",
+            HelpName = "on,off",
+            DefaultValueFactory = _ => ["on"],
+            CustomParser = result => BenchmarkOptions.ParseList(result, text =>
+            {
+                if (text is not ("on" or "off"))
+                {
+                    result.AddError($"--shared-memory must list on and/or off, got {Quote.Value(text)}");
+                }
+                return text;
+            }),
+        };
+        var noBaselines = new Option<bool>("--no-baselines") { Description = "Skip the Gloo and iperf3 baselines." };
+        // A rank process: this executable started by the parent, once per rank.
+        var child = new Option<bool>("--child") { Description = "Run as one rank (started by the benchmark itself).", Hidden = true };
+        var rank = new Option<int>("--rank") { Description = "This rank (with --child).", Hidden = true };
+        var rendezvous = new Option<string?>("--rendezvous") { Description = "Folder where ranks publish their addresses (with --child).", Hidden = true };
+        var command = new Command("allreduce", "Ring all-reduce between processes on loopback vs Gloo and iperf3 (nccl-tests-style busbw table).")
+        {
+            workers, sizes, iters, streams, chunk, compression, transport, sharedMemory, noBaselines, child, rank, rendezvous,
+        };
+        command.Validators.Add(result =>
+        {
+            if (!result.GetValue(child))
+            {
+                if (result.GetResult(rank) is not null || result.GetResult(rendezvous) is not null)
+                {
+                    result.AddError("--rank and --rendezvous are for --child only");
+                }
+            }
+            else if (result.GetValue(rendezvous) is null || result.GetValue(workers) is not [var world] || result.GetValue(rank) is var r && (r < 0 || r >= world)
+                || result.GetValue(transport) is not { Length: 1 } || result.GetValue(sharedMemory) is not { Length: 1 })
+            {
+                result.AddError("--child needs --rendezvous, one --workers count N, a --rank below N, one --transport and one --shared-memory mode");
+            }
+        });
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = new Settings(parseResult.GetValue(workers)!, [.. parseResult.GetValue(sizes)!.Select(s => s.Bytes)], parseResult.GetValue(iters),
+                parseResult.GetValue(streams), parseResult.GetValue(chunk), parseResult.GetValue(compression),
+                parseResult.GetValue(transport)!, [.. parseResult.GetValue(sharedMemory)!.Select(mode => mode == "on")], parseResult.GetValue(noBaselines));
+            return parseResult.GetValue(child)
+                ? await RunRankAsync(settings, parseResult.GetValue(rank), parseResult.GetValue(rendezvous)!)
+                : await RunParentAsync(settings);
+        });
+        return command;
     }
 
-    private static async Task<int> RunParentAsync(Args options)
+    private static async Task<int> RunParentAsync(Settings options)
     {
-        var workerCounts = (options.Get("workers") ?? "2").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
-        var sizes = (options.Get("sizes") ?? "1MiB,16MiB,100MiB").Split(',').Select(ParseSize).ToArray();
-        var iters = int.Parse(options.Get("iters") ?? "10", CultureInfo.InvariantCulture);
-        var skipBaselines = options.Get("no-baselines") is not null;
+        var (sizes, iters) = (options.Sizes, options.Iters);
         Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {LoadAverage()}, {iters} iterations per size");
 
-        double? iperf = skipBaselines ? null : await MeasureIperfAsync();
+        double? iperf = options.NoBaselines ? null : await MeasureIperfAsync();
         if (iperf is { } bps)
         {
             Console.WriteLine($"# iperf3 single-stream loopback TCP: {bps / 8 / 1e9:0.00} GB/s ({bps / 1e9:0.0} Gbit/s)");
         }
-        var transports = (options.Get("transport") ?? RingOptions.DefaultTransport.ToString()).Split(',')
-            .Select(t => Enum.TryParse<DataTransport>(t, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : throw new ArgumentException($"--transport must list Grpc and/or Socket (was '{t}')"))
-            .ToArray();
-        var sharedMemoryModes = (options.Get("shared-memory") ?? "on").Split(',')
-            .Select(m => m switch { "on" => true, "off" => false, _ => throw new ArgumentException($"--shared-memory must list on and/or off (was '{m}')") })
-            .ToArray();
-        foreach (var workers in workerCounts)
+        foreach (var workers in options.Workers)
         {
             var runs = new List<(DataTransport Transport, bool SharedMemory, string Load, Dictionary<long, double> Seconds)>();
-            foreach (var transport in transports)
+            foreach (var transport in options.Transports)
             {
-                foreach (var sharedMemory in sharedMemoryModes)
+                foreach (var sharedMemory in options.SharedMemory)
                 {
                     var load = LoadAverage();
-                    runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, sizes, iters, options, transport, sharedMemory)));
+                    runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, options, transport, sharedMemory)));
                 }
             }
-            var gloo = skipBaselines ? null : await RunGlooAsync(workers, sizes, iters);
+            var gloo = options.NoBaselines ? null : await RunGlooAsync(workers, sizes, iters);
             foreach (var (transport, sharedMemory, load, plateau) in runs)
             {
                 Console.WriteLine();
-                Console.WriteLine($"# N = {workers} processes, ring, data over {transport}{(transport == DataTransport.Socket ? sharedMemory ? " + shared memory" : " (payloads on TCP)" : "")} ({options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture)} stream(s)/peer, chunk {options.Get("chunk") ?? "1MiB"}, {options.Get("compression") ?? "None"}); load average {load}");
+                Console.WriteLine($"# N = {workers} processes, ring, data over {transport}{(transport == DataTransport.Socket ? sharedMemory ? " + shared memory" : " (payloads on TCP)" : "")} ({options.Streams.ToString(Invariant)} stream(s)/peer, chunk {options.Chunk}, {options.Compression}); load average {load}");
                 Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
                 foreach (var size in sizes)
                 {
@@ -79,14 +161,14 @@ public static class AllReduceBenchmark
                     var glooSeconds = gloo?.GetValueOrDefault(size);
                     var glooBusbw = glooSeconds is > 0 ? size / glooSeconds.Value / 1e9 * 2 * (workers - 1) / workers : double.NaN;
                     var vsIperf = iperf is { } i ? busbw / (i / 8 / 1e9) : double.NaN;
-                    Console.WriteLine($"{FormatSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%}");
+                    Console.WriteLine($"{new ByteSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%}");
                 }
             }
         }
         return 0;
     }
 
-    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, long[] sizes, int iters, Args options, DataTransport transport, bool sharedMemory)
+    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, Settings options, DataTransport transport, bool sharedMemory)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-allreduce-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -96,9 +178,10 @@ public static class AllReduceBenchmark
             for (var rank = 0; rank < workers; rank++)
             {
                 var start = SelfStartInfo();
-                foreach (var arg in new[] { "allreduce", "--child", "1", "--rank", rank.ToString(CultureInfo.InvariantCulture), "--workers", workers.ToString(CultureInfo.InvariantCulture),
-                    "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--rendezvous", rendezvous.FullName,
-                    "--streams", options.Get("streams") ?? RingOptions.DefaultStreamsPerPeer.ToString(CultureInfo.InvariantCulture), "--chunk", options.Get("chunk") ?? "1MiB", "--compression", options.Get("compression") ?? "None", "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off" })
+                foreach (var arg in new[] { "allreduce", "--child", "--rank", rank.ToString(Invariant), "--workers", workers.ToString(Invariant),
+                    "--sizes", string.Join(',', options.Sizes), "--iters", options.Iters.ToString(Invariant), "--rendezvous", rendezvous.FullName,
+                    "--streams", options.Streams.ToString(Invariant), "--chunk", options.Chunk.Bytes.ToString(Invariant), "--compression", options.Compression.ToString(),
+                    "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off" })
                 {
                     start.ArgumentList.Add(arg);
                 }
@@ -133,13 +216,10 @@ public static class AllReduceBenchmark
         }
     }
 
-    private static async Task<int> RunRankAsync(Args options)
+    private static async Task<int> RunRankAsync(Settings options, int rank, string rendezvous)
     {
-        var rank = int.Parse(options.Get("rank")!, CultureInfo.InvariantCulture);
-        var workers = int.Parse(options.Get("workers")!, CultureInfo.InvariantCulture);
-        var sizes = options.Get("sizes")!.Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        var iters = int.Parse(options.Get("iters")!, CultureInfo.InvariantCulture);
-        var rendezvous = options.Get("rendezvous")!;
+        var workers = options.Workers[0];
+        var (sizes, iters) = (options.Sizes, options.Iters);
         await using var server = await CollectiveServer.StartAsync(new CollectiveServerOptions());
         var mine = Path.Combine(rendezvous, $"{rank}.addr");
         await File.WriteAllTextAsync(mine + ".tmp", server.Address);
@@ -162,11 +242,11 @@ public static class AllReduceBenchmark
             WorldSize = workers,
             Peers = peers,
             Secret = Convert.FromHexString(Environment.GetEnvironmentVariable(SecretVariable)!),
-            StreamsPerPeer = int.Parse(options.Get("streams")!, CultureInfo.InvariantCulture),
-            ChunkBytes = (int)ParseSize(options.Get("chunk")!),
-            Compression = Enum.Parse<WireCompression>(options.Get("compression")!, ignoreCase: true),
-            Transport = Enum.Parse<DataTransport>(options.Get("transport")!, ignoreCase: true),
-            SharedMemory = options.Get("shared-memory") != "off",
+            StreamsPerPeer = options.Streams,
+            ChunkBytes = (int)options.Chunk.Bytes,
+            Compression = options.Compression,
+            Transport = options.Transports[0],
+            SharedMemory = options.SharedMemory[0],
         });
         foreach (var size in sizes)
         {
@@ -272,43 +352,4 @@ public static class AllReduceBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    internal static long ParseSize(string text)
-    {
-        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("B", 1) };
-        foreach (var (suffix, factor) in units)
-        {
-            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
-            {
-                return (long)(double.Parse(text[..^suffix.Length], CultureInfo.InvariantCulture) * factor);
-            }
-        }
-        return long.Parse(text, CultureInfo.InvariantCulture);
-    }
-
-    private static string FormatSize(long bytes) =>
-        bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):0.##}MiB" : bytes >= 1 << 10 ? $"{bytes / 1024.0:0.##}KiB" : $"{bytes}B";
-
-    /// <summary>Minimal "--name value" parser (the bench has no System.CommandLine dependency).</summary>
-    private sealed class Args
-    {
-        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-
-        public string? Get(string name) => _values.GetValueOrDefault(name);
-
-        public static Args Parse(string[] args)
-        {
-            var parsed = new Args();
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal))
-                {
-                    throw new ArgumentException($"unexpected argument '{args[i]}'; options are --workers N[,M] --sizes 1MiB,16MiB --iters K --streams S --chunk 1MiB --compression None|BFloat16|Float16 --transport Grpc,Socket --shared-memory on,off --no-baselines");
-                }
-                var name = args[i][2..];
-                parsed._values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
-            }
-            return parsed;
-        }
-    }
 }

@@ -1,28 +1,17 @@
+using System.CommandLine;
+
 namespace Plateau.Bench;
 
-/// <summary>Routes <c>plateau-bench VERB ...</c> to one benchmark; each benchmark lives in its own file.</summary>
+/// <summary>The root <c>plateau-bench</c> command: <c>plateau-bench VERB ...</c>, each benchmark's subcommand built in its own file.</summary>
 public static class BenchmarkDispatch
 {
-    private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Verbs = new(StringComparer.Ordinal)
+    public static RootCommand Build()
     {
-        // One line per benchmark: ["verb"] = ("what it measures", XBenchmark.Run),
-        ["train"] = ("CPU training step vs PyTorch", TrainStepBenchmark.Run),
-        ["allreduce"] = ("ring all-reduce over gRPC between processes vs Gloo and iperf3", AllReduceBenchmark.Run),
-        ["step"] = ("distributed trainer step (bucketed all-reduce over gRPC) vs the bare TorchSharp loop", DistributedStepBenchmark.Run),
-        ["data"] = ("JPEG decode + paper train transform into batches vs torchvision", DataLoaderBenchmark.Run),
-    };
-
-    public static int Run(string[] args)
-    {
-        if (args.Length == 0 || !Verbs.TryGetValue(args[0], out var verb))
-        {
-            Console.Error.WriteLine("usage: plateau-bench <verb> [options]");
-            foreach (var (name, (summary, _)) in Verbs.OrderBy(v => v.Key, StringComparer.Ordinal))
-            {
-                Console.Error.WriteLine($"  {name,-10} {summary}");
-            }
-            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
-        }
-        return verb.Run(args[1..]);
+        var root = new RootCommand("plateau-bench: Plateau's benchmarks, each beside its baseline (PyTorch, Gloo, iperf3, torchvision) in the same run.");
+        root.Subcommands.Add(TrainStepBenchmark.Build());
+        root.Subcommands.Add(AllReduceBenchmark.Build());
+        root.Subcommands.Add(DistributedStepBenchmark.Build());
+        root.Subcommands.Add(DataLoaderBenchmark.Build());
+        return root;
     }
 }

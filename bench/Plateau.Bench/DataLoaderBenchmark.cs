@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Plateau.Data.Datasets;
@@ -20,11 +21,21 @@ public static class DataLoaderBenchmark
     private const int Height = 375;
     private const int BatchSize = 32;
 
-    public static int Run(string[] args)
+    public static Command Build()
     {
-        var images = IntOption(args, "--images", 512);
-        var epochs = IntOption(args, "--epochs", 2);
-        var dir = StringOption(args, "--dir", Path.Combine(Path.GetTempPath(), "plateau-bench-data"));
+        var images = new Option<int>("--images") { Description = "JPEGs to write (once) and read.", DefaultValueFactory = _ => 512 }.Positive();
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs per loader configuration (after one warm-up epoch).", DefaultValueFactory = _ => 2 }.Positive();
+        var dir = new Option<string>("--dir") { Description = "Folder of the JPEGs (rewritten when it holds a different number).", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "plateau-bench-data") };
+        var command = new Command("data", "JPEG decode + the paper's train transform into batches of 32, images/s with 1 and 2 decode threads; TurboJPEG vs SkiaSharp decode.")
+        {
+            images, epochs, dir,
+        };
+        command.SetAction(parseResult => Run(parseResult.GetValue(images), parseResult.GetValue(epochs), parseResult.GetValue(dir)!));
+        return command;
+    }
+
+    private static int Run(int images, int epochs, string dir)
+    {
         EnsureImages(dir, images);
         using var dataset = ImageFolderDataset.Open(dir);
         Console.WriteLine($"{dataset.Count} JPEGs {Width}x{Height} q90 in {dir}; load average {LoadAverage()}");
@@ -170,16 +181,4 @@ public static class DataLoaderBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static int IntOption(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string StringOption(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
 }

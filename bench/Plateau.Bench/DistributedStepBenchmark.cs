@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -28,23 +29,47 @@ namespace Plateau.Bench;
 /// </summary>
 public static class DistributedStepBenchmark
 {
-    private const string Usage =
-        "usage: plateau-bench step [--workers 1] [--model se_resnet20_cifar] [--batch 64 (per worker)] [--steps 20] [--warmup 3] [--threads cores/workers]";
-
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static int Run(string[] args)
+    public static Command Build()
     {
-        try
+        var workers = new Option<int>("--workers") { Description = "Rank processes (ring size).", DefaultValueFactory = _ => 1 }.Positive();
+        var model = new Option<string>("--model") { Description = "Model (plateau models).", DefaultValueFactory = _ => "se_resnet20_cifar" }.RegisteredModel();
+        var batch = new Option<int>("--batch") { Description = "Batch per worker.", DefaultValueFactory = _ => 64 }.Positive();
+        var steps = new Option<int>("--steps") { Description = "Timed steps (medians are reported).", DefaultValueFactory = _ => 20 }.Positive();
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps before timing.", DefaultValueFactory = _ => 3 }.Positive();
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads per rank; default: the cores divided among the workers." }.Positive();
+        // A rank process: this executable started by the driver, once per rank.
+        var rank = new Option<int?>("--rank") { Description = "Run as this rank (started by the benchmark itself).", Hidden = true };
+        var peers = new Option<string?>("--peers") { Description = "Every rank's address, comma-separated (with --rank).", Hidden = true };
+        var secret = new Option<string?>("--secret") { Description = "The ring's shared secret in hex (with --rank).", Hidden = true };
+        var command = new Command("step", "Distributed trainer step (bucketed all-reduce over the ring) vs the bare TorchSharp loop, per rank process.")
         {
-            var options = Options.Parse(args);
-            return options.Rank is { } rank ? RunRank(options, rank) : RunDriver(options);
-        }
-        catch (ArgumentException e)
+            workers, model, batch, steps, warmup, threads, rank, peers, secret,
+        };
+        command.Validators.Add(result =>
         {
-            Console.Error.WriteLine($"plateau-bench step: {e.Message}\n{Usage}");
-            return 2;
-        }
+            if (result.GetValue(rank) is not { } r)
+            {
+                if (result.GetResult(peers) is not null || result.GetResult(secret) is not null)
+                {
+                    result.AddError("--peers and --secret are for --rank only");
+                }
+            }
+            else if (result.GetValue(peers) is not { } list || r < 0 || r >= list.Split(',').Length || result.GetValue(secret) is null)
+            {
+                result.AddError("--rank needs --peers with an address for every rank up to it and --secret");
+            }
+        });
+        command.SetAction(parseResult =>
+        {
+            var options = new Options(parseResult.GetValue(workers), parseResult.GetValue(model)!, parseResult.GetValue(batch),
+                parseResult.GetValue(steps), parseResult.GetValue(warmup), parseResult.GetValue(threads));
+            return parseResult.GetValue(rank) is { } r
+                ? RunRank(options, r, parseResult.GetValue(peers)!, parseResult.GetValue(secret)!)
+                : RunDriver(options);
+        });
+        return command;
     }
 
     private static int RunDriver(Options o)
@@ -98,10 +123,9 @@ public static class DistributedStepBenchmark
         return 0;
     }
 
-    private static int RunRank(Options o, int rank)
+    private static int RunRank(Options o, int rank, string peers, string secret)
     {
         TrainingProcess.Initialise(o.Threads ?? 1);
-        var peers = o.Peers ?? throw new ArgumentException("--peers is required with --rank");
         var addresses = peers.Split(',');
         var port = new Uri(addresses[rank]).Port;
         var server = CollectiveServer.StartAsync(new CollectiveServerOptions { Port = port }).GetAwaiter().GetResult();
@@ -112,7 +136,7 @@ public static class DistributedStepBenchmark
             Rank = rank,
             WorldSize = addresses.Length,
             Peers = addresses,
-            Secret = Convert.FromHexString(o.Secret ?? throw new ArgumentException("--secret is required with --rank")),
+            Secret = Convert.FromHexString(secret),
             ConnectTimeout = TimeSpan.FromSeconds(60),
         }).GetAwaiter().GetResult();
         try
@@ -235,33 +259,6 @@ public static class DistributedStepBenchmark
 
     private sealed record RankResult(int Rank, double StepMs, double ComputeMs, double AllReduceMs, double WaitMs, double UpdateMs, double OutsideMs, double BareMs, double TelemetryUs);
 
-    private sealed record Options(int Workers, string Model, int Batch, int Steps, int Warmup, int? Threads, int? Rank, string? Peers, string? Secret)
-    {
-        public static Options Parse(string[] args)
-        {
-            var o = new Options(1, "se_resnet20_cifar", 64, 20, 3, null, null, null, null);
-            for (var i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                o = args[i] switch
-                {
-                    "--workers" => o with { Workers = Positive("--workers", Next()) },
-                    "--model" => o with { Model = ModelRegistry.Contains(args[i + 1]) ? Next() : throw new ArgumentException($"--model: unknown model '{args[i + 1]}'") },
-                    "--batch" => o with { Batch = Positive("--batch", Next()) },
-                    "--steps" => o with { Steps = Positive("--steps", Next()) },
-                    "--warmup" => o with { Warmup = Positive("--warmup", Next()) },
-                    "--threads" => o with { Threads = Positive("--threads", Next()) },
-                    "--rank" => o with { Rank = int.Parse(Next(), Invariant) },
-                    "--peers" => o with { Peers = Next() },
-                    "--secret" => o with { Secret = Next() },
-                    _ => throw new ArgumentException($"unknown option {args[i]}"),
-                };
-            }
-
-            return o;
-        }
-
-        private static int Positive(string option, string value) =>
-            int.TryParse(value, NumberStyles.None, Invariant, out var n) && n > 0 ? n : throw new ArgumentException($"{option} must be a positive integer, got '{value}'");
-    }
+    /// <summary>What the driver measures; each rank gets the same on its command line.</summary>
+    private sealed record Options(int Workers, string Model, int Batch, int Steps, int Warmup, int? Threads);
 }

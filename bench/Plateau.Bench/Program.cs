@@ -1,3 +1,3 @@
 using Plateau.Bench;
 
-return BenchmarkDispatch.Run(args);
+return BenchmarkDispatch.Build().Parse(args).Invoke();

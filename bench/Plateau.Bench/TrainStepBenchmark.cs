@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Plateau.Contracts.Errors;
 using Plateau.Models.Runtime;
 using Plateau.Models.Zoo;
 using TorchSharp;
@@ -25,51 +27,58 @@ public static class TrainStepBenchmark
 
     private static readonly Case[] DefaultCases = [new("resnet20_cifar", 128, 32), new("se_resnet50", 8, 224)];
 
-    private const string Usage =
-        "usage: plateau-bench train [--model NAME --batch N --size N] [--threads 2] [--steps 20] [--warmup 5]\n" +
-        "                           [--no-python] [--python PATH] [--python-env KEY=VALUE]...";
-
-    public static int Run(string[] args)
+    public static Command Build()
     {
-        try
+        var model = new Option<string?>("--model") { Description = "Measure this model only (plateau models); default: resnet20_cifar at batch 128 and se_resnet50 at batch 8." }.RegisteredModel();
+        var batch = new Option<int?>("--batch") { Description = "Batch with --model (default 8)." }.Positive();
+        var size = new Option<int?>("--size") { Description = "Input side in pixels with --model (default: the model's native size)." }.Positive();
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (and OMP_NUM_THREADS of the PyTorch side).", DefaultValueFactory = _ => 2 }.Positive();
+        var steps = new Option<int>("--steps") { Description = "Interleaved timed steps per side.", DefaultValueFactory = _ => 20 }.Positive();
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps per side before timing.", DefaultValueFactory = _ => 5 }.NonNegative();
+        var noPython = new Option<bool>("--no-python") { Description = "Measure the Plateau side only." };
+        var python = new Option<string>("--python") { Description = "Python with torch for the PyTorch side.", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var pythonEnv = new Option<string[]>("--python-env") { Description = "Environment variable for the PyTorch side (repeatable).", HelpName = "KEY=VALUE" };
+        pythonEnv.Validators.Add(result =>
         {
-            return RunChecked(args);
-        }
-        catch (ArgumentException e)
+            foreach (var assignment in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (assignment.IndexOf('=', StringComparison.Ordinal) <= 0)
+                {
+                    result.AddError($"--python-env takes KEY=VALUE, got {Quote.Value(assignment)}");
+                }
+            }
+        });
+        var command = new Command("train", "One CPU training step (SGD momentum, cross-entropy) vs the same step in PyTorch, interleaved.")
         {
-            Console.Error.WriteLine($"plateau-bench train: {e.Message}");
-            return 2;
-        }
+            model, batch, size, threads, steps, warmup, noPython, python, pythonEnv,
+        };
+        // --batch and --size describe the --model case; without it the two default cases run as they are.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(model) is null && (result.GetResult(batch) is not null || result.GetResult(size) is not null))
+            {
+                result.AddError("--batch and --size need --model");
+            }
+        });
+        command.SetAction(parseResult =>
+        {
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var assignment in parseResult.GetValue(pythonEnv) ?? [])
+            {
+                var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+                environment[assignment[..equals]] = assignment[(equals + 1)..];
+            }
+            var name = parseResult.GetValue(model);
+            Case[] cases = name is null ? DefaultCases : [new(name, parseResult.GetValue(batch) ?? 8, parseResult.GetValue(size) ?? ModelRegistry.Describe(name).NativeInputSize)];
+            return Run(cases, parseResult.GetValue(threads), parseResult.GetValue(steps), parseResult.GetValue(warmup),
+                parseResult.GetValue(noPython) ? null : parseResult.GetValue(python)!, environment);
+        });
+        return command;
     }
 
-    private static int RunChecked(string[] args)
+    /// <summary>Measures each case; <paramref name="python"/> null leaves the PyTorch side out.</summary>
+    private static int Run(Case[] cases, int threads, int steps, int warmup, string? python, Dictionary<string, string> pythonEnvironment)
     {
-        int threads = 2, steps = 20, warmup = 5;
-        string? model = null;
-        int? batch = null, size = null;
-        var python = "/usr/bin/python3";
-        var withPython = true;
-        var pythonEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
-            switch (args[i])
-            {
-                case "--threads": threads = ParsePositive("--threads", Next()); break;
-                case "--steps": steps = ParsePositive("--steps", Next()); break;
-                case "--warmup": warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--model": model = Next(); break;
-                case "--batch": batch = ParsePositive("--batch", Next()); break;
-                case "--size": size = ParsePositive("--size", Next()); break;
-                case "--python": python = Next(); break;
-                case "--no-python": withPython = false; break;
-                case "--python-env": AddEnvironment(pythonEnvironment, Next()); break;
-                case "-h" or "--help": Console.WriteLine(Usage); return 0;
-                default: Console.Error.WriteLine($"unknown option {args[i]}\n{Usage}"); return 2;
-            }
-        }
-        Case[] cases = model is null ? DefaultCases : [new(model, batch ?? 8, size ?? ModelRegistry.Describe(model).NativeInputSize)];
-
         TrainingProcess.Initialise(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"CPU training step, {threads} threads, {steps} interleaved steps per side after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; ATen kernels: {TrainingProcess.CpuKernels}; load average {LoadAverage()}"));
@@ -81,7 +90,7 @@ public static class TrainStepBenchmark
         foreach (var c in cases)
         {
             using var ours = new TorchSharpStep(c);
-            using var theirs = withPython ? PyTorchStep.Start(python, c, threads, pythonEnvironment) : null;
+            using var theirs = python is null ? null : PyTorchStep.Start(python, c, threads, pythonEnvironment);
             var (mine, other) = Measure(ours, theirs, steps, warmup);
             var theirsText = other is { } t
                 ? $"{t.MedianMs,11:F1} {c.Batch * 1000 / t.MedianMs,8:F1} {t.CpuMs,8:F0} {PairedRatio(mine.WallMs, t.WallMs),6:F2} {mine.CpuMs / t.CpuMs,9:F2}"
@@ -260,16 +269,6 @@ public static class TrainStepBenchmark
         }
     }
 
-    private static void AddEnvironment(Dictionary<string, string> environment, string assignment)
-    {
-        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
-        if (equals <= 0)
-        {
-            throw new ArgumentException($"--python-env takes KEY=VALUE, got '{assignment}'.");
-        }
-        environment[assignment[..equals]] = assignment[(equals + 1)..];
-    }
-
     private static double PairedRatio(List<double> ours, List<double> theirs) =>
         Median([.. ours.Zip(theirs, (a, b) => a / b)]);
 
@@ -291,11 +290,6 @@ public static class TrainStepBenchmark
         var n = sorted.Count;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }
-
-    private static int ParsePositive(string option, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new ArgumentException($"{option} must be a positive integer, got '{value}'.");
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
