@@ -12,14 +12,15 @@ using Plateau.Coordinator.Api;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Jobs;
 using Plateau.Coordinator.Storage;
+using Plateau.Coordinator.Storage.PostgreSql;
 
 namespace Plateau.Coordinator.Hosting;
 
 public static class CoordinatorHostExtensions
 {
     /// <summary>
-    /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>, durable file state from
-    /// <c>Plateau:Coordinator:StateDirectory</c>), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
+    /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>; durable state in files under
+    /// <c>Plateau:Coordinator:StateDirectory</c> with the Localhost provider, in PostgreSQL with AdoNet), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
     /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>. Settings are validated at start.
     /// </summary>
     public static WebApplicationBuilder AddPlateauCoordinator(this WebApplicationBuilder builder)
@@ -31,6 +32,17 @@ public static class CoordinatorHostExtensions
         if (problems.Failed)
         {
             throw new OptionsValidationException(CoordinatorOptions.SectionName, typeof(CoordinatorOptions), problems.Failures);
+        }
+
+        // One setting chooses where the coordinator's durable state lives: Plateau:Cluster:Provider.
+        var cluster = configuration.ReadPlateauClusterOptions();
+        if (cluster.Provider == ClusteringProvider.AdoNet && configuration[$"{CoordinatorOptions.SectionName}:StateDirectory"] is not null)
+        {
+            throw new OptionsValidationException(CoordinatorOptions.SectionName, typeof(CoordinatorOptions),
+            [
+                $"{CoordinatorOptions.SectionName}:StateDirectory is used only when {PlateauClusterOptions.SectionName}:Provider is Localhost; " +
+                $"with AdoNet the coordinator's state is in PostgreSQL ({PlateauClusterOptions.SectionName}:AdoNetConnectionString): remove the setting",
+            ]);
         }
 
         builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName);
@@ -47,7 +59,7 @@ public static class CoordinatorHostExtensions
 
         builder.UseOrleans(silo => silo
             .UsePlateauCluster(configuration)
-            .AddPlateauCoordinatorGrains(coordinator.StateDirectory)
+            .AddPlateauCoordinatorState(cluster, coordinator.StateDirectory)
             .AddActivityPropagation());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -62,12 +74,27 @@ public static class CoordinatorHostExtensions
         return builder;
     }
 
+    private static ISiloBuilder AddPlateauCoordinatorState(this ISiloBuilder silo, PlateauClusterOptions cluster, string stateDirectory) =>
+        cluster.Provider == ClusteringProvider.AdoNet
+            ? silo.AddPlateauCoordinatorGrainsOnPostgreSql(cluster.AdoNetConnectionString!)
+            : silo.AddPlateauCoordinatorGrains(stateDirectory);
+
     /// <summary>
     /// What the coordinator's grains need on a silo: durable file state under <paramref name="stateDirectory"/>,
     /// the checkpoint store and validated options (configure <see cref="CoordinatorOptions"/> and
     /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
     /// </summary>
-    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory)
+    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory) =>
+        silo.AddCoordinatorServices().AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
+
+    /// <summary>
+    /// As <see cref="AddPlateauCoordinatorGrains"/> with the grain state in PostgreSQL: the Orleans schema
+    /// is applied when the silo starts (docs/state.md).
+    /// </summary>
+    public static ISiloBuilder AddPlateauCoordinatorGrainsOnPostgreSql(this ISiloBuilder silo, string connectionString) =>
+        silo.AddCoordinatorServices().AddPostgreSqlGrainState(JobGrain.StorageName, connectionString);
+
+    private static ISiloBuilder AddCoordinatorServices(this ISiloBuilder silo)
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddOptions<CoordinatorOptions>().ValidateOnStart();
@@ -76,7 +103,7 @@ public static class CoordinatorHostExtensions
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointStoreOptions>, CheckpointStoreOptionsValidator>());
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton<CheckpointStore>();
-        return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
+        return silo;
     }
 
     /// <summary>Maps the gRPC JobService and CheckpointTransfer services.</summary>
