@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, only those missing. Idempotent.
 set -euo pipefail
-packages=(iperf3 libturbojpeg0 yamllint prometheus chromium)
+packages=(iperf3 libturbojpeg0 yamllint prometheus chromium postgresql python3-torch python3-torchvision)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,7 @@ public static class PlateauCommand
         root.Subcommands.Add(ModelsCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(Commands.Jobs.JobCommand.Build());
+        root.Subcommands.Add(Commands.Jobs.ExportCommand.Build());
         root.Subcommands.Add(LocalCommand.Build());
         root.Subcommands.Add(CoordinatorCommand.Build());
         root.Subcommands.Add(WorkerCommand.Build());

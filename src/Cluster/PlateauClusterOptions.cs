@@ -9,6 +9,8 @@ public sealed class PlateauClusterOptions
 {
     public const string SectionName = "Plateau:Cluster";
 
+    /// <summary>Localhost (embedded) or AdoNet (PostgreSQL); on the coordinator this also chooses where its
+    /// durable grain state lives: local files or the same PostgreSQL database.</summary>
     public ClusteringProvider Provider { get; set; } = ClusteringProvider.Localhost;
 
     public string ClusterId { get; set; } = "plateau";
@@ -27,9 +29,10 @@ public sealed class PlateauClusterOptions
     /// <summary>AdoNet provider: the address other silos reach this one at (the pod IP). Defaults to a non-loopback address of this host.</summary>
     public string? AdvertisedAddress { get; set; }
 
-    /// <summary>AdoNet provider: ADO.NET invariant name.</summary>
+    /// <summary>AdoNet provider: ADO.NET invariant name; only "Npgsql" (PostgreSQL) is accepted.</summary>
     public string AdoNetInvariant { get; set; } = "Npgsql";
 
-    /// <summary>AdoNet provider: connection string of the membership database.</summary>
+    /// <summary>AdoNet provider: connection string of the PostgreSQL database holding the membership table
+    /// and, on the coordinator, the grain state.</summary>
     public string? AdoNetConnectionString { get; set; }
 }

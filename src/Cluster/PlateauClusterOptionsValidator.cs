@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Plateau.Contracts.Errors;
 
 namespace Plateau.Cluster;
 
@@ -51,10 +52,15 @@ public sealed class PlateauClusterOptionsValidator : IValidateOptions<PlateauClu
             {
                 errors.Add($"{Section}:AdoNetConnectionString is required when {Section}:Provider is AdoNet");
             }
-
-            if (string.IsNullOrWhiteSpace(options.AdoNetInvariant))
+            else if (ConnectionStrings.Problem(options.AdoNetConnectionString) is { } problem)
             {
-                errors.Add($"{Section}:AdoNetInvariant is required when {Section}:Provider is AdoNet");
+                errors.Add($"{Section}:AdoNetConnectionString {ConnectionStrings.Quoted(options.AdoNetConnectionString)} is not a PostgreSQL connection string: {problem}");
+            }
+
+            // The Orleans schema scripts Plateau ships and applies are PostgreSQL's.
+            if (options.AdoNetInvariant != "Npgsql")
+            {
+                errors.Add($"{Section}:AdoNetInvariant must be 'Npgsql' (PostgreSQL, the only database whose schema Plateau ships), got {Quote.Value(options.AdoNetInvariant)}");
             }
         }
 

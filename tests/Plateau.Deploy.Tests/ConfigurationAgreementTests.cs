@@ -130,18 +130,18 @@ public sealed class ConfigurationAgreementTests
 
     [Theory]
     [MemberData(nameof(Overlays))]
-    public void Coordinator_state_and_checkpoints_live_on_persistent_volumes(string name)
+    public void Coordinator_state_lives_in_PostgreSQL_and_checkpoints_on_a_persistent_volume(string name)
     {
         var overlay = Overlay.Render(name);
-        var (coordinator, checkpoints, _) = CoordinatorSettings(overlay);
+        var (_, checkpoints, cluster) = CoordinatorSettings(overlay);
         var container = ContainerSettings.Container(overlay.Coordinator, "coordinator");
         var claims = overlay.Coordinator.Spec.VolumeClaimTemplates.Select(c => c.Metadata.Name).ToHashSet();
 
-        foreach (var path in new[] { coordinator.StateDirectory, checkpoints.RootDirectory })
-        {
-            var mount = container.VolumeMounts.SingleOrDefault(m => m.MountPath == path);
-            Assert.True(mount is not null && claims.Contains(mount.Name), $"{path} is not on a PersistentVolumeClaim");
-        }
+        // Provider AdoNet puts the grain state in PostgreSQL; the host refuses a StateDirectory next to it.
+        Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
+        Assert.DoesNotContain($"{CoordinatorOptions.SectionName}:StateDirectory", CoordinatorConfiguration(overlay).Keys);
+        var mount = container.VolumeMounts.SingleOrDefault(m => m.MountPath == checkpoints.RootDirectory);
+        Assert.True(mount is not null && claims.Contains(mount.Name), $"{checkpoints.RootDirectory} is not on a PersistentVolumeClaim");
     }
 
     private static Dictionary<string, string?> CoordinatorConfiguration(Overlay overlay) =>

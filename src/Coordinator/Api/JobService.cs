@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
+using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
 using Proto = Plateau.Protos.V1;
@@ -9,7 +10,7 @@ using Proto = Plateau.Protos.V1;
 namespace Plateau.Coordinator.Api;
 
 /// <summary>plateau.v1.JobService: the job control API, a thin layer over the JobGrains.</summary>
-public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time) : Proto.JobService.JobServiceBase
+public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time, CheckpointStore checkpoints) : Proto.JobService.JobServiceBase
 {
     private const int MaxSpecBytes = 1 << 20;
 
@@ -122,5 +123,46 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
         ArgumentNullException.ThrowIfNull(request);
         var jobId = RpcErrors.RequireJobId(request.JobId);
         return RpcErrors.Guard(async () => (await grains.GetGrain<IJobGrain>(jobId).Resume(request.Reason)).ToProto());
+    }
+
+    public override async Task ExportWeights(Proto.ExportWeightsRequest request, IServerStreamWriter<Proto.WeightsChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var jobId = RpcErrors.RequireJobId(request.JobId);
+        var job = grains.GetGrain<IJobGrain>(jobId);
+        await RpcErrors.Guard(async () => await job.GetSummary() ?? throw RpcErrors.NotFound(jobId));
+        var committed = await RpcErrors.Guard(() => job.GetCheckpoints());
+        var record = WeightsExportChoice.Choose(jobId, committed, request.CheckpointId);
+
+        // Verification and the copy run here, on the request's thread, never in a grain turn.
+        if (await checkpoints.VerifyAsync(jobId, record, context.CancellationToken) is { } problem)
+        {
+            throw RpcErrors.FailedPrecondition($"checkpoint {record.CheckpointId} of job {jobId} fails verification: {problem}");
+        }
+
+        var path = checkpoints.CommittedPath(jobId, record.CheckpointId);
+        WeightsExportPlan plan;
+        try
+        {
+            plan = await WeightsExport.PlanAsync(path, new Dictionary<string, string> { ["plateau.checkpoint"] = record.CheckpointId }, context.CancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw RpcErrors.FailedPrecondition(e.Message);
+        }
+
+        var first = true;
+        await WeightsExport.CopyAsync(path, plan, async bytes =>
+        {
+            var chunk = new Proto.WeightsChunk { Data = Google.Protobuf.ByteString.CopyFrom(bytes.Span) };
+            if (first)
+            {
+                (chunk.CheckpointId, chunk.TotalBytes, first) = (record.CheckpointId, plan.TotalBytes, false);
+            }
+
+            await responseStream.WriteAsync(chunk, context.CancellationToken);
+        }, cancellationToken: context.CancellationToken);
     }
 }

@@ -14,7 +14,7 @@ public sealed class CoordinatorOptions
     /// <summary>Address Kestrel listens on: "loopback" (embedded default) or "any" (containers).</summary>
     public string ListenAddress { get; set; } = "loopback";
 
-    /// <summary>Folder of the durable grain state (file storage).</summary>
+    /// <summary>Folder of the durable grain state (file storage) with Plateau:Cluster:Provider=Localhost; refused with AdoNet (PostgreSQL).</summary>
     public string StateDirectory { get; set; } = ".plateau/state";
 
     /// <summary>After minWorkers joined, how long to wait for more (up to maxWorkers) before forming the group.</summary>

@@ -14,14 +14,15 @@ using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
 using Plateau.Coordinator.Storage;
+using Plateau.Coordinator.Storage.PostgreSql;
 
 namespace Plateau.Coordinator.Hosting;
 
 public static class CoordinatorHostExtensions
 {
     /// <summary>
-    /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>, durable file state from
-    /// <c>Plateau:Coordinator:StateDirectory</c>), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
+    /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>; durable state in files under
+    /// <c>Plateau:Coordinator:StateDirectory</c> with the Localhost provider, in PostgreSQL with AdoNet), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
     /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>. Settings are validated at start.
     /// <paramref name="models"/> checks a spec's model name and options (a host that has the model registry
     /// passes it); without it the names in <c>Plateau:Coordinator:KnownModels</c> are checked, or any name is
@@ -38,6 +39,17 @@ public static class CoordinatorHostExtensions
             throw new OptionsValidationException(CoordinatorOptions.SectionName, typeof(CoordinatorOptions), problems.Failures);
         }
 
+        // One setting chooses where the coordinator's durable state lives: Plateau:Cluster:Provider.
+        var cluster = configuration.ReadPlateauClusterOptions();
+        if (cluster.Provider == ClusteringProvider.AdoNet && configuration[$"{CoordinatorOptions.SectionName}:StateDirectory"] is not null)
+        {
+            throw new OptionsValidationException(CoordinatorOptions.SectionName, typeof(CoordinatorOptions),
+            [
+                $"{CoordinatorOptions.SectionName}:StateDirectory is used only when {PlateauClusterOptions.SectionName}:Provider is Localhost; " +
+                $"with AdoNet the coordinator's state is in PostgreSQL ({PlateauClusterOptions.SectionName}:AdoNetConnectionString): remove the setting",
+            ]);
+        }
+
         builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName);
         builder.Services.AddOptions<CheckpointStoreOptions>().BindConfiguration(CheckpointStoreOptions.SectionName);
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
@@ -52,7 +64,7 @@ public static class CoordinatorHostExtensions
 
         builder.UseOrleans(silo => silo
             .UsePlateauCluster(configuration)
-            .AddPlateauCoordinatorGrains(coordinator.StateDirectory, models)
+            .AddPlateauCoordinatorState(cluster, coordinator.StateDirectory, models)
             .AddActivityPropagation());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -67,12 +79,27 @@ public static class CoordinatorHostExtensions
         return builder;
     }
 
+    private static ISiloBuilder AddPlateauCoordinatorState(this ISiloBuilder silo, PlateauClusterOptions cluster, string stateDirectory, ModelCheck? models) =>
+        cluster.Provider == ClusteringProvider.AdoNet
+            ? silo.AddPlateauCoordinatorGrainsOnPostgreSql(cluster.AdoNetConnectionString!, models)
+            : silo.AddPlateauCoordinatorGrains(stateDirectory, models);
+
     /// <summary>
     /// What the coordinator's grains need on a silo: durable file state under <paramref name="stateDirectory"/>,
     /// the checkpoint store and validated options (configure <see cref="CoordinatorOptions"/> and
     /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
     /// </summary>
-    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory, ModelCheck? models = null)
+    public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory, ModelCheck? models = null) =>
+        silo.AddCoordinatorServices(models).AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
+
+    /// <summary>
+    /// As <see cref="AddPlateauCoordinatorGrains"/> with the grain state in PostgreSQL: the Orleans schema
+    /// is applied when the silo starts (docs/state.md).
+    /// </summary>
+    public static ISiloBuilder AddPlateauCoordinatorGrainsOnPostgreSql(this ISiloBuilder silo, string connectionString, ModelCheck? models = null) =>
+        silo.AddCoordinatorServices(models).AddPostgreSqlGrainState(JobGrain.StorageName, connectionString);
+
+    private static ISiloBuilder AddCoordinatorServices(this ISiloBuilder silo, ModelCheck? models)
     {
         ArgumentNullException.ThrowIfNull(silo);
         silo.Services.AddOptions<CoordinatorOptions>().ValidateOnStart();
@@ -82,7 +109,7 @@ public static class CoordinatorHostExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton<CheckpointStore>();
         silo.Services.TryAddSingleton(services => models ?? ConfiguredModels(services.GetRequiredService<IOptions<CoordinatorOptions>>().Value));
-        return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
+        return silo;
     }
 
     private static ModelCheck ConfiguredModels(CoordinatorOptions options) =>

@@ -5,11 +5,14 @@ using static TorchSharp.torch;
 namespace Plateau.Models.Serialization;
 
 /// <summary>
-/// Moves a model's state dict (PyTorch keys and order) to and from safetensors, strictly: a file with a
-/// missing, extra or wrongly shaped tensor is refused, naming the tensors, before anything is copied.
+/// Moves a model's state dict (PyTorch keys and order) to and from safetensors, as strictly as PyTorch's
+/// <c>load_state_dict(strict=True)</c>: a file with a missing, extra or wrongly shaped tensor is refused, naming
+/// the tensors, before anything is copied; only a missing BatchNorm <c>num_batches_tracked</c> is filled (with 0).
 /// </summary>
 public static class ModelWeights
 {
+    private const string BatchCounter = "num_batches_tracked";
+
     /// <summary>Writes the model's parameters and buffers to a safetensors file.</summary>
     public static void Save(nn.Module model, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensors.Save(path, StateDict.Ordered(model), metadata);
@@ -50,7 +53,9 @@ public static class ModelWeights
         }
         var targetNames = target.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
 
-        var missing = target.Where(t => !sourceByName.ContainsKey(t.Key)).Select(t => t.Key).ToList();
+        // PyTorch's BatchNorm fills a missing num_batches_tracked instead of refusing the state dict (files from
+        // before the counter existed, or saved without it), so load_state_dict(strict=True) accepts them: so does this.
+        var missing = target.Where(t => !sourceByName.ContainsKey(t.Key) && !IsBatchCounter(t.Key)).Select(t => t.Key).ToList();
         var unexpected = source.Where(s => !targetNames.Contains(s.Key)).Select(s => s.Key).ToList();
         var wrongShape = new List<string>();
         var report = new StringBuilder();
@@ -81,9 +86,19 @@ public static class ModelWeights
         using var noGrad = no_grad();
         foreach (var (name, tensor) in target)
         {
-            tensor.copy_(sourceByName[name]);
+            if (sourceByName.TryGetValue(name, out var value))
+            {
+                tensor.copy_(value);
+            }
+            else
+            {
+                // A missing batch counter starts at 0, as PyTorch 1.13 fills it.
+                tensor.zero_();
+            }
         }
     }
+
+    private static bool IsBatchCounter(string name) => name == BatchCounter || name.EndsWith("." + BatchCounter, StringComparison.Ordinal);
 
     private static string Shape(Tensor tensor) => $"[{string.Join(", ", tensor.shape)}]";
 }

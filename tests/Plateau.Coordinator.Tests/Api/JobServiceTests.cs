@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
 using Plateau.Coordinator.Api;
+using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Tests.Jobs;
 using Plateau.Protos.V1;
@@ -23,7 +24,8 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
         workers: { min: 2, max: 2, rendezvousTimeoutSeconds: 30 }
         """;
 
-    private readonly Coordinator.Api.JobService _service = new(fixture.Grains, Options.Create(new CoordinatorOptions { WatchPollMilliseconds = 20 }), TimeProvider.System);
+    private readonly Coordinator.Api.JobService _service = new(fixture.Grains, Options.Create(new CoordinatorOptions { WatchPollMilliseconds = 20 }), TimeProvider.System,
+        new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = fixture.CheckpointDirectory }), Microsoft.Extensions.Logging.Abstractions.NullLogger<CheckpointStore>.Instance));
     private readonly TestServerCallContext _context = new();
 
     private static async Task<RpcException> Fails(Func<Task> call) => await Assert.ThrowsAsync<RpcException>(call);

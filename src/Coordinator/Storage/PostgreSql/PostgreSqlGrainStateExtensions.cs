@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Plateau.Coordinator.Storage.PostgreSql;
+
+public static class PostgreSqlGrainStateExtensions
+{
+    /// <summary>
+    /// Named grain storage in PostgreSQL through Orleans' ADO.NET provider (table <c>OrleansStorage</c>),
+    /// with the schema applied at silo start. State is written with the Orleans serializer: every
+    /// persisted type is <c>[GenerateSerializer]</c> with stable <c>[Id]</c>s, so added fields read old rows.
+    /// </summary>
+    public static ISiloBuilder AddPostgreSqlGrainState(this ISiloBuilder silo, string name, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        silo.Services.TryAddSingleton<PostgreSqlSchema>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services =>
+            new PostgreSqlSchemaStartup(services.GetRequiredService<PostgreSqlSchema>(), connectionString));
+        return silo.AddAdoNetGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
+        {
+            storage.Invariant = "Npgsql";
+            storage.ConnectionString = connectionString;
+            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Jobs;
+using Plateau.Coordinator.Jobs;
+using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
+
+namespace Plateau.Coordinator.Tests.State;
+
+/// <summary>The coordinator silo with membership and grain state in a real PostgreSQL database.</summary>
+[Collection(OnePostgreSqlServer.Name)]
+public sealed class PostgreSqlStateTests(PostgreSqlServer server)
+{
+    [Fact]
+    public async Task ACoordinatorRestartedAgainstTheSameDatabaseFindsEveryJobItsStateAndItsCheckpoints()
+    {
+        var database = await server.CreateDatabaseAsync("restart");
+        await using var cluster = new PostgreSqlCoordinator(database);
+        await cluster.StartAsync();
+        try
+        {
+            var waiting = NewJobId("waiting");
+            await cluster.Grains.GetGrain<IJobGrain>(waiting).Submit(Spec());
+            var running = NewJobId("running");
+            var job = cluster.Grains.GetGrain<IJobGrain>(running);
+            await job.Submit(Spec());
+            await job.RegisterWorker(Worker($"{running}-b"));
+            await job.RegisterWorker(Worker($"{running}-a"));
+            await Checkpoint(cluster, job, epoch: 0, step: 5, [1, 2, 3]);
+            await job.ReportEpoch(Report(1, 0, 0, 10, 60, 100));
+            await job.ReportEpoch(Report(1, 1, 0, 10, 40, 100));
+            await Checkpoint(cluster, job, epoch: 1, step: 10, [4, 5, 6, 7]);
+            await job.Pause("coordinator upgrade");
+            var cancelled = NewJobId("cancelled");
+            await cluster.Grains.GetGrain<IJobGrain>(cancelled).Submit(Spec());
+            await cluster.Grains.GetGrain<IJobGrain>(cancelled).Cancel("not needed");
+            var ids = new[] { waiting, running, cancelled };
+            var before = await Task.WhenAll(ids.Select(id => SummaryOf(cluster.Grains, id)));
+            var checkpointsBefore = await job.GetCheckpoints();
+            var eventsBefore = await job.GetEvents(0, 1000);
+
+            await cluster.StopAsync();
+            await cluster.StartAsync();
+
+            var after = await Task.WhenAll(ids.Select(id => SummaryOf(cluster.Grains, id)));
+            Assert.Equal(
+                [(JobPhase.Rendezvous, (long?)null), (JobPhase.Paused, 10), (JobPhase.Cancelled, null)],
+                after.Select(s => (s.Phase, s.LatestCheckpoint?.GlobalStep)));
+            for (var i = 0; i < ids.Length; i++)
+            {
+                Assert.Equal(before[i].PhaseReason, after[i].PhaseReason);
+                Assert.Equal(before[i].Transitions, after[i].Transitions);
+                Assert.Equal(before[i].MetricsHistory, after[i].MetricsHistory);
+                Assert.Equal(before[i].LrDecisions, after[i].LrDecisions);
+            }
+
+            job = cluster.Grains.GetGrain<IJobGrain>(running);
+            Assert.Equal([5L, 10L], (await job.GetCheckpoints()).Select(c => c.GlobalStep));
+            Assert.Equal(checkpointsBefore, await job.GetCheckpoints());
+            Assert.Equal(eventsBefore.Events, (await job.GetEvents(0, 1000)).Events);
+            Assert.Equal(ids.Order(StringComparer.Ordinal), (await cluster.Grains.GetGrain<IJobCatalogGrain>(0).List()).Where(ids.Contains).Order(StringComparer.Ordinal));
+            // The state is in PostgreSQL: the catalog and three jobs are rows.
+            Assert.Equal(4L, await ScalarAsync<long>(database, $"SELECT count(*) FROM orleansstorage WHERE serviceid = '{cluster.ClusterId}'"));
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task EachSiloOfTheCoordinatorIsARowOfTheMembershipTable()
+    {
+        var database = await server.CreateDatabaseAsync("membership");
+        await using var cluster = new PostgreSqlCoordinator(database);
+        await cluster.StartAsync();
+        try
+        {
+            var first = await MembershipAsync(database, cluster.ClusterId);
+
+            await cluster.StopAsync();
+            await cluster.StartAsync();
+            var second = await MembershipAsync(database, cluster.ClusterId);
+
+            // Orleans' SiloStatus: 3 Active, 6 Dead (a silo that shut down cleanly says so).
+            Assert.Equal([3], first.Select(m => m.Status));
+            Assert.Equal([6, 3], second.Select(m => m.Status));
+            Assert.Equal(first[0].Generation, second[0].Generation);
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+    }
+
+    private static async Task Checkpoint(PostgreSqlCoordinator cluster, IJobGrain job, int epoch, long step, byte[] bytes)
+    {
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Rank = 0, Epoch = epoch, Cursor = 0, GlobalStep = step });
+        Assert.StartsWith(cluster.CheckpointDirectory, ticket.StagingPath, StringComparison.Ordinal);
+        await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
+        await job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+    }
+
+    private static async Task<List<(int Status, int Generation)>> MembershipAsync(string connectionString, string clusterId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT status, generation FROM orleansmembershiptable WHERE deploymentid = $1 ORDER BY starttime, generation", connection);
+        command.Parameters.AddWithValue(clusterId);
+        await using var rows = await command.ExecuteReaderAsync();
+        var members = new List<(int, int)>();
+        while (await rows.ReadAsync())
+        {
+            members.Add((rows.GetInt32(0), rows.GetInt32(1)));
+        }
+
+        return members;
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
