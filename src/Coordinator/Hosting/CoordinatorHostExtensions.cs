@@ -11,6 +11,7 @@ using Plateau.Cluster;
 using Plateau.Coordinator.Api;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Jobs;
+using Plateau.Coordinator.Security;
 using Plateau.Coordinator.Storage;
 
 namespace Plateau.Coordinator.Hosting;
@@ -20,7 +21,9 @@ public static class CoordinatorHostExtensions
     /// <summary>
     /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>, durable file state from
     /// <c>Plateau:Coordinator:StateDirectory</c>), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
-    /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>. Settings are validated at start.
+    /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c> (with grpc.health.v1 and server reflection),
+    /// bearer-token authentication from <c>Plateau:Coordinator:Auth</c> and TLS from <c>Plateau:Coordinator:Tls</c>.
+    /// Settings are validated at start.
     /// </summary>
     public static WebApplicationBuilder AddPlateauCoordinator(this WebApplicationBuilder builder)
     {
@@ -38,11 +41,16 @@ public static class CoordinatorHostExtensions
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
             .AddService("plateau-coordinator", serviceInstanceId: Environment.MachineName)
             .AddAttributes([new("host.name", Environment.MachineName)]));
+        var (_, tls) = builder.Services.AddPlateauApiSecurity(configuration);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            // Outermost first: telemetry records the status the error interceptor chose.
             grpc.Interceptors.Add<ApiTelemetryInterceptor>();
-        });
+            grpc.Interceptors.Add<ApiErrorInterceptor>();
+        }).AddServiceOptions<JobService>(o => o.MaxReceiveMessageSize = JobService.MaxRequestBytes);
+        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
 
         builder.UseOrleans(silo => silo
@@ -53,7 +61,15 @@ public static class CoordinatorHostExtensions
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = coordinator.ListenAddress == "any" ? IPAddress.Any : IPAddress.Loopback;
-            kestrel.Listen(address, coordinator.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            var certificate = tls.IsConfigured ? ApiSecurityExtensions.LoadCertificate(tls) : null;
+            kestrel.Listen(address, coordinator.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             if (coordinator.HealthPort != 0)
             {
                 kestrel.Listen(address, coordinator.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -79,12 +95,25 @@ public static class CoordinatorHostExtensions
         return silo.AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
     }
 
-    /// <summary>Maps the gRPC JobService and CheckpointTransfer services.</summary>
+    /// <summary>
+    /// Maps the gRPC services. JobService needs an authenticated caller (when Auth is on); grpc.health.v1 and
+    /// reflection stay open for probes and tools (they show health and the schema, never a job);
+    /// CheckpointTransfer authenticates each call with its own per-checkpoint HMAC token (docs/security.md).
+    /// </summary>
     public static WebApplication MapPlateauCoordinator(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcService<JobService>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        var jobs = app.MapGrpcService<JobService>();
+        if (app.Services.GetRequiredService<IOptions<ApiAuthOptions>>().Value.Enabled)
+        {
+            jobs.RequireAuthorization(ApiSecurityExtensions.ApiPolicy);
+        }
+
         app.MapGrpcService<CheckpointTransferService>();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcReflectionService().AllowAnonymous();
         return app;
     }
 }

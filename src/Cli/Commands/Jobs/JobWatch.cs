@@ -5,13 +5,14 @@ namespace Plateau.Cli.Commands.Jobs;
 
 /// <summary>
 /// Follows WatchJob until the job ends and turns its outcome into the exit code. A dropped stream is
-/// reopened after the last event seen, so a coordinator restart does not repeat or lose lines.
+/// reopened after the last event seen, so a coordinator restart does not repeat or lose lines. With
+/// <c>-o json</c> every update is one JSON line (a JobUpdate), with <c>-o yaml</c> one YAML document.
 /// </summary>
 public static class JobWatch
 {
     private const int MaxReconnects = 5;
 
-    public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, TextWriter output, TextWriter error, CancellationToken cancellation)
+    public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, OutputFormat format, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
@@ -28,6 +29,26 @@ public static class JobWatch
                 await foreach (var update in call.ResponseStream.ReadAllAsync(cancellation))
                 {
                     receivedAny = true;
+                    if (format != OutputFormat.Table)
+                    {
+                        var repeated = update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot && last is not null && last.Phase == update.Snapshot.Phase;
+                        if (!repeated)
+                        {
+                            ObjectOutput.WriteStreamed(update, format, output);
+                        }
+
+                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot)
+                        {
+                            last = update.Snapshot;
+                        }
+                        else if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event)
+                        {
+                            after = Math.Max(after, update.Event.Sequence);
+                        }
+
+                        continue;
+                    }
+
                     switch (update.UpdateCase)
                     {
                         case JobUpdate.UpdateOneofCase.Snapshot:
