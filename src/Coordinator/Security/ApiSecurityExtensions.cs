@@ -30,6 +30,8 @@ public static class ApiSecurityExtensions
         services.AddAuthorization(o => o.AddPolicy(ApiPolicy, policy => policy.RequireAuthenticatedUser()));
         if (!auth.Enabled)
         {
+            // No schemes: the authentication middleware runs and finds nobody, which nothing requires.
+            services.AddAuthentication();
             return (auth, tls);
         }
 

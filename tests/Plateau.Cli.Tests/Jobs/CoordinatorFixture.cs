@@ -12,7 +12,8 @@ namespace Plateau.Cli.Tests.Jobs;
 /// <summary>
 /// The real coordinator host (Program.cs's calls) on free loopback ports, shared by a test class; the CLI
 /// talks to it over HTTP/2 like it would to a deployed one. Only se_resnet20_cifar is accepted as a model,
-/// so a spec that is valid locally can still be refused by the coordinator.
+/// so a spec that is valid locally can still be refused by the coordinator. Calls need
+/// <see cref="Token"/>.
 /// </summary>
 public sealed class CoordinatorFixture : IAsyncLifetime
 {
@@ -34,8 +35,12 @@ public sealed class CoordinatorFixture : IAsyncLifetime
             ["Plateau:Coordinator:WatchPollMilliseconds"] = "100",
             ["Plateau:Coordinator:KnownModels:0"] = "se_resnet20_cifar",
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
+            ["Plateau:Coordinator:Auth:Tokens:0"] = Token,
         };
     }
+
+    /// <summary>The one token this coordinator accepts.</summary>
+    public const string Token = "cli-test-token-0123456789";
 
     public int GrpcPort { get; } = CliRunner.FreePort();
 

@@ -118,10 +118,16 @@ public sealed class JobSpecCommandsTests : IDisposable
     }
 
     [Fact]
-    public void CoordinatorErrorsAreSplitOnlyAtFieldNames()
+    public void FieldErrorsComeFromTheStatusDetailsAndAStatusWithoutThemIsShownWhole()
     {
-        Assert.Equal(
-            ["spec.model.name: unknown model 'x'; known models: a, b", "spec.optimizer.lr: must be > 0, got -1", "job_id: is required"],
-            RpcFailures.FieldMessages("spec.model.name: unknown model 'x'; known models: a, b; spec.optimizer.lr: must be > 0, got -1; job_id: is required"));
+        var badRequest = new Google.Rpc.BadRequest();
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "spec.model.name", Description = "unknown model 'x'; known models: a, b" });
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "spec.optimizer.lr", Description = "must be > 0, got -1" });
+        var status = new Google.Rpc.Status { Code = 3, Message = "joined text", Details = { Google.Protobuf.WellKnownTypes.Any.Pack(badRequest) } };
+        var withDetails = Grpc.Core.RpcStatusExtensions.ToRpcException(status);
+        var plain = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.InvalidArgument, "spec: a; b"));
+
+        Assert.Equal(["spec.model.name: unknown model 'x'; known models: a, b", "spec.optimizer.lr: must be > 0, got -1"], RpcFailures.FieldMessages(withDetails));
+        Assert.Equal(["spec: a; b"], RpcFailures.FieldMessages(plain));
     }
 }

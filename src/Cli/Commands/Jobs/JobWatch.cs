@@ -23,6 +23,7 @@ public static class JobWatch
         while (true)
         {
             var receivedAny = false;
+            var opening = true;
             try
             {
                 using var call = connection.Client.WatchJob(new WatchJobRequest { JobId = jobId, AfterSequence = after }, cancellationToken: cancellation);
@@ -31,7 +32,9 @@ public static class JobWatch
                     receivedAny = true;
                     if (format != OutputFormat.Table)
                     {
-                        var repeated = update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot && last is not null && last.Phase == update.Snapshot.Phase;
+                        // Only a reconnect's opening snapshot repeats what was already written.
+                        var repeated = opening && update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot && last is not null && last.Phase == update.Snapshot.Phase;
+                        opening = false;
                         if (!repeated)
                         {
                             ObjectOutput.WriteStreamed(update, format, output);
