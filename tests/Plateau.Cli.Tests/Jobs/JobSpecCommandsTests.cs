@@ -118,6 +118,20 @@ public sealed class JobSpecCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task EveryExampleSpecIsValidAgainstTheRealModelRegistry()
+    {
+        var examples = Directory.GetFiles(Path.Combine(CliRunner.RepositoryRoot(), "examples"), "*.yaml").Order(StringComparer.Ordinal).ToArray();
+
+        var (exitCode, output, error) = await CliRunner.RunAsync(["job", "validate", .. examples]);
+
+        Assert.Equal((JobExitCodes.Ok, ""), (exitCode, error));
+        Assert.Contains(examples, e => e.EndsWith("resnet110-cifar10.yaml", StringComparison.Ordinal));
+        Assert.Contains(examples, e => e.EndsWith("resnet50-imagenet.yaml", StringComparison.Ordinal));
+        Assert.Contains(examples, e => e.EndsWith("se-resnet50-imagenet.yaml", StringComparison.Ordinal));
+        Assert.Equal(examples.Length, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line => line.Contains(": valid (model ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void FieldErrorsComeFromTheStatusDetailsAndAStatusWithoutThemIsShownWhole()
     {
         var badRequest = new Google.Rpc.BadRequest();
