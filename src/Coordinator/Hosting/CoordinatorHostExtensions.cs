@@ -22,7 +22,7 @@ public static class CoordinatorHostExtensions
     /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>, durable file state from
     /// <c>Plateau:Coordinator:StateDirectory</c>), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
     /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c> (with grpc.health.v1 and server reflection),
-    /// bearer-token authentication from <c>Plateau:Coordinator:Auth</c> and TLS from <c>Plateau:Coordinator:Tls</c>.
+    /// bearer-token authentication from <c>Plateau:Api:Auth</c> and TLS from <c>Plateau:Api:Tls</c>.
     /// Settings are validated at start.
     /// </summary>
     public static WebApplicationBuilder AddPlateauCoordinator(this WebApplicationBuilder builder)

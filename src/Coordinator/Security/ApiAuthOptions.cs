@@ -1,12 +1,12 @@
 namespace Plateau.Coordinator.Security;
 
 /// <summary>
-/// Configuration section <c>Plateau:Coordinator:Auth</c>: who may call plateau.v1.JobService. On by default;
+/// Configuration section <c>Plateau:Api:Auth</c>: who may call plateau.v1.JobService. On by default;
 /// the coordinator does not start with authentication on and no way to authenticate (docs/security.md).
 /// </summary>
 public sealed class ApiAuthOptions
 {
-    public const string SectionName = "Plateau:Coordinator:Auth";
+    public const string SectionName = "Plateau:Api:Auth";
 
     /// <summary>Shortest configured token accepted (characters).</summary>
     public const int MinTokenChars = 16;

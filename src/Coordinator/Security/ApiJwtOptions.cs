@@ -1,6 +1,6 @@
 namespace Plateau.Coordinator.Security;
 
-/// <summary>Section <c>Plateau:Coordinator:Auth:Jwt</c>: HMAC-SHA256-signed JWTs from a configured issuer for a configured audience.</summary>
+/// <summary>Section <c>Plateau:Api:Auth:Jwt</c>: HMAC-SHA256-signed JWTs from a configured issuer for a configured audience.</summary>
 public sealed class ApiJwtOptions
 {
     /// <summary>Shortest signing key accepted, in bytes (HS256 wants at least its hash size).</summary>

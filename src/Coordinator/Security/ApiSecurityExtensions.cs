@@ -19,7 +19,7 @@ public static class ApiSecurityExtensions
     /// <summary>Picks the configured-token or the JWT handler by the token's shape.</summary>
     private const string SelectorScheme = "PlateauBearer";
 
-    /// <summary>Reads and validates <c>Plateau:Coordinator:Auth</c> and <c>…:Tls</c>; registers authentication when it is on.</summary>
+    /// <summary>Reads and validates <c>Plateau:Api:Auth</c> and <c>…:Tls</c>; registers authentication when it is on.</summary>
     public static (ApiAuthOptions Auth, ApiTlsOptions Tls) AddPlateauApiSecurity(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -43,7 +43,7 @@ public sealed class StaticTokenHandler(
 
         if (match < 0)
         {
-            return Task.FromResult(AuthenticateResult.Fail("the bearer token is not one of Plateau:Coordinator:Auth:Tokens"));
+            return Task.FromResult(AuthenticateResult.Fail("the bearer token is not one of Plateau:Api:Auth:Tokens"));
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, $"token-{match}")], SchemeName);

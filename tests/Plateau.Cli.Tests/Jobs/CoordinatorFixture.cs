@@ -35,7 +35,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
             ["Plateau:Coordinator:WatchPollMilliseconds"] = "100",
             ["Plateau:Coordinator:KnownModels:0"] = "se_resnet20_cifar",
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
-            ["Plateau:Coordinator:Auth:Tokens:0"] = Token,
+            ["Plateau:Api:Auth:Tokens:0"] = Token,
         };
     }
 

@@ -67,10 +67,10 @@ public class ApiHost : IAsyncLifetime
             ["Plateau:Coordinator:WorkerCallTimeoutSeconds"] = "5",
             ["Plateau:Coordinator:KnownModels:0"] = "resnet50",
             ["Plateau:Coordinator:KnownModels:1"] = "se_resnet20_cifar",
-            ["Plateau:Coordinator:Auth:Tokens:0"] = Token,
-            ["Plateau:Coordinator:Auth:Jwt:Issuer"] = JwtIssuer,
-            ["Plateau:Coordinator:Auth:Jwt:Audience"] = JwtAudience,
-            ["Plateau:Coordinator:Auth:Jwt:SigningKey"] = Convert.ToBase64String(JwtKey),
+            ["Plateau:Api:Auth:Tokens:0"] = Token,
+            ["Plateau:Api:Auth:Jwt:Issuer"] = JwtIssuer,
+            ["Plateau:Api:Auth:Jwt:Audience"] = JwtAudience,
+            ["Plateau:Api:Auth:Jwt:SigningKey"] = Convert.ToBase64String(JwtKey),
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
         };
         foreach (var (key, value) in _extra)

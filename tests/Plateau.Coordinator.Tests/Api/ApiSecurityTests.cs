@@ -117,21 +117,21 @@ public sealed class ApiSecurityTests(ApiHost host) : IClassFixture<ApiHost>
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Plateau:Coordinator:Auth:Tokens:0"] = "short",
-            ["Plateau:Coordinator:Auth:Jwt:SigningKey"] = Convert.ToBase64String(new byte[8]),
+            ["Plateau:Api:Auth:Tokens:0"] = "short",
+            ["Plateau:Api:Auth:Jwt:SigningKey"] = Convert.ToBase64String(new byte[8]),
         });
 
         var error = Assert.Throws<OptionsValidationException>(() => builder.AddPlateauCoordinator());
 
         Assert.Equal(
             [
-                "Plateau:Coordinator:Auth:Tokens:0 must be at least 16 characters, got 5",
-                "Plateau:Coordinator:Auth:Jwt:SigningKey must be base64 of at least 32 bytes, got 8 bytes",
-                "Plateau:Coordinator:Auth:Jwt:Issuer is required when Jwt:SigningKey is set",
-                "Plateau:Coordinator:Auth:Jwt:Audience is required when Jwt:SigningKey is set",
+                "Plateau:Api:Auth:Tokens:0 must be at least 16 characters, got 5",
+                "Plateau:Api:Auth:Jwt:SigningKey must be base64 of at least 32 bytes, got 8 bytes",
+                "Plateau:Api:Auth:Jwt:Issuer is required when Jwt:SigningKey is set",
+                "Plateau:Api:Auth:Jwt:Audience is required when Jwt:SigningKey is set",
             ],
             error.Failures);
         var empty = WebApplication.CreateBuilder();
-        Assert.StartsWith("Plateau:Coordinator:Auth needs Tokens or Jwt:SigningKey", Assert.Single(Assert.Throws<OptionsValidationException>(() => empty.AddPlateauCoordinator()).Failures), StringComparison.Ordinal);
+        Assert.StartsWith("Plateau:Api:Auth needs Tokens or Jwt:SigningKey", Assert.Single(Assert.Throws<OptionsValidationException>(() => empty.AddPlateauCoordinator()).Failures), StringComparison.Ordinal);
     }
 }

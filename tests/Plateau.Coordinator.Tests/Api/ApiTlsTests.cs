@@ -7,7 +7,7 @@ using Plateau.Protos.V1;
 
 namespace Plateau.Coordinator.Tests.Api;
 
-/// <summary>The API port with TLS from Plateau:Coordinator:Tls (a self-signed certificate made here), and with authentication switched off.</summary>
+/// <summary>The API port with TLS from Plateau:Api:Tls (a self-signed certificate made here), and with authentication switched off.</summary>
 public sealed class ApiTlsTests
 {
     private static X509Certificate2 SelfSigned(string directory, out string certificatePath, out string keyPath)
@@ -33,8 +33,8 @@ public sealed class ApiTlsTests
         using var certificate = SelfSigned(directory, out var certificatePath, out var keyPath);
         await using var host = await ApiHostWith(new()
         {
-            ["Plateau:Coordinator:Tls:CertificatePath"] = certificatePath,
-            ["Plateau:Coordinator:Tls:KeyPath"] = keyPath,
+            ["Plateau:Api:Tls:CertificatePath"] = certificatePath,
+            ["Plateau:Api:Tls:KeyPath"] = keyPath,
         });
         X509Certificate2? presented = null;
         var handler = new SocketsHttpHandler();
@@ -63,7 +63,7 @@ public sealed class ApiTlsTests
     {
         await using var host = await ApiHostWith(new()
         {
-            ["Plateau:Coordinator:Auth:Enabled"] = "false",
+            ["Plateau:Api:Auth:Enabled"] = "false",
         });
 
         var listed = await host.Client(token: null).ListJobsAsync(new ListJobsRequest());

@@ -44,7 +44,7 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
         ["Plateau:Coordinator:KnownModels:0"] = "se_resnet20_cifar",
         ["Plateau:Coordinator:KnownModels:1"] = "resnet50",
         ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
-        ["Plateau:Coordinator:Auth:Tokens:0"] = Api.ApiHost.Token,
+        ["Plateau:Api:Auth:Tokens:0"] = Api.ApiHost.Token,
     };
 
     public async Task InitializeAsync()

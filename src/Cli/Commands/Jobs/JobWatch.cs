@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Plateau.Protos.V1;
+using Spectre.Console;
 
 namespace Plateau.Cli.Commands.Jobs;
 
@@ -12,7 +13,25 @@ public static class JobWatch
 {
     private const int MaxReconnects = 5;
 
+    /// <summary>
+    /// Follows the job. On a terminal (standard output is the console and not redirected) the table format
+    /// draws a <see cref="LiveJobView"/>; otherwise it writes one line per update.
+    /// </summary>
     public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, OutputFormat format, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        if (format != OutputFormat.Table || output != Console.Out || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return await FollowAsync(connection, jobId, afterSequence, format, null, null, output, error, cancellation);
+        }
+
+        var view = new LiveJobView();
+        var code = JobExitCodes.OtherError;
+        await AnsiConsole.Live(view.Render()).AutoClear(false).StartAsync(async live =>
+            code = await FollowAsync(connection, jobId, afterSequence, format, () => live.UpdateTarget(view.Render()), view, TextWriter.Null, error, cancellation));
+        return code;
+    }
+
+    private static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, OutputFormat format, Action? refresh, LiveJobView? view, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
@@ -50,6 +69,18 @@ public static class JobWatch
                         }
 
                         continue;
+                    }
+
+                    if (view is not null)
+                    {
+                        Show(view, update, last);
+                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event && update.Event.Kind == "epoch_metrics")
+                        {
+                            // Per-rank images/s come with the job, not the event: fetch it once per epoch.
+                            view.Update(await connection.Client.GetJobAsync(new GetJobRequest { JobId = jobId }, deadline: connection.Deadline(), cancellationToken: cancellation));
+                        }
+
+                        refresh?.Invoke();
                     }
 
                     switch (update.UpdateCase)
@@ -101,6 +132,23 @@ public static class JobWatch
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
             }
+        }
+    }
+
+    /// <summary>The live view's share of an update; the line writer below still tracks the stream position.</summary>
+    private static void Show(LiveJobView view, JobUpdate update, Job? last)
+    {
+        switch (update.UpdateCase)
+        {
+            case JobUpdate.UpdateOneofCase.Snapshot when last is null || last.Phase != update.Snapshot.Phase:
+                view.Snapshot(update.Snapshot);
+                break;
+            case JobUpdate.UpdateOneofCase.Event:
+                view.Event(update.Event);
+                break;
+            case JobUpdate.UpdateOneofCase.Progress:
+                view.Progress(update.Progress);
+                break;
         }
     }
 

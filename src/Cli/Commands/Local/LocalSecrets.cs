@@ -12,7 +12,7 @@ namespace Plateau.Cli.Commands.Local;
 public sealed record LocalSecrets(string Token, string TokenPath, string ClusterCertificatePath)
 {
     /// <summary>The environment variable that sets the coordinator's first accepted token.</summary>
-    public const string CoordinatorTokenVariable = "Plateau__Coordinator__Auth__Tokens__0";
+    public const string CoordinatorTokenVariable = "Plateau__Api__Auth__Tokens__0";
 
     public static LocalSecrets Create(string root)
     {
