@@ -21,7 +21,9 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     private readonly Dictionary<string, string?> _settings;
     private WebApplication? _app;
 
-    public CoordinatorFixture()
+    public CoordinatorFixture() : this(new Dictionary<string, string?>()) { }
+
+    private CoordinatorFixture(IReadOnlyDictionary<string, string?> extra)
     {
         static string Port() => CliRunner.FreePort().ToString(CultureInfo.InvariantCulture);
         _settings = new Dictionary<string, string?>
@@ -37,12 +39,19 @@ public sealed class CoordinatorFixture : IAsyncLifetime
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
             ["Plateau:Api:Auth:Tokens:0"] = Token,
         };
+        foreach (var (key, value) in extra)
+        {
+            _settings[key] = value;
+        }
     }
 
     /// <summary>The one token this coordinator accepts.</summary>
     public const string Token = "cli-test-token-0123456789";
 
     public int GrpcPort { get; } = CliRunner.FreePort();
+
+    /// <summary>A coordinator (not started) with <paramref name="extra"/> settings on top of, or replacing, the defaults.</summary>
+    public static CoordinatorFixture With(IReadOnlyDictionary<string, string?> extra) => new(extra);
 
     public string Address => $"http://127.0.0.1:{GrpcPort}";
 

@@ -13,6 +13,13 @@ public static class RpcFailures
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(error);
         var detail = e.Status.Detail;
+        if (Inner<System.Security.Authentication.AuthenticationException>(e) is { } tls)
+        {
+            error.WriteLine($"cannot reach the coordinator at {Display(coordinator)}: the TLS handshake failed: {tls.Message}");
+            error.WriteLine($"  (a self-signed coordinator certificate is trusted with --ca-cert or {JobCommandOptions.CaCertificateVariable})");
+            return JobExitCodes.Unreachable;
+        }
+
         switch (e.StatusCode)
         {
             case StatusCode.Unavailable:
@@ -73,6 +80,19 @@ public static class RpcFailures
     }
 
     private static string Display(Uri address) => address.GetLeftPart(UriPartial.Path).TrimEnd('/');
+
+    private static T? Inner<T>(RpcException e) where T : Exception
+    {
+        for (var inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The innermost exception says what the socket saw ("Connection refused (127.0.0.1:5100)").</summary>
     private static string Cause(RpcException e)
