@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Hosting;
 
 namespace Plateau.Cluster;
@@ -44,6 +46,11 @@ public static class ClusterHostingExtensions
                 break;
         }
 
+        if (ClusterTls(options) is { } tls)
+        {
+            silo.UseTls(tls.Certificate, tls.Configure);
+        }
+
         return silo;
     }
 
@@ -52,13 +59,61 @@ public static class ClusterHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(client);
         var options = configuration.ReadPlateauClusterOptions();
-        return options.Provider switch
+        client = options.Provider switch
         {
             ClusteringProvider.AdoNet => client
                 .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (options.ClusterId, options.ServiceId))
                 .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!)),
             _ => client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId),
         };
+        if (ClusterTls(options) is { } tls)
+        {
+            client.UseTls(tls.Certificate, tls.Configure);
+        }
+
+        return client;
+    }
+
+    /// <summary>
+    /// Mutual TLS for the cluster's connections: both ends present a certificate, and each accepts the other's
+    /// only if it is the same certificate (shared cluster certificate) or chains to the configured CA.
+    /// </summary>
+    private static (X509Certificate2 Certificate, Action<TlsOptions> Configure)? ClusterTls(PlateauClusterOptions options)
+    {
+        if (string.IsNullOrEmpty(options.TlsCertificatePath))
+        {
+            return null;
+        }
+
+        var certificate = X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath, options.TlsCertificatePassword);
+        var trusted = string.IsNullOrEmpty(options.TlsTrustedCertificatePath)
+            ? null
+            : X509CertificateLoader.LoadCertificateFromFile(options.TlsTrustedCertificatePath);
+        return (certificate, tls =>
+        {
+            tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.RemoteCertificateValidation = (remote, _, _) => ClusterTrusts(certificate, trusted, remote);
+        });
+    }
+
+    private static bool ClusterTrusts(X509Certificate2 own, X509Certificate2? trusted, X509Certificate2? remote)
+    {
+        if (remote is null)
+        {
+            return false;
+        }
+
+        if (trusted is null)
+        {
+            return remote.RawDataMemory.Span.SequenceEqual(own.RawDataMemory.Span);
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(remote);
     }
 
     private static IPAddress AdvertisedAddress(PlateauClusterOptions options)

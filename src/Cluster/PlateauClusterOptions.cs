@@ -35,4 +35,21 @@ public sealed class PlateauClusterOptions
     /// <summary>AdoNet provider: connection string of the PostgreSQL database holding the membership table
     /// and, on the coordinator, the grain state.</summary>
     public string? AdoNetConnectionString { get; set; }
+
+    /// <summary>
+    /// PFX/PKCS#12 certificate (with its key) for TLS on every silo-to-silo and client-to-gateway connection.
+    /// Set on every process of the cluster or on none: a silo with TLS and one without cannot talk. Grain
+    /// messages carry the per-job collective secret, so a cluster whose silos are not on one trusted host
+    /// needs this (docs/security.md).
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>Password of <see cref="TlsCertificatePath"/>, if any.</summary>
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>
+    /// PEM/DER certificate (a CA) the other silos' certificates must chain to. Empty: they must present the
+    /// same certificate as this one (one shared cluster certificate, as plateau local generates).
+    /// </summary>
+    public string? TlsTrustedCertificatePath { get; set; }
 }

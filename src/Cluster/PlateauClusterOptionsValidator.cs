@@ -16,6 +16,21 @@ public sealed class PlateauClusterOptionsValidator : IValidateOptions<PlateauClu
             errors.Add($"{Section}:ClusterId is required");
         }
 
+        if (options.TlsCertificatePath is { Length: > 0 } tls && !File.Exists(tls))
+        {
+            errors.Add($"{Section}:TlsCertificatePath '{tls}' does not exist");
+        }
+
+        if (options.TlsTrustedCertificatePath is { Length: > 0 } trusted && !File.Exists(trusted))
+        {
+            errors.Add($"{Section}:TlsTrustedCertificatePath '{trusted}' does not exist");
+        }
+
+        if (string.IsNullOrEmpty(options.TlsCertificatePath) && !string.IsNullOrEmpty(options.TlsTrustedCertificatePath))
+        {
+            errors.Add($"{Section}:TlsTrustedCertificatePath is set but {Section}:TlsCertificatePath is not");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ServiceId))
         {
             errors.Add($"{Section}:ServiceId is required");

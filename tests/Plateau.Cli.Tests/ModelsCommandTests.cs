@@ -40,7 +40,7 @@ public class ModelsCommandTests
     [Fact]
     public void ModelsJsonIsAnArrayOfEveryModelWithCountsAtNativeInputSize()
     {
-        var (exitCode, output) = Run("models", "--json");
+        var (exitCode, output) = Run("models", "-o", "json");
 
         Assert.Equal(0, exitCode);
         using var document = JsonDocument.Parse(output);
@@ -52,5 +52,17 @@ public class ModelsCommandTests
         var cifar = entries.Single(e => e.GetProperty("name").GetString() == "resnet20_cifar");
         Assert.Equal(269_722, cifar.GetProperty("parameters").GetInt64());
         Assert.Equal(32, cifar.GetProperty("inputSize").GetInt32());
+    }
+
+    [Fact]
+    public void ModelsYamlParsesToTheSameList()
+    {
+        var (exitCode, output) = Run("models", "-o", "yaml");
+
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new StringReader(output));
+        var entries = (YamlDotNet.RepresentationModel.YamlSequenceNode)stream.Documents.Single().RootNode;
+        Assert.Equal(0, exitCode);
+        Assert.Equal(ModelRegistry.Names, entries.Children.Select(e => ((YamlDotNet.RepresentationModel.YamlScalarNode)((YamlDotNet.RepresentationModel.YamlMappingNode)e)["name"]).Value));
     }
 }

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Plateau.Cluster;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
+using Plateau.Coordinator.Hosting;
+using Plateau.Coordinator.Security;
 using Plateau.Kubernetes;
 using Plateau.ServiceDefaults;
 using Plateau.Worker.Hosting;
@@ -30,6 +32,9 @@ public sealed class ConfigurationAgreementTests
         AssertValid(new TrainingJobControllerOptionsValidator().Validate(null, controller));
         Assert.True(controller.Enabled, "the coordinator runs the TrainingJob controller in Kubernetes");
         AssertValid(new CoordinatorOptionsValidator().Validate(null, coordinator));
+        var auth = Bind<ApiAuthOptions>(CoordinatorConfiguration(overlay), ApiAuthOptions.SectionName);
+        AssertValid(new ApiAuthOptionsValidator().Validate(null, auth));
+        Assert.True(auth.Enabled && auth.Tokens.Count == 1, "the coordinator's JobService takes a token from the plateau-api-token Secret");
         AssertValid(new CheckpointStoreOptionsValidator().Validate(null, checkpoints));
         AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
         Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
@@ -150,7 +155,7 @@ public sealed class ConfigurationAgreementTests
     private static (CoordinatorOptions, CheckpointStoreOptions, PlateauClusterOptions) CoordinatorSettings(Overlay overlay)
     {
         var settings = CoordinatorConfiguration(overlay);
-        AssertOnlySections(settings, CoordinatorOptions.SectionName, CheckpointStoreOptions.SectionName, PlateauClusterOptions.SectionName, TrainingJobControllerOptions.SectionName);
+        AssertOnlySections(settings, CoordinatorOptions.SectionName, CheckpointStoreOptions.SectionName, PlateauClusterOptions.SectionName, TrainingJobControllerOptions.SectionName, "Plateau:Api");
         return (Bind<CoordinatorOptions>(settings, CoordinatorOptions.SectionName),
             Bind<CheckpointStoreOptions>(settings, CheckpointStoreOptions.SectionName),
             Bind<PlateauClusterOptions>(settings, PlateauClusterOptions.SectionName));

@@ -16,6 +16,9 @@ internal static class ContainerSettings
     /// <summary>Stand-in for a Secret the overlay leaves to the operator (the gpu overlay's database).</summary>
     public const string ExternalConnectionString = "Host=db.example;Port=5432;Database=plateau;Username=plateau;Password=secret";
 
+    /// <summary>Stand-in for the API token Secret the gpu overlay leaves to the operator.</summary>
+    public const string ExternalApiToken = "operator-made-api-token-0123456789";
+
     public static Dictionary<string, string> Environment(Overlay overlay, V1StatefulSet set, V1Container container)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -62,7 +65,12 @@ internal static class ContainerSettings
             var secret = overlay.All<V1Secret>().SingleOrDefault(s => s.Metadata.Name == secretRef.Name);
             if (secret is null)
             {
-                return secretRef.Key == "connection-string" ? ExternalConnectionString : "external-secret";
+                return secretRef.Key switch
+                {
+                    "connection-string" => ExternalConnectionString,
+                    "token" => ExternalApiToken,
+                    _ => "external-secret",
+                };
             }
 
             return secret.Data?.TryGetValue(secretRef.Key, out var bytes) == true ? Encoding.UTF8.GetString(bytes)

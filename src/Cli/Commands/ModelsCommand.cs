@@ -1,34 +1,44 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Plateau.Cli.Commands.Jobs;
 using Plateau.Models.Zoo;
 
 namespace Plateau.Cli.Commands;
 
-/// <summary><c>plateau models [--json]</c>: every registered network with its exact parameter count and GMACs.</summary>
+/// <summary><c>plateau models [-o table|json|yaml]</c>: every registered network with its exact parameter count and GMACs.</summary>
 public static class ModelsCommand
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static Command Build()
     {
-        var json = new Option<bool>("--json") { Description = "Print a JSON array instead of a table." };
+        var format = new Option<OutputFormat>("--output", "-o") { Description = "table (default), json (an array of models) or yaml (the same list).", DefaultValueFactory = _ => OutputFormat.Table };
         var command = new Command("models", "List the registered networks: parameters (exact) and multiply-add GFLOPs at native input size.");
-        command.Options.Add(json);
-        command.SetAction(parseResult => Write(Console.Out, parseResult.GetValue(json)));
+        command.Options.Add(format);
+        command.SetAction(parseResult => Write(Console.Out, parseResult.GetValue(format)));
         return command;
     }
 
     /// <summary>Writes the listing; counts come from the architecture, so no weights are allocated.</summary>
-    public static int Write(TextWriter output, bool json)
+    public static int Write(TextWriter output, OutputFormat format)
     {
         ArgumentNullException.ThrowIfNull(output);
         var rows = ModelRegistry.Names.Select(name => ModelRegistry.Describe(name)).ToList();
-        if (json)
+        if (format != OutputFormat.Table)
         {
             var entries = rows.Select(d => new ModelEntry(d.Name, d.Family.ToString(), d.Depth, d.Block.ToString(), d.Residual,
                 d.SqueezeExcitation, d.InputSize, d.NumClasses, d.Parameters, d.MultiplyAdds, Math.Round(d.Cost.GigaMultiplyAdds, 3)));
-            output.WriteLine(JsonSerializer.Serialize(entries, JsonOptions));
+            var json = JsonSerializer.Serialize(entries, JsonOptions);
+            if (format == OutputFormat.Json)
+            {
+                output.WriteLine(json);
+            }
+            else
+            {
+                output.Write(ObjectOutput.ToYaml(json));
+            }
+
             return 0;
         }
 

@@ -132,6 +132,19 @@ internal static class JobMapping
         _ => Proto.JobPhase.Unspecified,
     };
 
+    /// <summary>The domain phase of a proto phase; null for UNSPECIFIED and unknown numbers.</summary>
+    public static JobPhase? FromProto(this Proto.JobPhase phase) => phase switch
+    {
+        Proto.JobPhase.Pending => JobPhase.Pending,
+        Proto.JobPhase.Rendezvous => JobPhase.Rendezvous,
+        Proto.JobPhase.Running => JobPhase.Running,
+        Proto.JobPhase.Paused => JobPhase.Paused,
+        Proto.JobPhase.Completed => JobPhase.Completed,
+        Proto.JobPhase.Failed => JobPhase.Failed,
+        Proto.JobPhase.Cancelled => JobPhase.Cancelled,
+        _ => null,
+    };
+
     private static string Snake(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

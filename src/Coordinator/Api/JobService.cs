@@ -1,7 +1,7 @@
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
-using Plateau.Contracts.Specs;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
@@ -9,12 +9,25 @@ using Proto = Plateau.Protos.V1;
 
 namespace Plateau.Coordinator.Api;
 
-/// <summary>plateau.v1.JobService: the job control API, a thin layer over the JobGrains.</summary>
-public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time, CheckpointStore checkpoints) : Proto.JobService.JobServiceBase
+/// <summary>
+/// plateau.v1.JobService: the job control API, a thin layer over the JobGrains. Handlers check the request's
+/// fields and throw; <see cref="ApiErrorInterceptor"/> turns the domain's exceptions into statuses.
+/// </summary>
+public sealed partial class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time, CheckpointStore checkpoints) : Proto.JobService.JobServiceBase
 {
-    private const int MaxSpecBytes = 1 << 20;
+    /// <summary>Longest spec text accepted, in characters.</summary>
+    public const int MaxSpecChars = 1 << 20;
 
-    public override Task<Proto.Job> SubmitJob(Proto.SubmitJobRequest request, ServerCallContext context)
+    /// <summary>Largest request message the service reads (a maximal spec plus room); larger is RESOURCE_EXHAUSTED.</summary>
+    public const int MaxRequestBytes = 2 << 20;
+
+    public const int MaxReasonChars = 1024;
+
+    public const int MaxRequestIdChars = 128;
+
+    public const int MaxPageTokenChars = 64;
+
+    public override async Task<Proto.Job> SubmitJob(Proto.SubmitJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (string.IsNullOrWhiteSpace(request.Spec))
@@ -22,39 +35,57 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
             throw RpcErrors.InvalidArgument("spec", "is required (YAML or JSON text of a plateau/v1 JobSpec)");
         }
 
-        if (request.Spec.Length > MaxSpecBytes)
+        if (request.Spec.Length > MaxSpecChars)
         {
-            throw RpcErrors.InvalidArgument("spec", $"is {request.Spec.Length} characters; at most {MaxSpecBytes} are accepted");
+            throw RpcErrors.InvalidArgument("spec", $"is {request.Spec.Length} characters; at most {MaxSpecChars} are accepted");
         }
 
-        return RpcErrors.Guard(async () =>
+        var jobId = string.IsNullOrEmpty(request.JobId) ? null : RpcErrors.RequireJobId(request.JobId);
+        if (request.RequestId.Length > 0)
         {
-            var jobId = string.IsNullOrEmpty(request.JobId) ? null : RpcErrors.RequireJobId(request.JobId);
-            var summary = await JobSubmission.SubmitAsync(grains, jobId, request.Spec, time.GetUtcNow());
-            return summary.ToProto();
-        });
+            RpcErrors.RequireShort("request_id", request.RequestId, MaxRequestIdChars);
+            if (!RequestIdPattern().IsMatch(request.RequestId))
+            {
+                throw RpcErrors.InvalidArgument("request_id", $"must be letters, digits, '-', '_' or '.', got {Contracts.Errors.Quote.Value(request.RequestId)}");
+            }
+
+            return (await grains.GetGrain<ISubmitRequestGrain>(request.RequestId).Submit(jobId, request.Spec)).ToProto();
+        }
+
+        if (jobId is not null && await grains.GetGrain<IJobGrain>(jobId).GetSummary() is not null)
+        {
+            throw JobAlreadyExistsException.ForJobId(jobId);
+        }
+
+        return (await JobSubmission.SubmitAsync(grains, jobId, request.Spec, time.GetUtcNow())).ToProto();
     }
 
-    public override Task<Proto.Job> GetJob(Proto.GetJobRequest request, ServerCallContext context)
+    public override async Task<Proto.Job> GetJob(Proto.GetJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var jobId = RpcErrors.RequireJobId(request.JobId);
-        return RpcErrors.Guard(async () =>
-            (await grains.GetGrain<IJobGrain>(jobId).GetSummary() ?? throw RpcErrors.NotFound(jobId)).ToProto());
+        return (await grains.GetGrain<IJobGrain>(jobId).GetSummary() ?? throw new JobNotFoundException(jobId)).ToProto();
     }
 
     public override async Task<Proto.ListJobsResponse> ListJobs(Proto.ListJobsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Limit is < 0 or > 500)
+        if (request.Limit is < 0 or > JobListing.MaxLimit)
         {
-            throw RpcErrors.InvalidArgument("limit", $"must be between 0 and 500, got {request.Limit}");
+            throw RpcErrors.InvalidArgument("limit", $"must be between 0 and {JobListing.MaxLimit}, got {request.Limit}");
+        }
+
+        RpcErrors.RequireShort("page_token", request.PageToken, MaxPageTokenChars);
+        var phases = new HashSet<JobPhase>();
+        foreach (var phase in request.Phases)
+        {
+            phases.Add(phase.FromProto() ?? throw RpcErrors.InvalidArgument("phases", $"{phase} is not a job phase"));
         }
 
         var ids = await grains.GetGrain<IJobCatalogGrain>(0).List();
-        var summaries = await Task.WhenAll(ids.Take(request.Limit == 0 ? 50 : request.Limit).Select(id => grains.GetGrain<IJobGrain>(id).GetSummary()));
-        var response = new Proto.ListJobsResponse();
-        response.Jobs.AddRange(summaries.OfType<JobSummary>().Select(s => s.ToProto()));
+        var page = await JobListing.ReadAsync(ids, request.Limit, phases, request.PageToken, id => grains.GetGrain<IJobGrain>(id).GetSummary());
+        var response = new Proto.ListJobsResponse { NextPageToken = page.NextPageToken };
+        response.Jobs.AddRange(page.Jobs.Select(s => s.ToProto()));
         return response;
     }
 
@@ -70,7 +101,7 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
         }
 
         var job = grains.GetGrain<IJobGrain>(jobId);
-        var summary = await RpcErrors.Guard(async () => await job.GetSummary() ?? throw RpcErrors.NotFound(jobId));
+        var summary = await job.GetSummary() ?? throw new JobNotFoundException(jobId);
         await responseStream.WriteAsync(new Proto.JobUpdate { Snapshot = summary.ToProto() }, context.CancellationToken);
 
         var after = request.AfterSequence;
@@ -78,7 +109,7 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
         var poll = TimeSpan.FromMilliseconds(options.Value.WatchPollMilliseconds);
         while (!context.CancellationToken.IsCancellationRequested)
         {
-            var page = await RpcErrors.Guard(() => job.GetEvents(after, 200));
+            var page = await job.GetEvents(after, 200);
             foreach (var e in page.Events)
             {
                 await responseStream.WriteAsync(new Proto.JobUpdate { Event = e.ToProto() }, context.CancellationToken);
@@ -104,25 +135,28 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
         }
     }
 
-    public override Task<Proto.Job> CancelJob(Proto.CancelJobRequest request, ServerCallContext context)
+    public override async Task<Proto.Job> CancelJob(Proto.CancelJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var jobId = RpcErrors.RequireJobId(request.JobId);
-        return RpcErrors.Guard(async () => (await grains.GetGrain<IJobGrain>(jobId).Cancel(request.Reason)).ToProto());
+        var reason = RpcErrors.RequireShort("reason", request.Reason, MaxReasonChars);
+        return (await grains.GetGrain<IJobGrain>(jobId).Cancel(reason)).ToProto();
     }
 
-    public override Task<Proto.Job> PauseJob(Proto.PauseJobRequest request, ServerCallContext context)
+    public override async Task<Proto.Job> PauseJob(Proto.PauseJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var jobId = RpcErrors.RequireJobId(request.JobId);
-        return RpcErrors.Guard(async () => (await grains.GetGrain<IJobGrain>(jobId).Pause(request.Reason)).ToProto());
+        var reason = RpcErrors.RequireShort("reason", request.Reason, MaxReasonChars);
+        return (await grains.GetGrain<IJobGrain>(jobId).Pause(reason)).ToProto();
     }
 
-    public override Task<Proto.Job> ResumeJob(Proto.ResumeJobRequest request, ServerCallContext context)
+    public override async Task<Proto.Job> ResumeJob(Proto.ResumeJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var jobId = RpcErrors.RequireJobId(request.JobId);
-        return RpcErrors.Guard(async () => (await grains.GetGrain<IJobGrain>(jobId).Resume(request.Reason)).ToProto());
+        var reason = RpcErrors.RequireShort("reason", request.Reason, MaxReasonChars);
+        return (await grains.GetGrain<IJobGrain>(jobId).Resume(reason)).ToProto();
     }
 
     public override async Task ExportWeights(Proto.ExportWeightsRequest request, IServerStreamWriter<Proto.WeightsChunk> responseStream, ServerCallContext context)
@@ -132,8 +166,8 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
         ArgumentNullException.ThrowIfNull(context);
         var jobId = RpcErrors.RequireJobId(request.JobId);
         var job = grains.GetGrain<IJobGrain>(jobId);
-        await RpcErrors.Guard(async () => await job.GetSummary() ?? throw RpcErrors.NotFound(jobId));
-        var committed = await RpcErrors.Guard(() => job.GetCheckpoints());
+        _ = await job.GetSummary() ?? throw new JobNotFoundException(jobId);
+        var committed = await job.GetCheckpoints();
         var record = WeightsExportChoice.Choose(jobId, committed, request.CheckpointId);
 
         // Verification and the copy run here, on the request's thread, never in a grain turn.
@@ -165,4 +199,7 @@ public sealed class JobService(IGrainFactory grains, IOptions<CoordinatorOptions
             await responseStream.WriteAsync(chunk, context.CancellationToken);
         }, cancellationToken: context.CancellationToken);
     }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    private static partial Regex RequestIdPattern();
 }

@@ -13,6 +13,7 @@ using Plateau.Coordinator.Api;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Configuration;
 using Plateau.Coordinator.Jobs;
+using Plateau.Coordinator.Security;
 using Plateau.Coordinator.Storage;
 using Plateau.Coordinator.Storage.PostgreSql;
 
@@ -22,8 +23,10 @@ public static class CoordinatorHostExtensions
 {
     /// <summary>
     /// The coordinator: an Orleans silo (cluster from <c>Plateau:Cluster</c>; durable state in files under
-    /// <c>Plateau:Coordinator:StateDirectory</c> with the Localhost provider, in PostgreSQL with AdoNet), the checkpoint store (<c>Plateau:Checkpoints</c>) and the
-    /// gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>. Settings are validated at start.
+    /// <c>Plateau:Coordinator:StateDirectory</c> with the Localhost provider, in PostgreSQL with AdoNet), the
+    /// checkpoint store (<c>Plateau:Checkpoints</c>) and the gRPC JobService on <c>Plateau:Coordinator:GrpcPort</c>
+    /// (with grpc.health.v1 and server reflection), bearer-token authentication from <c>Plateau:Api:Auth</c>
+    /// and TLS from <c>Plateau:Api:Tls</c>. Settings are validated at start.
     /// <paramref name="models"/> checks a spec's model name and options (a host that has the model registry
     /// passes it); without it the names in <c>Plateau:Coordinator:KnownModels</c> are checked, or any name is
     /// accepted when that list is empty. This is the only way a coordinator host is composed.
@@ -55,11 +58,16 @@ public static class CoordinatorHostExtensions
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
             .AddService("plateau-coordinator", serviceInstanceId: Environment.MachineName)
             .AddAttributes([new("host.name", Environment.MachineName)]));
+        var (_, tls) = builder.Services.AddPlateauApiSecurity(configuration);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            // Outermost first: telemetry records the status the error interceptor chose.
             grpc.Interceptors.Add<ApiTelemetryInterceptor>();
-        });
+            grpc.Interceptors.Add<ApiErrorInterceptor>();
+        }).AddServiceOptions<JobService>(o => o.MaxReceiveMessageSize = JobService.MaxRequestBytes);
+        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>(SiloActiveHealthCheck.Name);
 
         builder.UseOrleans(silo => silo
@@ -70,7 +78,15 @@ public static class CoordinatorHostExtensions
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = coordinator.ListenAddress == "any" ? IPAddress.Any : IPAddress.Loopback;
-            kestrel.Listen(address, coordinator.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            var certificate = tls.IsConfigured ? ApiSecurityExtensions.LoadCertificate(tls) : null;
+            kestrel.Listen(address, coordinator.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             if (coordinator.HealthPort != 0)
             {
                 kestrel.Listen(address, coordinator.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -115,12 +131,25 @@ public static class CoordinatorHostExtensions
     private static ModelCheck ConfiguredModels(CoordinatorOptions options) =>
         options.KnownModels.Count > 0 ? JobSpecValidator.KnownModels(options.KnownModels) : _ => [];
 
-    /// <summary>Maps the gRPC JobService and CheckpointTransfer services.</summary>
+    /// <summary>
+    /// Maps the gRPC services. JobService needs an authenticated caller (when Auth is on); grpc.health.v1 and
+    /// reflection stay open for probes and tools (they show health and the schema, never a job);
+    /// CheckpointTransfer authenticates each call with its own per-checkpoint HMAC token (docs/security.md).
+    /// </summary>
     public static WebApplication MapPlateauCoordinator(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcService<JobService>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        var jobs = app.MapGrpcService<JobService>();
+        if (app.Services.GetRequiredService<IOptions<ApiAuthOptions>>().Value.Enabled)
+        {
+            jobs.RequireAuthorization(ApiSecurityExtensions.ApiPolicy);
+        }
+
         app.MapGrpcService<CheckpointTransferService>();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcReflectionService().AllowAnonymous();
         return app;
     }
 }

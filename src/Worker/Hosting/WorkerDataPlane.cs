@@ -91,6 +91,8 @@ public sealed partial class WorkerDataPlane(IOptions<WorkerOptions> options, ILo
             Port = port,
             AdvertisedHost = _options.DataPlaneAdvertisedHost,
             PeerTimeout = TimeSpan.FromSeconds(_options.DataPlanePeerTimeoutSeconds),
+            CertificatePath = string.IsNullOrEmpty(_options.DataPlaneCertificatePath) ? null : _options.DataPlaneCertificatePath,
+            CertificatePassword = _options.DataPlaneCertificatePassword,
         }, loggerFactory, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId}: collective endpoints at {Address} (+{Count} consecutive ports)")]

@@ -23,6 +23,7 @@ public sealed class WorkerDevices
             ProgressInterval = TimeSpan.FromSeconds(worker.ProgressIntervalSeconds),
             CollectiveTimeout = TimeSpan.FromSeconds(worker.CollectiveTimeoutSeconds),
             SharedMemory = worker.DataPlaneSharedMemory,
+            TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
             a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId)), trainerOptions, loggerFactory))];

@@ -36,6 +36,22 @@ public sealed class WorkerOptions
     public bool DataPlaneSharedMemory { get; set; } = true;
 
     /// <summary>
+    /// PFX/PKCS#12 certificate the collective endpoints serve TLS with; empty: h2c without TLS. The Hello/Welcome
+    /// handshake is HMAC-authenticated either way; TLS also hides the traffic. With TLS the gradient bytes move
+    /// on the TLS HTTP/2 stream instead of the raw-socket fast path (docs/collective.md).
+    /// </summary>
+    public string? DataPlaneCertificatePath { get; set; }
+
+    /// <summary>Password of <see cref="DataPlaneCertificatePath"/>, if any.</summary>
+    public string? DataPlaneCertificatePassword { get; set; }
+
+    /// <summary>
+    /// PEM/DER certificate (or CA) the peers' collective certificates must equal or chain to; empty: the
+    /// system trust store.
+    /// </summary>
+    public string? DataPlaneTrustedCertificatePath { get; set; }
+
+    /// <summary>
     /// The data plane's liveness deadline, in seconds: a peer whose connection carries nothing (no data,
     /// no answer to a PING) for this long is declared dead. A killed peer or a reset connection is seen at
     /// once regardless; this is only for a frozen host or a partition, and is long enough that a peer

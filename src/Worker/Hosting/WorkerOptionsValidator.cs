@@ -79,6 +79,18 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             }
         }
 
+        foreach (var (setting, path) in new[]
+        {
+            (nameof(options.DataPlaneCertificatePath), options.DataPlaneCertificatePath),
+            (nameof(options.DataPlaneTrustedCertificatePath), options.DataPlaneTrustedCertificatePath),
+        })
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                errors.Add($"{Section}:{setting} '{path}' does not exist");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

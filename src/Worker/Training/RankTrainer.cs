@@ -156,6 +156,7 @@ public sealed partial class RankTrainer
             ConnectTimeout = _options.ConnectTimeout,
             OperationTimeout = _options.CollectiveTimeout,
             SharedMemory = _options.SharedMemory,
+            TrustedCertificatePath = _options.TrustedCertificatePath,
         };
         var group = CollectiveGroup.JoinAsync(_registry, ring, _loggerFactory, token).GetAwaiter().GetResult();
         try

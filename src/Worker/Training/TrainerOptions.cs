@@ -30,6 +30,9 @@ public sealed record TrainerOptions
 
     public bool SharedMemory { get; init; } = true;
 
+    /// <summary>Certificate the peers' TLS collective endpoints must equal or chain to (Plateau:Worker:DataPlaneTrustedCertificatePath); null: the system store.</summary>
+    public string? TrustedCertificatePath { get; init; }
+
     /// <summary>Validation batch size (per rank).</summary>
     public int EvalBatchSize { get; init; } = 200;
 

@@ -12,7 +12,8 @@ namespace Plateau.Cli.Tests.Jobs;
 /// <summary>
 /// The real coordinator host (Program.cs's calls) on free loopback ports, shared by a test class; the CLI
 /// talks to it over HTTP/2 like it would to a deployed one. Only se_resnet20_cifar is accepted as a model,
-/// so a spec that is valid locally can still be refused by the coordinator.
+/// so a spec that is valid locally can still be refused by the coordinator. Calls need
+/// <see cref="Token"/>.
 /// </summary>
 public sealed class CoordinatorFixture : IAsyncLifetime
 {
@@ -20,7 +21,9 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     private readonly Dictionary<string, string?> _settings;
     private WebApplication? _app;
 
-    public CoordinatorFixture()
+    public CoordinatorFixture() : this(new Dictionary<string, string?>()) { }
+
+    private CoordinatorFixture(IReadOnlyDictionary<string, string?> extra)
     {
         static string Port() => CliRunner.FreePort().ToString(CultureInfo.InvariantCulture);
         _settings = new Dictionary<string, string?>
@@ -34,10 +37,21 @@ public sealed class CoordinatorFixture : IAsyncLifetime
             ["Plateau:Coordinator:WatchPollMilliseconds"] = "100",
             ["Plateau:Coordinator:KnownModels:0"] = "se_resnet20_cifar",
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
+            ["Plateau:Api:Auth:Tokens:0"] = Token,
         };
+        foreach (var (key, value) in extra)
+        {
+            _settings[key] = value;
+        }
     }
 
+    /// <summary>The one token this coordinator accepts.</summary>
+    public const string Token = "cli-test-token-0123456789";
+
     public int GrpcPort { get; } = CliRunner.FreePort();
+
+    /// <summary>A coordinator (not started) with <paramref name="extra"/> settings on top of, or replacing, the defaults.</summary>
+    public static CoordinatorFixture With(IReadOnlyDictionary<string, string?> extra) => new(extra);
 
     public string Address => $"http://127.0.0.1:{GrpcPort}";
 

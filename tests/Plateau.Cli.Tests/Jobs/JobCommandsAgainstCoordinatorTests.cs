@@ -7,7 +7,7 @@ namespace Plateau.Cli.Tests.Jobs;
 public sealed class JobCommandsAgainstCoordinatorTests(CoordinatorFixture coordinator) : IClassFixture<CoordinatorFixture>
 {
     private Task<(int ExitCode, string Output, string Error)> Job(params string[] args) =>
-        CliRunner.RunAsync(["job", "--coordinator", coordinator.Address, .. args]);
+        CliRunner.RunAsync(["job", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, .. args]);
 
     private string Spec(string name, string model = "se_resnet20_cifar") =>
         CliRunner.WriteSpec(coordinator.SpecDirectory, name + ".yaml", CliRunner.TwoWorkerSpec(model));
@@ -17,7 +17,7 @@ public sealed class JobCommandsAgainstCoordinatorTests(CoordinatorFixture coordi
     {
         var submit = await Job("submit", Spec("waiting"), "--name", "cli-waiting");
         var get = await Job("get", "cli-waiting");
-        var json = await Job("get", "cli-waiting", "--json");
+        var json = await Job("get", "cli-waiting", "-o", "json");
         var list = await Job("list");
 
         Assert.Equal((JobExitCodes.Ok, "cli-waiting", ""), (submit.ExitCode, submit.Output.Trim(), submit.Error));
@@ -123,4 +123,104 @@ public sealed class JobCommandsAgainstCoordinatorTests(CoordinatorFixture coordi
         Assert.Equal(JobExitCodes.InvalidInput, name.ExitCode);
         Assert.Contains("  job_id: must be 1-63 lower-case letters", name.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task JsonAndYamlOutputsParseAndCarryTheSameFields()
+    {
+        await Job("submit", Spec("formats"), "--name", "cli-formats");
+
+        var getJson = await Job("get", "cli-formats", "-o", "json");
+        var getYaml = await Job("get", "cli-formats", "-o", "yaml");
+        var listJson = await Job("list", "-o", "json");
+        var listYaml = await Job("list", "--output", "yaml");
+        var cancelYaml = await Job("cancel", "cli-formats", "-o", "yaml");
+
+        using var job = JsonDocument.Parse(getJson.Output);
+        var yamlJob = Yaml(getYaml.Output);
+        Assert.Equal("cli-formats", job.RootElement.GetProperty("jobId").GetString());
+        Assert.Equal("cli-formats", Scalar(yamlJob, "jobId"));
+        Assert.Equal(job.RootElement.GetProperty("phase").GetString(), Scalar(yamlJob, "phase"));
+        Assert.Equal(job.RootElement.GetProperty("specJson").GetString(), Scalar(yamlJob, "specJson"));
+        using var list = JsonDocument.Parse(listJson.Output);
+        Assert.Contains(list.RootElement.GetProperty("jobs").EnumerateArray(), j => j.GetProperty("jobId").GetString() == "cli-formats");
+        var yamlJobs = (YamlDotNet.RepresentationModel.YamlSequenceNode)((YamlDotNet.RepresentationModel.YamlMappingNode)Yaml(listYaml.Output))["jobs"];
+        Assert.Contains(yamlJobs.Children, j => Scalar(j, "jobId") == "cli-formats");
+        Assert.Equal("JOB_PHASE_CANCELLED", Scalar(Yaml(cancelYaml.Output), "phase"));
+        Assert.All(new[] { getJson, getYaml, listJson, listYaml, cancelYaml }, r => Assert.Equal((JobExitCodes.Ok, ""), (r.ExitCode, r.Error)));
+    }
+
+    [Fact]
+    public async Task WatchAsJsonStreamsOneParsableUpdatePerLine()
+    {
+        await Job("submit", Spec("jsonwatch"), "--name", "cli-jsonwatch");
+        await Job("cancel", "cli-jsonwatch", "--reason", "json watch");
+
+        var (exitCode, output, _) = await Job("watch", "cli-jsonwatch", "-o", "json");
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var updates = lines.Select(line => JsonDocument.Parse(line)).ToList();
+        Assert.Equal(JobExitCodes.JobCancelled, exitCode);
+        Assert.True(updates[0].RootElement.TryGetProperty("snapshot", out _));
+        Assert.Equal("JOB_PHASE_CANCELLED", updates[^1].RootElement.GetProperty("snapshot").GetProperty("phase").GetString());
+        var sequences = updates.Where(u => u.RootElement.TryGetProperty("event", out _)).Select(u => long.Parse(u.RootElement.GetProperty("event").GetProperty("sequence").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(sequences);
+        Assert.Equal(sequences.Order(), sequences);
+        updates.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task AWrongOrMissingTokenHasItsOwnExitCodeAndChangesNothing()
+    {
+        var wrong = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "--token", "not-the-token-at-all", "submit", Spec("intruder"), "--name", "cli-intruder");
+        var none = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "list");
+
+        Assert.Equal(JobExitCodes.Unauthenticated, wrong.ExitCode);
+        Assert.StartsWith($"the coordinator at {coordinator.Address} did not accept the credentials", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("--token or PLATEAU_TOKEN", wrong.Error, StringComparison.Ordinal);
+        Assert.Equal(JobExitCodes.Unauthenticated, none.ExitCode);
+        Assert.Equal(JobExitCodes.NotFound, (await Job("get", "cli-intruder")).ExitCode);
+    }
+
+    [Fact]
+    public async Task ARequestIdMakesSubmitSafeToRetryAndATakenNameIsAlreadyExists()
+    {
+        var requestId = "cli-" + Guid.NewGuid().ToString("N");
+        var first = await Job("submit", Spec("retry"), "--request-id", requestId);
+        var retry = await Job("submit", Spec("retry"), "--request-id", requestId);
+        await Job("submit", Spec("taken"), "--name", "cli-taken");
+        var taken = await Job("submit", Spec("taken"), "--name", "cli-taken");
+
+        Assert.Equal(JobExitCodes.Ok, first.ExitCode);
+        Assert.Equal(first.Output, retry.Output);
+        Assert.Equal(JobExitCodes.AlreadyExists, taken.ExitCode);
+        Assert.Equal("already exists: job 'cli-taken' already exists", taken.Error.Trim());
+    }
+
+    [Fact]
+    public async Task ListFiltersByPhaseAndPrintsTheNextPageToken()
+    {
+        await Job("submit", Spec("phase-a"), "--name", "cli-phase-a");
+        await Job("submit", Spec("phase-b"), "--name", "cli-phase-b");
+        await Job("cancel", "cli-phase-a");
+
+        var cancelled = await Job("list", "--phase", "Cancelled", "--limit", "500");
+        var firstPage = await Job("list", "--limit", "1");
+
+        Assert.Contains("cli-phase-a", cancelled.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("cli-phase-b", cancelled.Output, StringComparison.Ordinal);
+        var token = System.Text.RegularExpressions.Regex.Match(firstPage.Output, "(?m)^more: --page-token (\\S+)$").Groups[1].Value;
+        var secondPage = await Job("list", "--limit", "1", "--page-token", token);
+        Assert.Equal(JobExitCodes.Ok, secondPage.ExitCode);
+        Assert.NotEqual(firstPage.Output.Split('\n')[1], secondPage.Output.Split('\n')[1]);
+    }
+
+    private static YamlDotNet.RepresentationModel.YamlNode Yaml(string text)
+    {
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Single().RootNode;
+    }
+
+    private static string? Scalar(YamlDotNet.RepresentationModel.YamlNode node, string key) =>
+        ((YamlDotNet.RepresentationModel.YamlScalarNode)((YamlDotNet.RepresentationModel.YamlMappingNode)node)[key]).Value;
 }

@@ -22,18 +22,6 @@ public sealed class JobSpecCommandsTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public async Task ValidateAcceptsEveryDocumentedRecipe()
-    {
-        var files = Directory.GetFiles(Path.Combine(CliRunner.RepositoryRoot(), "docs", "jobs"), "*.yaml");
-
-        var (exitCode, output, error) = await CliRunner.RunAsync(["job", "validate", .. files]);
-
-        Assert.Equal((JobExitCodes.Ok, ""), (exitCode, error));
-        Assert.Equal(files.Length, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Contains("se-resnet20-synthetic.yaml: valid (model se_resnet20_cifar, 12 epochs, global batch 64, 2 worker(s))", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task ValidatePrintsEveryFieldErrorAndExitsWithTwo()
     {
         var path = CliRunner.WriteSpec(_directory, "broken.yaml", BrokenSpec);
@@ -118,10 +106,32 @@ public sealed class JobSpecCommandsTests : IDisposable
     }
 
     [Fact]
-    public void CoordinatorErrorsAreSplitOnlyAtFieldNames()
+    public async Task EveryExampleSpecIsValidAgainstTheRealModelRegistry()
     {
-        Assert.Equal(
-            ["spec.model.name: unknown model 'x'; known models: a, b", "spec.optimizer.lr: must be > 0, got -1", "job_id: is required"],
-            RpcFailures.FieldMessages("spec.model.name: unknown model 'x'; known models: a, b; spec.optimizer.lr: must be > 0, got -1; job_id: is required"));
+        var examples = Directory.GetFiles(Path.Combine(CliRunner.RepositoryRoot(), "examples"), "*.yaml").Order(StringComparer.Ordinal).ToArray();
+
+        var (exitCode, output, error) = await CliRunner.RunAsync(["job", "validate", .. examples]);
+
+        Assert.Equal((JobExitCodes.Ok, ""), (exitCode, error));
+        Assert.Contains(examples, e => e.EndsWith("resnet110-cifar10.yaml", StringComparison.Ordinal));
+        Assert.Contains(examples, e => e.EndsWith("resnet50-imagenet.yaml", StringComparison.Ordinal));
+        Assert.Contains(examples, e => e.EndsWith("se-resnet50-imagenet.yaml", StringComparison.Ordinal));
+        Assert.Equal(examples.Length, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line => line.Contains(": valid (model ", StringComparison.Ordinal)));
+        Assert.Contains("se-resnet20-synthetic.yaml: valid (model se_resnet20_cifar, 12 epochs, global batch 64, 2 worker(s))", output, StringComparison.Ordinal);
+        Assert.Contains("se-resnet50-imagenet.yaml: valid (model se_resnet50, 100 epochs, ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FieldErrorsComeFromTheStatusDetailsAndAStatusWithoutThemIsShownWhole()
+    {
+        var badRequest = new Google.Rpc.BadRequest();
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "spec.model.name", Description = "unknown model 'x'; known models: a, b" });
+        badRequest.FieldViolations.Add(new Google.Rpc.BadRequest.Types.FieldViolation { Field = "spec.optimizer.lr", Description = "must be > 0, got -1" });
+        var status = new Google.Rpc.Status { Code = 3, Message = "joined text", Details = { Google.Protobuf.WellKnownTypes.Any.Pack(badRequest) } };
+        var withDetails = Grpc.Core.RpcStatusExtensions.ToRpcException(status);
+        var plain = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.InvalidArgument, "spec: a; b"));
+
+        Assert.Equal(["spec.model.name: unknown model 'x'; known models: a, b", "spec.optimizer.lr: must be > 0, got -1"], RpcFailures.FieldMessages(withDetails));
+        Assert.Equal(["spec: a; b"], RpcFailures.FieldMessages(plain));
     }
 }

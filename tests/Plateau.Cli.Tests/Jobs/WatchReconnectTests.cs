@@ -13,13 +13,13 @@ public sealed class WatchReconnectTests
         try
         {
             var spec = CliRunner.WriteSpec(host.SpecDirectory, "restart.yaml", CliRunner.TwoWorkerSpec());
-            Assert.Equal(JobExitCodes.Ok, (await CliRunner.RunAsync("job", "submit", spec, "--name", "cli-restart", "--coordinator", host.Address)).ExitCode);
-            var watching = CliRunner.RunAsync("job", "watch", "cli-restart", "--coordinator", host.Address);
+            Assert.Equal(JobExitCodes.Ok, (await CliRunner.RunAsync("job", "submit", spec, "--name", "cli-restart", "--coordinator", host.Address, "--token", CoordinatorFixture.Token)).ExitCode);
+            var watching = CliRunner.RunAsync("job", "watch", "cli-restart", "--coordinator", host.Address, "--token", CoordinatorFixture.Token);
             await Task.Delay(1000);
 
             await host.StopAsync();
             await host.StartAsync();
-            var cancel = await CliRunner.RunAsync("job", "cancel", "cli-restart", "--coordinator", host.Address);
+            var cancel = await CliRunner.RunAsync("job", "cancel", "cli-restart", "--coordinator", host.Address, "--token", CoordinatorFixture.Token);
             var (exitCode, output, error) = await watching.WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Equal(JobExitCodes.Ok, cancel.ExitCode);

@@ -10,11 +10,11 @@ public sealed class JobReportCommandTests(CoordinatorFixture coordinator) : ICla
     public async Task ReportOfAWaitingJobIsWrittenWithItsEventsSoFar()
     {
         var spec = CliRunner.WriteSpec(coordinator.SpecDirectory, "report.yaml", CliRunner.TwoWorkerSpec());
-        var submit = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "submit", spec, "--name", "cli-report");
+        var submit = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, "submit", spec, "--name", "cli-report");
         Assert.Equal(JobExitCodes.Ok, submit.ExitCode);
         var path = Path.Combine(coordinator.SpecDirectory, "out", "report.html");
 
-        var (exitCode, output, error) = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "report", "cli-report", "--out", path);
+        var (exitCode, output, error) = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, "report", "cli-report", "--out", path);
 
         Assert.Equal((JobExitCodes.Ok, ""), (exitCode, error));
         Assert.Equal($"report: {path}", output.Trim());
@@ -29,7 +29,7 @@ public sealed class JobReportCommandTests(CoordinatorFixture coordinator) : ICla
     {
         var path = Path.Combine(coordinator.SpecDirectory, "missing.html");
 
-        var (exitCode, _, error) = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "report", "no-such-job", "--out", path);
+        var (exitCode, _, error) = await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, "report", "no-such-job", "--out", path);
 
         Assert.Equal(JobExitCodes.NotFound, exitCode);
         Assert.Contains("no job named no-such-job", error, StringComparison.Ordinal);

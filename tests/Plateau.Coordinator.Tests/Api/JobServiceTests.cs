@@ -1,16 +1,13 @@
+using Google.Rpc;
 using Grpc.Core;
-using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
-using Plateau.Coordinator.Api;
-using Plateau.Coordinator.Checkpoints;
-using Plateau.Coordinator.Configuration;
-using Plateau.Coordinator.Tests.Jobs;
 using Plateau.Protos.V1;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
 namespace Plateau.Coordinator.Tests.Api;
 
-public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<CoordinatorCluster>
+/// <summary>Every JobService call and error path through the real host over HTTP/2 on loopback, authenticated.</summary>
+public sealed class JobServiceTests(ApiHost host) : IClassFixture<ApiHost>
 {
     private const string SpecYaml = """
         apiVersion: plateau/v1
@@ -24,16 +21,17 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
         workers: { min: 2, max: 2, rendezvousTimeoutSeconds: 30 }
         """;
 
-    private readonly Coordinator.Api.JobService _service = new(fixture.Grains, Options.Create(new CoordinatorOptions { WatchPollMilliseconds = 20 }), TimeProvider.System,
-        new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = fixture.CheckpointDirectory }), Microsoft.Extensions.Logging.Abstractions.NullLogger<CheckpointStore>.Instance));
-    private readonly TestServerCallContext _context = new();
+    private readonly Protos.V1.JobService.JobServiceClient _service = host.Client();
 
     private static async Task<RpcException> Fails(Func<Task> call) => await Assert.ThrowsAsync<RpcException>(call);
+
+    private static IReadOnlyList<(string Field, string Description)> Violations(RpcException e) =>
+        [.. (e.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations ?? []).Select(v => (v.Field, v.Description))];
 
     [Fact]
     public async Task SubmitReturnsTheJobInRendezvousWithAGeneratedId()
     {
-        var job = await _service.SubmitJob(new SubmitJobRequest { Spec = SpecYaml }, _context);
+        var job = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml }).ResponseAsync;
 
         Assert.Matches("^se20-synthetic-[0-9a-f]{6}$", job.JobId);
         Assert.Equal(Protos.V1.JobPhase.Rendezvous, job.Phase);
@@ -44,7 +42,7 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
     [Fact]
     public async Task InvalidSpecIsInvalidArgumentNamingTheField()
     {
-        var error = await Fails(() => _service.SubmitJob(new SubmitJobRequest { Spec = SpecYaml.Replace("global: 100", "global: -4", StringComparison.Ordinal) }, _context));
+        var error = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml.Replace("global: 100", "global: -4", StringComparison.Ordinal) }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal("spec.batch.global: must be ≥ 1, got -4", error.Status.Detail);
@@ -62,7 +60,7 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
             { "a negative worker count", SpecYaml.Replace("min: 2", "min: -2", StringComparison.Ordinal), "spec.workers.min" },
             { "a number where an object belongs", SpecYaml.Replace("batch: { global: 100 }", "batch: 7", StringComparison.Ordinal), "spec.batch" },
             { "not YAML at all", "{{{{ ]]]] :::", "spec" },
-            { "a 5 MB spec", SpecYaml + "\n# " + new string('x', 5 << 20), "spec" },
+            { "a 1.5 M-character spec (under the 2 MiB message limit)", SpecYaml + "\n# " + new string('x', 3 << 19), "spec" },
             { "binary noise", string.Concat(Enumerable.Range(0, 4096).Select(i => (char)((i * 7919) % 0xD000 + 1))), "spec" },
         };
     }
@@ -71,20 +69,20 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
     [MemberData(nameof(MalformedSpecs))]
     public async Task AMalformedSpecIsInvalidArgumentNamingTheFieldInAShortMessageAndChangesNothing(string what, string spec, string field)
     {
-        var before = (await _service.ListJobs(new ListJobsRequest { Limit = 500 }, _context)).Jobs.Count;
+        var before = (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count;
 
-        var error = await Fails(() => _service.SubmitJob(new SubmitJobRequest { Spec = spec }, _context));
+        var error = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = spec }).ResponseAsync);
 
         Assert.True(error.StatusCode == StatusCode.InvalidArgument, $"{what}: {error.StatusCode} {error.Status.Detail}");
         Assert.StartsWith(field, error.Status.Detail, StringComparison.Ordinal);
         Assert.True(error.Status.Detail.Length < 2000, $"{what}: a {error.Status.Detail.Length}-character error");
-        Assert.Equal(before, (await _service.ListJobs(new ListJobsRequest { Limit = 500 }, _context)).Jobs.Count);
+        Assert.Equal(before, (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count);
     }
 
     [Fact]
     public async Task UnknownSpecFieldIsInvalidArgument()
     {
-        var error = await Fails(() => _service.SubmitJob(new SubmitJobRequest { Spec = SpecYaml + "\nlearningRate: 0.1\n" }, _context));
+        var error = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml + "\nlearningRate: 0.1\n" }).ResponseAsync);
 
         Assert.Equal((StatusCode.InvalidArgument, "spec.learningRate: unknown field 'learningRate'"), (error.StatusCode, error.Status.Detail));
     }
@@ -92,8 +90,8 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
     [Fact]
     public async Task MissingSpecAndBadJobIdAreInvalidArgument()
     {
-        var noSpec = await Fails(() => _service.SubmitJob(new SubmitJobRequest(), _context));
-        var badId = await Fails(() => _service.GetJob(new GetJobRequest { JobId = "Bad/Id" }, _context));
+        var noSpec = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest()).ResponseAsync);
+        var badId = await Fails(() => _service.GetJobAsync(new GetJobRequest { JobId = "Bad/Id" }).ResponseAsync);
 
         Assert.Equal((StatusCode.InvalidArgument, "spec: is required (YAML or JSON text of a plateau/v1 JobSpec)"), (noSpec.StatusCode, noSpec.Status.Detail));
         Assert.Equal(StatusCode.InvalidArgument, badId.StatusCode);
@@ -103,8 +101,8 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
     [Fact]
     public async Task UnknownJobIsNotFound()
     {
-        var get = await Fails(() => _service.GetJob(new GetJobRequest { JobId = "no-such-job" }, _context));
-        var cancel = await Fails(() => _service.CancelJob(new CancelJobRequest { JobId = "no-such-job" }, _context));
+        var get = await Fails(() => _service.GetJobAsync(new GetJobRequest { JobId = "no-such-job" }).ResponseAsync);
+        var cancel = await Fails(() => _service.CancelJobAsync(new CancelJobRequest { JobId = "no-such-job" }).ResponseAsync);
 
         Assert.Equal((StatusCode.NotFound, "job 'no-such-job' does not exist"), (get.StatusCode, get.Status.Detail));
         Assert.Equal(StatusCode.NotFound, cancel.StatusCode);
@@ -113,41 +111,50 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
     [Fact]
     public async Task WrongPhaseIsFailedPrecondition()
     {
-        var job = await _service.SubmitJob(new SubmitJobRequest { JobId = NewJobId("precondition"), Spec = SpecYaml }, _context);
+        var job = await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("precondition"), Spec = SpecYaml }).ResponseAsync;
 
-        var pause = await Fails(() => _service.PauseJob(new PauseJobRequest { JobId = job.JobId }, _context));
-        await _service.CancelJob(new CancelJobRequest { JobId = job.JobId, Reason = "test" }, _context);
-        var resume = await Fails(() => _service.ResumeJob(new ResumeJobRequest { JobId = job.JobId }, _context));
-        var again = await Fails(() => _service.SubmitJob(new SubmitJobRequest { JobId = job.JobId, Spec = SpecYaml }, _context));
+        var pause = await Fails(() => _service.PauseJobAsync(new PauseJobRequest { JobId = job.JobId }).ResponseAsync);
+        await _service.CancelJobAsync(new CancelJobRequest { JobId = job.JobId, Reason = "test" }).ResponseAsync;
+        var resume = await Fails(() => _service.ResumeJobAsync(new ResumeJobRequest { JobId = job.JobId }).ResponseAsync);
+        var again = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { JobId = job.JobId, Spec = SpecYaml }).ResponseAsync);
 
         Assert.Equal((StatusCode.FailedPrecondition, $"job {job.JobId} is Rendezvous: cannot pause (only a Running job can be paused)"), (pause.StatusCode, pause.Status.Detail));
         Assert.Equal(StatusCode.FailedPrecondition, resume.StatusCode);
-        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
+        Assert.Equal(StatusCode.AlreadyExists, again.StatusCode);
     }
 
     [Fact]
     public async Task ListJobsShowsSubmittedJobsNewestFirst()
     {
-        var first = await _service.SubmitJob(new SubmitJobRequest { JobId = NewJobId("list"), Spec = SpecYaml }, _context);
-        var second = await _service.SubmitJob(new SubmitJobRequest { JobId = NewJobId("list"), Spec = SpecYaml }, _context);
+        var first = await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("list"), Spec = SpecYaml }).ResponseAsync;
+        var second = await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("list"), Spec = SpecYaml }).ResponseAsync;
 
-        var listed = (await _service.ListJobs(new ListJobsRequest { Limit = 500 }, _context)).Jobs.Select(j => j.JobId).ToList();
+        var listed = (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Select(j => j.JobId).ToList();
 
         Assert.True(listed.IndexOf(second.JobId) < listed.IndexOf(first.JobId));
-        Assert.Equal(StatusCode.InvalidArgument, (await Fails(() => _service.ListJobs(new ListJobsRequest { Limit = 501 }, _context))).StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, (await Fails(() => _service.ListJobsAsync(new ListJobsRequest { Limit = 501 }).ResponseAsync)).StatusCode);
     }
 
     [Fact]
     public async Task WatchStreamsEventsUntilTheJobEnds()
     {
         var jobId = NewJobId("watch");
-        await _service.SubmitJob(new SubmitJobRequest { JobId = jobId, Spec = SpecYaml }, _context);
-        var grain = fixture.Grains.GetGrain<IJobGrain>(jobId);
+        await _service.SubmitJobAsync(new SubmitJobRequest { JobId = jobId, Spec = SpecYaml }).ResponseAsync;
+        var grain = host.Grains.GetGrain<IJobGrain>(jobId);
         await grain.RegisterWorker(Worker($"{jobId}-a"));
         await grain.RegisterWorker(Worker($"{jobId}-b"));
-        var stream = new RecordingStreamWriter<JobUpdate>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var watch = _service.WatchJob(new WatchJobRequest { JobId = jobId }, stream, new TestServerCallContext(timeout.Token));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = _service.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: timeout.Token);
+        // The opening snapshot first, so the progress below happens while the stream is open.
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        var updates = new List<JobUpdate> { call.ResponseStream.Current };
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var update in call.ResponseStream.ReadAllAsync(timeout.Token))
+            {
+                updates.Add(update);
+            }
+        });
 
         await grain.ReportProgress(new Contracts.Training.ProgressReport { Generation = 1, Rank = 0, GlobalStep = 4, ImagesPerSecond = 120, Loss = 2.1 });
         await grain.ReportProgress(new Contracts.Training.ProgressReport { Generation = 1, Rank = 1, GlobalStep = 4, ImagesPerSecond = 110, Loss = 2.3 });
@@ -158,7 +165,6 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
         }
 
         await watch;
-        var updates = stream.Messages.ToList();
         Assert.Equal(JobUpdate.UpdateOneofCase.Snapshot, updates[0].UpdateCase);
         Assert.Equal(Protos.V1.JobPhase.Completed, updates[^1].Snapshot.Phase);
         var kinds = updates.Where(u => u.UpdateCase == JobUpdate.UpdateOneofCase.Event).Select(u => u.Event.Kind).ToList();
@@ -166,5 +172,155 @@ public sealed class JobServiceTests(CoordinatorCluster fixture) : IClassFixture<
         var sequences = updates.Where(u => u.UpdateCase == JobUpdate.UpdateOneofCase.Event).Select(u => u.Event.Sequence).ToList();
         Assert.Equal(sequences.Order(), sequences);
         Assert.Contains(updates, u => u.UpdateCase == JobUpdate.UpdateOneofCase.Progress && u.Progress.ImagesPerSecond == 230);
+    }
+
+    [Fact]
+    public async Task AnInvalidSpecCarriesOneFieldViolationPerProblemInTheStatusDetails()
+    {
+        var spec = SpecYaml.Replace("batch: { global: 100 }", "batch: { global: -4 }\noptimizer: { lr: -1 }", StringComparison.Ordinal);
+
+        var error = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = spec }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal([("spec.batch.global", "must be ≥ 1, got -4"), ("spec.optimizer.lr", "must be > 0, got -1")], Violations(error).Order().ToList());
+        Assert.Equal("spec.batch.global: must be ≥ 1, got -4; spec.optimizer.lr: must be > 0, got -1", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task RequestFieldProblemsAreFieldViolationsToo()
+    {
+        var badId = await Fails(() => _service.GetJobAsync(new GetJobRequest { JobId = "Bad/Id" }).ResponseAsync);
+        var longReason = await Fails(() => _service.CancelJobAsync(new CancelJobRequest { JobId = "some-job", Reason = new string('r', 1025) }).ResponseAsync);
+        var badToken = await Fails(() => _service.ListJobsAsync(new ListJobsRequest { PageToken = "not-a-token" }).ResponseAsync);
+        var badPhase = await Fails(() => _service.ListJobsAsync(new ListJobsRequest { Phases = { Protos.V1.JobPhase.Unspecified } }).ResponseAsync);
+        var badRequestId = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, RequestId = "has space" }).ResponseAsync);
+
+        Assert.Equal("job_id", Assert.Single(Violations(badId)).Field);
+        Assert.Equal(("reason", "is 1025 characters; at most 1024 are accepted"), Assert.Single(Violations(longReason)));
+        Assert.Equal("page_token", Assert.Single(Violations(badToken)).Field);
+        Assert.Equal("phases", Assert.Single(Violations(badPhase)).Field);
+        Assert.Equal("request_id", Assert.Single(Violations(badRequestId)).Field);
+    }
+
+    [Fact]
+    public async Task ARequestOverTheMessageLimitIsResourceExhaustedAndChangesNothing()
+    {
+        var before = (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count;
+
+        var error = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml + "\n# " + new string('x', 5 << 20) }).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(before, (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count);
+    }
+
+    [Fact]
+    public async Task SubmittingATakenJobIdIsAlreadyExists()
+    {
+        var job = await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("taken"), Spec = SpecYaml }).ResponseAsync;
+
+        var again = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { JobId = job.JobId, Spec = SpecYaml }).ResponseAsync);
+
+        Assert.Equal((StatusCode.AlreadyExists, $"job '{job.JobId}' already exists"), (again.StatusCode, again.Status.Detail));
+        Assert.Equal(job.JobId, again.GetRpcStatus()?.GetDetail<ResourceInfo>()?.ResourceName);
+    }
+
+    [Fact]
+    public async Task TheSameRequestIdAndSpecAnswerTheSameJobWhateverTheSpecsFormatting()
+    {
+        var requestId = "retry-" + Guid.NewGuid().ToString("N");
+        var asJson = """{ "apiVersion": "plateau/v1", "name": "se20-synthetic", "model": { "name": "se_resnet20_cifar" }, "dataset": { "kind": "synthetic" }, "epochs": 2, "batch": { "global": 100 }, "schedule": { "plateau": { "patience": 0 } }, "workers": { "min": 2, "max": 2, "rendezvousTimeoutSeconds": 30 } }""";
+        var before = (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count;
+
+        var first = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, RequestId = requestId }).ResponseAsync;
+        var retry = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, RequestId = requestId }).ResponseAsync;
+        var reformatted = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = asJson, RequestId = requestId }).ResponseAsync;
+
+        Assert.Equal(first.JobId, retry.JobId);
+        Assert.Equal(first.JobId, reformatted.JobId);
+        Assert.Equal(first.CreatedAt, retry.CreatedAt);
+        Assert.Equal(before + 1, (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count);
+    }
+
+    [Fact]
+    public async Task TheSameRequestIdWithADifferentSpecOrJobIdIsAlreadyExistsAndChangesNothing()
+    {
+        var requestId = "reuse-" + Guid.NewGuid().ToString("N");
+        var first = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, RequestId = requestId }).ResponseAsync;
+        var before = (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count;
+
+        var otherSpec = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml.Replace("epochs: 2", "epochs: 3", StringComparison.Ordinal), RequestId = requestId }).ResponseAsync);
+        var otherId = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, JobId = NewJobId("other"), RequestId = requestId }).ResponseAsync);
+
+        Assert.Equal(StatusCode.AlreadyExists, otherSpec.StatusCode);
+        Assert.Contains($"was used for job {first.JobId} with a different spec or job_id", otherSpec.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.AlreadyExists, otherId.StatusCode);
+        Assert.Equal(before, (await _service.ListJobsAsync(new ListJobsRequest { Limit = 500 }).ResponseAsync).Jobs.Count);
+        Assert.Equal(2, (await _service.GetJobAsync(new GetJobRequest { JobId = first.JobId }).ResponseAsync).TotalEpochs);
+    }
+
+    [Fact]
+    public async Task ARequestIdWhoseSpecWasInvalidStaysFreeForTheCorrectedSpec()
+    {
+        var requestId = "fix-" + Guid.NewGuid().ToString("N");
+
+        var invalid = await Fails(() => _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml.Replace("global: 100", "global: 0", StringComparison.Ordinal), RequestId = requestId }).ResponseAsync);
+        var job = await _service.SubmitJobAsync(new SubmitJobRequest { Spec = SpecYaml, RequestId = requestId }).ResponseAsync;
+
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.Equal(Protos.V1.JobPhase.Rendezvous, job.Phase);
+    }
+
+    [Fact]
+    public async Task ListJobsFiltersByPhaseAndPagesWithTokensNewestFirst()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("page"), Spec = SpecYaml }).ResponseAsync).JobId);
+        }
+
+        await _service.CancelJobAsync(new CancelJobRequest { JobId = ids[1], Reason = "filter test" }).ResponseAsync;
+        await _service.CancelJobAsync(new CancelJobRequest { JobId = ids[3], Reason = "filter test" }).ResponseAsync;
+
+        var pages = new List<ListJobsResponse>();
+        var token = "";
+        do
+        {
+            var page = await _service.ListJobsAsync(new ListJobsRequest { Limit = 2, PageToken = token }).ResponseAsync;
+            pages.Add(page);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        var cancelled = new List<string>();
+        token = "";
+        do
+        {
+            var page = await _service.ListJobsAsync(new ListJobsRequest { Limit = 1, PageToken = token, Phases = { Protos.V1.JobPhase.Cancelled } }).ResponseAsync;
+            Assert.True(page.Jobs.Count <= 1);
+            cancelled.AddRange(page.Jobs.Select(j => j.JobId));
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        var all = pages.SelectMany(p => p.Jobs.Select(j => j.JobId)).ToList();
+        Assert.All(pages, p => Assert.True(p.Jobs.Count <= 2));
+        Assert.Equal(all.Distinct().Count(), all.Count);
+        Assert.Equal([ids[4], ids[3], ids[2], ids[1], ids[0]], all.Where(ids.Contains).ToList());
+        Assert.Equal([ids[3], ids[1]], cancelled.Where(ids.Contains).ToList());
+    }
+
+    [Fact]
+    public async Task APageTokenStaysValidWhileNewJobsArrive()
+    {
+        var older = (await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("stable"), Spec = SpecYaml }).ResponseAsync).JobId;
+        var newer = (await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("stable"), Spec = SpecYaml }).ResponseAsync).JobId;
+        var first = await _service.ListJobsAsync(new ListJobsRequest { Limit = 1 }).ResponseAsync;
+
+        await _service.SubmitJobAsync(new SubmitJobRequest { JobId = NewJobId("stable"), Spec = SpecYaml }).ResponseAsync;
+        var second = await _service.ListJobsAsync(new ListJobsRequest { Limit = 1, PageToken = first.NextPageToken }).ResponseAsync;
+
+        Assert.Equal(newer, Assert.Single(first.Jobs).JobId);
+        Assert.Equal(older, Assert.Single(second.Jobs).JobId);
     }
 }

@@ -44,6 +44,7 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
         ["Plateau:Coordinator:KnownModels:0"] = "se_resnet20_cifar",
         ["Plateau:Coordinator:KnownModels:1"] = "resnet50",
         ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
+        ["Plateau:Api:Auth:Tokens:0"] = Api.ApiHost.Token,
     };
 
     public async Task InitializeAsync()
@@ -68,7 +69,11 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
     [Fact]
     public async Task JobServiceAnswersOverHttp2WithStatusCodesNamingTheField()
     {
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_grpcPort}");
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_grpcPort}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, Api.ApiHost.Bearer(Api.ApiHost.Token)),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
         var client = new JobService.JobServiceClient(channel);
 
         var unknownModel = await Assert.ThrowsAsync<RpcException>(async () => await client.SubmitJobAsync(new SubmitJobRequest

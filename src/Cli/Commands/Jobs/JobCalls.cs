@@ -13,7 +13,7 @@ internal static class JobCalls
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         var timeout = TimeSpan.FromSeconds(parse.GetValue(options.Timeout));
-        using var connection = CoordinatorConnection.TryOpen(parse.GetValue(options.Coordinator)!, timeout, out var problem);
+        using var connection = CoordinatorConnection.TryOpen(parse.GetValue(options.Coordinator)!, timeout, parse.GetValue(options.Token), parse.GetValue(options.CaCertificate), out var problem);
         if (connection is null)
         {
             error.WriteLine(problem);

@@ -13,7 +13,10 @@ public static class JobCommand
         var options = new JobCommandOptions();
         var job = new Command("job", "Submit, inspect, follow and steer training jobs on a coordinator.");
         job.Options.Add(options.Coordinator);
+        job.Options.Add(options.Token);
+        job.Options.Add(options.CaCertificate);
         job.Options.Add(options.Timeout);
+        job.Options.Add(options.Output);
         job.Subcommands.Add(JobSubmitCommand.Build(options));
         job.Subcommands.Add(JobValidateCommand.Build());
         job.Subcommands.Add(JobListCommand.Build(options));

@@ -3,13 +3,22 @@ using System.Globalization;
 
 namespace Plateau.Cli.Commands.Jobs;
 
-/// <summary>Options every <c>plateau job</c> subcommand shares: where the coordinator is and how long to wait for it.</summary>
+/// <summary>
+/// Options every <c>plateau job</c> subcommand shares: where the coordinator is, how to prove who we are,
+/// how long to wait for it and how to print what it answers.
+/// </summary>
 public sealed class JobCommandOptions
 {
     public const string DefaultAddress = "http://127.0.0.1:5100";
 
     /// <summary>Environment variable that replaces <see cref="DefaultAddress"/> (the option still wins).</summary>
     public const string AddressVariable = "PLATEAU_COORDINATOR";
+
+    /// <summary>Environment variable holding the bearer token when --token is not given.</summary>
+    public const string TokenVariable = "PLATEAU_TOKEN";
+
+    /// <summary>Environment variable naming a PEM certificate to trust for https:// when --ca-cert is not given.</summary>
+    public const string CaCertificateVariable = "PLATEAU_CA_CERT";
 
     public Option<string> Coordinator { get; } = new("--coordinator")
     {
@@ -18,10 +27,31 @@ public sealed class JobCommandOptions
         Recursive = true,
     };
 
+    public Option<string?> Token { get; } = new("--token")
+    {
+        Description = $"Bearer token for the coordinator (a configured token or a JWT); default ${TokenVariable}. Prefer the variable: arguments show in ps.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } token ? token.Trim() : null,
+        Recursive = true,
+    };
+
+    public Option<string?> CaCertificate { get; } = new("--ca-cert")
+    {
+        Description = $"PEM certificate (or CA) the coordinator's https:// certificate must chain to or equal; default ${CaCertificateVariable}, else the system trust store.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CaCertificateVariable) is { Length: > 0 } path ? path : null,
+        Recursive = true,
+    };
+
     public Option<double> Timeout { get; } = new("--timeout")
     {
         Description = "Deadline of each call to the coordinator, in seconds.",
         DefaultValueFactory = _ => 10,
+        Recursive = true,
+    };
+
+    public Option<OutputFormat> Output { get; } = new("--output", "-o")
+    {
+        Description = "How to print objects: table (default), json (proto JSON; watch: one update per line) or yaml.",
+        DefaultValueFactory = _ => OutputFormat.Table,
         Recursive = true,
     };
 

@@ -3,7 +3,7 @@ using Plateau.Protos.V1;
 
 namespace Plateau.Cli.Commands.Jobs;
 
-/// <summary><c>plateau job cancel|pause|resume ID [--reason TEXT]</c>: one phase change, recorded with the reason.</summary>
+/// <summary><c>plateau job cancel|pause|resume ID [--reason TEXT] [-o …]</c>: one phase change, recorded with the reason.</summary>
 public static class JobControlCommand
 {
     public static Command BuildCancel(JobCommandOptions options) => Build(options, "cancel",
@@ -32,7 +32,16 @@ public static class JobControlCommand
             return JobCalls.RunAsync(parse, options, jobId, async (connection, output, _, ct) =>
             {
                 var job = await call(connection.Client, jobId, parse.GetValue(reason) ?? "", connection.Deadline(), ct);
-                output.WriteLine($"{job.JobId}: {JobFormat.Phase(job.Phase)}: {job.PhaseReason}");
+                var format = parse.GetValue(options.Output);
+                if (format == OutputFormat.Table)
+                {
+                    output.WriteLine($"{job.JobId}: {JobFormat.Phase(job.Phase)}: {job.PhaseReason}");
+                }
+                else
+                {
+                    ObjectOutput.Write(job, format, output);
+                }
+
                 return JobExitCodes.Ok;
             }, cancellation);
         });

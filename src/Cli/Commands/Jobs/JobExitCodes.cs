@@ -33,6 +33,12 @@ public static class JobExitCodes
     /// <summary>Any other gRPC status (UNIMPLEMENTED, INTERNAL, …).</summary>
     public const int OtherError = 8;
 
+    /// <summary>UNAUTHENTICATED: no token, or one the coordinator does not accept (--token, PLATEAU_TOKEN).</summary>
+    public const int Unauthenticated = 9;
+
+    /// <summary>ALREADY_EXISTS: the job id is taken, or the request id was used for a different submission.</summary>
+    public const int AlreadyExists = 10;
+
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT); the job itself is untouched.</summary>
     public const int Interrupted = 130;
 }

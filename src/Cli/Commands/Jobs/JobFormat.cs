@@ -1,5 +1,4 @@
 using System.Globalization;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Plateau.Protos.V1;
 
@@ -9,11 +8,6 @@ namespace Plateau.Cli.Commands.Jobs;
 public static class JobFormat
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithIndentation());
-
-    /// <summary>Proto JSON (camelCase field names, enums by name, defaults included).</summary>
-    public static string ToJson(IMessage message) => Json.Format(message);
 
     public static string Phase(JobPhase phase) => phase == JobPhase.Unspecified ? "Unknown" : phase.ToString();
 

@@ -3,7 +3,7 @@ using Plateau.Protos.V1;
 
 namespace Plateau.Cli.Commands.Jobs;
 
-/// <summary><c>plateau job list [--limit N] [--json]</c>: the coordinator's jobs, newest first.</summary>
+/// <summary><c>plateau job list [--limit N] [--phase P]… [--page-token T] [-o table|json|yaml]</c>: the coordinator's jobs, newest first.</summary>
 public static class JobListCommand
 {
     public static Command Build(JobCommandOptions options)
@@ -18,22 +18,37 @@ public static class JobListCommand
                 result.AddError($"--limit must be between 1 and 500, got {value}");
             }
         });
-        var json = new Option<bool>("--json") { Description = "Print the ListJobsResponse as proto JSON." };
-        var command = new Command("list", "List jobs, newest first: phase, epoch, step, learning rate, last validation error.") { limit, json };
+        var phase = new Option<JobPhase[]>("--phase")
+        {
+            Description = "Only jobs in this phase (repeatable): Pending, Rendezvous, Running, Paused, Completed, Failed, Cancelled.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var pageToken = new Option<string?>("--page-token") { Description = "Continue after the page that printed this token (the table's last line, or nextPageToken)." };
+        var command = new Command("list", "List jobs, newest first: phase, epoch, step, learning rate, last validation error.") { limit, phase, pageToken };
         command.SetAction((parse, cancellation) => JobCalls.RunAsync(parse, options, null, async (connection, output, _, ct) =>
         {
-            var response = await connection.Client.ListJobsAsync(new ListJobsRequest { Limit = parse.GetValue(limit) }, deadline: connection.Deadline(), cancellationToken: ct);
-            if (parse.GetValue(json))
+            var request = new ListJobsRequest { Limit = parse.GetValue(limit), PageToken = parse.GetValue(pageToken) ?? "" };
+            request.Phases.AddRange(parse.GetValue(phase) ?? []);
+            var response = await connection.Client.ListJobsAsync(request, deadline: connection.Deadline(), cancellationToken: ct);
+            var format = parse.GetValue(options.Output);
+            if (format != OutputFormat.Table)
             {
-                output.WriteLine(JobFormat.ToJson(response));
+                ObjectOutput.Write(response, format, output);
+                return JobExitCodes.Ok;
             }
-            else if (response.Jobs.Count == 0)
+
+            if (response.Jobs.Count == 0)
             {
                 output.WriteLine("no jobs");
             }
             else
             {
                 JobFormat.WriteTable(response.Jobs, output);
+            }
+
+            if (response.NextPageToken.Length > 0)
+            {
+                output.WriteLine($"more: --page-token {response.NextPageToken}");
             }
 
             return JobExitCodes.Ok;

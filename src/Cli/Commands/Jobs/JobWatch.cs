@@ -1,17 +1,37 @@
 using Grpc.Core;
 using Plateau.Protos.V1;
+using Spectre.Console;
 
 namespace Plateau.Cli.Commands.Jobs;
 
 /// <summary>
 /// Follows WatchJob until the job ends and turns its outcome into the exit code. A dropped stream is
-/// reopened after the last event seen, so a coordinator restart does not repeat or lose lines.
+/// reopened after the last event seen, so a coordinator restart does not repeat or lose lines. With
+/// <c>-o json</c> every update is one JSON line (a JobUpdate), with <c>-o yaml</c> one YAML document.
 /// </summary>
 public static class JobWatch
 {
     private const int MaxReconnects = 5;
 
-    public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, TextWriter output, TextWriter error, CancellationToken cancellation)
+    /// <summary>
+    /// Follows the job. On a terminal (standard output is the console and not redirected) the table format
+    /// draws a <see cref="LiveJobView"/>; otherwise it writes one line per update.
+    /// </summary>
+    public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, OutputFormat format, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        if (format != OutputFormat.Table || output != Console.Out || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return await FollowAsync(connection, jobId, afterSequence, format, null, null, output, error, cancellation);
+        }
+
+        var view = new LiveJobView();
+        var code = JobExitCodes.OtherError;
+        await AnsiConsole.Live(view.Render()).AutoClear(false).StartAsync(async live =>
+            code = await FollowAsync(connection, jobId, afterSequence, format, () => live.UpdateTarget(view.Render()), view, TextWriter.Null, error, cancellation));
+        return code;
+    }
+
+    private static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, long afterSequence, OutputFormat format, Action? refresh, LiveJobView? view, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
@@ -22,12 +42,47 @@ public static class JobWatch
         while (true)
         {
             var receivedAny = false;
+            var opening = true;
             try
             {
                 using var call = connection.Client.WatchJob(new WatchJobRequest { JobId = jobId, AfterSequence = after }, cancellationToken: cancellation);
                 await foreach (var update in call.ResponseStream.ReadAllAsync(cancellation))
                 {
                     receivedAny = true;
+                    if (format != OutputFormat.Table)
+                    {
+                        // Only a reconnect's opening snapshot repeats what was already written.
+                        var repeated = opening && update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot && last is not null && last.Phase == update.Snapshot.Phase;
+                        opening = false;
+                        if (!repeated)
+                        {
+                            ObjectOutput.WriteStreamed(update, format, output);
+                        }
+
+                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Snapshot)
+                        {
+                            last = update.Snapshot;
+                        }
+                        else if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event)
+                        {
+                            after = Math.Max(after, update.Event.Sequence);
+                        }
+
+                        continue;
+                    }
+
+                    if (view is not null)
+                    {
+                        Show(view, update, last);
+                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event && update.Event.Kind == "epoch_metrics")
+                        {
+                            // Per-rank images/s come with the job, not the event: fetch it once per epoch.
+                            view.Update(await connection.Client.GetJobAsync(new GetJobRequest { JobId = jobId }, deadline: connection.Deadline(), cancellationToken: cancellation));
+                        }
+
+                        refresh?.Invoke();
+                    }
+
                     switch (update.UpdateCase)
                     {
                         case JobUpdate.UpdateOneofCase.Snapshot:
@@ -77,6 +132,23 @@ public static class JobWatch
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
             }
+        }
+    }
+
+    /// <summary>The live view's share of an update; the line writer below still tracks the stream position.</summary>
+    private static void Show(LiveJobView view, JobUpdate update, Job? last)
+    {
+        switch (update.UpdateCase)
+        {
+            case JobUpdate.UpdateOneofCase.Snapshot when last is null || last.Phase != update.Snapshot.Phase:
+                view.Snapshot(update.Snapshot);
+                break;
+            case JobUpdate.UpdateOneofCase.Event:
+                view.Event(update.Event);
+                break;
+            case JobUpdate.UpdateOneofCase.Progress:
+                view.Progress(update.Progress);
+                break;
         }
     }
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Plateau.Cli.Commands.Jobs;
 
-/// <summary><c>plateau job watch ID [--after SEQ]</c>: follow a job until it ends; exit 0 Completed, 1 Failed, 3 Cancelled.</summary>
+/// <summary><c>plateau job watch ID [--after SEQ] [-o table|json|yaml]</c>: follow a job until it ends; exit 0 Completed, 1 Failed, 3 Cancelled.</summary>
 public static class JobWatchCommand
 {
     public static Command Build(JobCommandOptions options)
@@ -23,7 +23,7 @@ public static class JobWatchCommand
         {
             var jobId = parse.GetValue(id)!;
             return JobCalls.RunAsync(parse, options, jobId,
-                (connection, output, error, ct) => JobWatch.FollowAsync(connection, jobId, parse.GetValue(after), output, error, ct), cancellation);
+                (connection, output, error, ct) => JobWatch.FollowAsync(connection, jobId, parse.GetValue(after), parse.GetValue(options.Output), output, error, ct), cancellation);
         });
         return command;
     }

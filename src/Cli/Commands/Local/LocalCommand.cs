@@ -118,16 +118,27 @@ public static class LocalCommand
         var coordinatorSilo = FreePort();
         var grpcPort = FreePort();
         int[] metricsPorts = [.. Enumerable.Range(0, workerCount + 1).Select(_ => FreePort())];
-        string[] cluster = [$"--Plateau:Cluster:ClusterId={clusterId}", "--Plateau:Cluster:ServiceId=plateau-local"];
+        var secrets = LocalSecrets.Create(root);
+        string[] cluster = [$"--Plateau:Cluster:ClusterId={clusterId}", "--Plateau:Cluster:ServiceId=plateau-local", $"--Plateau:Cluster:TlsCertificatePath={secrets.ClusterCertificatePath}"];
         children.Start("coordinator", restartable: false, arguments: [
             "coordinator", .. cluster,
             $"--Plateau:Cluster:SiloPort={coordinatorSilo}", $"--Plateau:Cluster:GatewayPort={FreePort()}",
             $"--Plateau:Coordinator:GrpcPort={grpcPort}", "--Plateau:Coordinator:HealthPort=0",
             $"--Plateau:Coordinator:StateDirectory={Path.Combine(root, "state")}",
             $"--Plateau:Checkpoints:RootDirectory={Path.Combine(root, "checkpoints")}",
-            $"--Plateau:Coordinator:RendezvousGraceSeconds={RendezvousGraceSeconds(spec.Workers)}", $"--Plateau:Telemetry:MetricsPort={metricsPorts[0]}"]);
+            $"--Plateau:Coordinator:RendezvousGraceSeconds={RendezvousGraceSeconds(spec.Workers)}", $"--Plateau:Telemetry:MetricsPort={metricsPorts[0]}"],
+            environment: new Dictionary<string, string> { [LocalSecrets.CoordinatorTokenVariable] = secrets.Token });
 
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        // Loopback h2c: the token cannot be read off a network, only by this user (who can read its file anyway).
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + secrets.Token);
+                return Task.CompletedTask;
+            })),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
         var client = new Proto.JobService.JobServiceClient(channel);
         var jobId = "local-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", Invariant);
         Proto.Job job;
@@ -154,6 +165,7 @@ public static class LocalCommand
                 $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[w + 1]}"]);
         }
 
+        await output.WriteLineAsync($"API: http://127.0.0.1:{grpcPort} (token in {secrets.TokenPath}: PLATEAU_COORDINATOR=http://127.0.0.1:{grpcPort} PLATEAU_TOKEN=$(cat {secrets.TokenPath}) plateau job list)");
         await output.WriteLineAsync("metrics (Prometheus): " + string.Join(", ", metricsPorts.Select((port, i) => $"{(i == 0 ? "coordinator" : $"worker-{i - 1}")} http://127.0.0.1:{port}/metrics")));
 
         var interrupted = false;

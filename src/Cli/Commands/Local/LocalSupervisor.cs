@@ -22,10 +22,11 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
     /// <summary>Worker processes started again so far.</summary>
     public int Restarts => Volatile.Read(ref _restartCount);
 
-    public void Start(string name, IReadOnlyList<string> arguments, bool restartable)
+    /// <summary>Starts a child; <paramref name="environment"/> carries what must not show on a command line (tokens).</summary>
+    public void Start(string name, IReadOnlyList<string> arguments, bool restartable, IReadOnlyDictionary<string, string>? environment = null)
     {
         var log = new StreamWriter(Path.Combine(logDirectory, name + ".log"), append: false) { AutoFlush = true };
-        Launch(new Child(name, arguments, restartable, log));
+        Launch(new Child(name, arguments, restartable, log, environment ?? new Dictionary<string, string>()));
     }
 
     public string LogOf(string name) => Path.Combine(logDirectory, name + ".log");
@@ -153,6 +154,11 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         }
 
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (variable, value) in child.Environment)
+        {
+            start.Environment[variable] = value;
+        }
+
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Write(child.Log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(child.Log, e.Data);
@@ -238,8 +244,10 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         }
     }
 
-    private sealed class Child(string name, IReadOnlyList<string> arguments, bool restartable, StreamWriter log)
+    private sealed class Child(string name, IReadOnlyList<string> arguments, bool restartable, StreamWriter log, IReadOnlyDictionary<string, string> environment)
     {
+        public IReadOnlyDictionary<string, string> Environment { get; } = environment;
+
         public string Name { get; } = name;
 
         public IReadOnlyList<string> Arguments { get; } = arguments;

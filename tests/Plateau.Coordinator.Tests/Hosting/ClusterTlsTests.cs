@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Plateau.Cluster;
+using Plateau.Coordinator.Tests.Api;
+
+namespace Plateau.Coordinator.Tests.Hosting;
+
+/// <summary>Plateau:Cluster:TlsCertificatePath: silos that share the cluster certificate form one cluster over TLS.</summary>
+public sealed class ClusterTlsTests
+{
+    [Fact]
+    public async Task TwoSilosWithTheSharedClusterCertificateFormOneCluster()
+    {
+        var directory = Directory.CreateTempSubdirectory("plateau-cluster-tls-").FullName;
+        var pfx = Path.Combine(directory, "cluster.pfx");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            using var certificate = new CertificateRequest("CN=plateau-test-cluster", key, HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pkcs12));
+        }
+
+        var clusterId = "tls-test-" + Guid.NewGuid().ToString("N")[..6];
+        var primaryPort = ApiHost.FreePort();
+        using var primary = Silo(clusterId, primaryPort, null, pfx);
+        using var secondary = Silo(clusterId, ApiHost.FreePort(), primaryPort, pfx);
+        await primary.StartAsync();
+        await secondary.StartAsync();
+        try
+        {
+            var management = primary.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            Dictionary<SiloAddress, SiloStatus> hosts;
+            do
+            {
+                hosts = await management.GetHosts(onlyActive: true);
+                await Task.Delay(100);
+            }
+            while (hosts.Count < 2 && DateTime.UtcNow < deadline);
+
+            Assert.Equal(2, hosts.Count);
+        }
+        finally
+        {
+            await secondary.StopAsync();
+            await primary.StopAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AMissingClusterCertificateIsRefusedNamingTheSetting()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plateau:Cluster:TlsCertificatePath"] = "/nonexistent/cluster.pfx",
+        }).Build();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => configuration.ReadPlateauClusterOptions());
+
+        Assert.Equal(["Plateau:Cluster:TlsCertificatePath '/nonexistent/cluster.pfx' does not exist"], error.Failures);
+    }
+
+    private static IHost Silo(string clusterId, int siloPort, int? primaryPort, string pfx)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Plateau:Cluster:ClusterId"] = clusterId,
+            ["Plateau:Cluster:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Plateau:Cluster:GatewayPort"] = ApiHost.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Plateau:Cluster:TlsCertificatePath"] = pfx,
+        };
+        if (primaryPort is { } port)
+        {
+            settings["Plateau:Cluster:PrimarySiloEndpoint"] = $"127.0.0.1:{port}";
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo => silo.UsePlateauCluster(builder.Configuration));
+        return builder.Build();
+    }
+}
