@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Plateau.Models.Architecture;
 using Plateau.Models.Serialization;
 using Plateau.Models.Zoo;
 using static TorchSharp.torch;
