@@ -52,7 +52,7 @@ public sealed class LiveJobView
                 .AddItem("done", Math.Round(share * 100, 1), Color.Green)
                 .AddItem("left", Math.Round((1 - share) * 100, 1), Color.Grey));
             rows.Add(new Text(string.Create(Invariant,
-                $"epoch {p.Epoch + 1}/{_job?.TotalEpochs ?? 0} {share:P0}  step {p.GlobalStep}  {p.ImagesPerSecond:0} img/s  loss {p.Loss:0.000}  lr {p.LearningRate:G3}  data wait {p.DataWaitShare:P0}  all-reduce {p.AllReduceShare:P0}")));
+                $"epoch {p.Epoch + 1}/{_job?.TotalEpochs ?? 0} {share * 100:0}%  step {p.GlobalStep}  {p.ImagesPerSecond:0} img/s  loss {p.Loss:0.000}  lr {p.LearningRate:G3}  data wait {p.DataWaitShare * 100:0}%  all-reduce {p.AllReduceShare * 100:0}%")));
         }
 
         if (_job?.LatestMetrics is { RankImagesPerSecond.Count: > 0 } metrics)
