@@ -6,13 +6,13 @@ namespace Plateau.Cli.Tests.Jobs;
 public sealed class ExportCommandTests(CoordinatorFixture coordinator) : IClassFixture<CoordinatorFixture>
 {
     private Task<(int ExitCode, string Output, string Error)> Export(params string[] args) =>
-        CliRunner.RunAsync(["export", "--coordinator", coordinator.Address, .. args]);
+        CliRunner.RunAsync(["export", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, .. args]);
 
     [Fact]
     public async Task AJobWithoutACommittedCheckpointIsNotFoundAndNoFileIsWritten()
     {
         var spec = CliRunner.WriteSpec(coordinator.SpecDirectory, "export.yaml", CliRunner.TwoWorkerSpec());
-        await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "submit", spec, "--name", "cli-export");
+        await CliRunner.RunAsync("job", "--coordinator", coordinator.Address, "--token", CoordinatorFixture.Token, "submit", spec, "--name", "cli-export");
         var target = Path.Combine(coordinator.SpecDirectory, "model.safetensors");
 
         var (exitCode, output, error) = await Export("cli-export", "--out", target);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -15,6 +16,8 @@ namespace Plateau.Coordinator.Tests.State;
 [Collection(OnePostgreSqlServer.Name)]
 public sealed class PostgreSqlHostTests(PostgreSqlServer server) : IDisposable
 {
+    private const string Token = "pg-host-test-token-0123456789";
+
     private readonly string _root = Directory.CreateTempSubdirectory("plateau-pg-host-").FullName;
     private readonly string _clusterId = "pg-host-" + Guid.NewGuid().ToString("N")[..6];
     private readonly int _grpcPort = PostgreSqlServer.FreePort();
@@ -37,6 +40,7 @@ public sealed class PostgreSqlHostTests(PostgreSqlServer server) : IDisposable
             ["Plateau:Coordinator:HealthPort"] = _healthPort.ToString(CultureInfo.InvariantCulture),
             ["Plateau:Coordinator:KnownModels:0"] = "resnet50",
             ["Plateau:Checkpoints:RootDirectory"] = Path.Combine(_root, "checkpoints"),
+            ["Plateau:Api:Auth:Tokens:0"] = Token,
         };
         foreach (var (key, value) in extra ?? [])
         {
@@ -61,7 +65,11 @@ public sealed class PostgreSqlHostTests(PostgreSqlServer server) : IDisposable
         await first.StartAsync();
         using var http = new HttpClient();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_grpcPort}");
-        var client = new JobService.JobServiceClient(channel);
+        var client = new JobService.JobServiceClient(channel.Intercept(metadata =>
+        {
+            metadata.Add("authorization", $"Bearer {Token}");
+            return metadata;
+        }));
         await client.SubmitJobAsync(new SubmitJobRequest
         {
             JobId = "survives-restart",

@@ -17,6 +17,9 @@ namespace Plateau.Worker.Tests.EndToEnd;
 [Collection(LocalRunsTakeTurns.Name)]
 public sealed partial class ExportAfterLocalRunTests : IDisposable
 {
+    /// <summary>The token the restarted coordinator accepts (authentication is on by default).</summary>
+    private const string Token = "export-test-token-0123456789";
+
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "plateau-export-e2e-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
@@ -36,7 +39,8 @@ public sealed partial class ExportAfterLocalRunTests : IDisposable
             $"--Plateau:Coordinator:StateDirectory={Path.Combine(_folder, "state")}",
             $"--Plateau:Checkpoints:RootDirectory={Path.Combine(_folder, "checkpoints")}",
             $"--Plateau:Coordinator:GrpcPort={grpcPort}", "--Plateau:Coordinator:HealthPort=0",
-            $"--Plateau:Cluster:SiloPort={FreePort()}", $"--Plateau:Cluster:GatewayPort={FreePort()}");
+            $"--Plateau:Cluster:SiloPort={FreePort()}", $"--Plateau:Cluster:GatewayPort={FreePort()}",
+            $"--Plateau:Api:Auth:Tokens:0={Token}");
         var coordinatorOutput = new System.Text.StringBuilder();
         coordinator.OutputDataReceived += (_, line) => { lock (coordinatorOutput) { coordinatorOutput.AppendLine(line.Data); } };
         coordinator.ErrorDataReceived += (_, line) => { lock (coordinatorOutput) { coordinatorOutput.AppendLine(line.Data); } };
@@ -48,7 +52,7 @@ public sealed partial class ExportAfterLocalRunTests : IDisposable
         try
         {
             await WaitUntilListeningAsync(grpcPort, coordinator, TimeSpan.FromSeconds(90));
-            (exportExit, exportOutput) = await RunAsync(Start("export", jobId, "--out", target, "--coordinator", $"http://127.0.0.1:{grpcPort}", "--timeout", "60"));
+            (exportExit, exportOutput) = await RunAsync(Start("export", jobId, "--out", target, "--coordinator", $"http://127.0.0.1:{grpcPort}", "--token", Token, "--timeout", "60"));
         }
         finally
         {

@@ -20,7 +20,7 @@ public static class ExportCommand
         var output = new Option<FileInfo>("--out") { Description = "Where to write the safetensors file.", Required = true };
         var command = new Command("export", "Write a job's trained weights (a committed checkpoint) as a plain safetensors state dict.")
         {
-            job, checkpoint, output, options.Coordinator, options.Timeout,
+            job, checkpoint, output, options.Coordinator, options.Token, options.CaCertificate, options.Timeout,
         };
         command.SetAction((parse, cancellation) =>
         {
