@@ -70,7 +70,7 @@ public static class RunReport
         }
 
         html.Append("</table><h2>Checkpoints, failures and phase changes</h2><table><tr><th>at</th><th>generation</th><th>kind</th><th>event</th></tr>");
-        foreach (var e in events.Where(e => e.Kind is "checkpoint_committed" or "failure" or "transition" or "group_formed"))
+        foreach (var e in events.Where(e => e.Type is Proto.EventType.CheckpointCommitted or Proto.EventType.Failure or Proto.EventType.Transition or Proto.EventType.GroupFormed))
         {
             html.Append(Invariant, $"<tr class=\"{E(e.Kind)}\"><td>{Time(e.At)}</td><td>{e.Generation}</td><td>{E(e.Kind)}</td><td>{E(e.Message)}</td></tr>");
         }

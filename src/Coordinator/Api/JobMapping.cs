@@ -31,26 +31,52 @@ internal static class JobMapping
             CreatedAt = Timestamp.FromDateTimeOffset(s.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
         };
-        job.Transitions.AddRange(s.Transitions.Select(t => new Proto.Transition
-        {
-            From = t.From.ToProto(),
-            To = t.To.ToProto(),
-            Reason = t.Reason,
-            At = Timestamp.FromDateTimeOffset(t.At),
-            Generation = t.Generation,
-        }));
-        job.LrDecisions.AddRange(s.LrDecisions.Select(d => new Proto.LrDecision
-        {
-            Epoch = d.Epoch,
-            GlobalStep = d.GlobalStep,
-            OldLr = d.OldLr,
-            NewLr = d.NewLr,
-            Kind = Snake(d.Kind.ToString()),
-            Reason = d.Reason,
-            At = Timestamp.FromDateTimeOffset(d.At),
-        }));
+        job.Transitions.AddRange(s.Transitions.Select(t => t.ToProto()));
+        job.LrDecisions.AddRange(s.LrDecisions.Select(d => d.ToProto()));
         job.MetricsHistory.AddRange(s.MetricsHistory.Select(m => m.ToProto()));
+        job.ScheduleUpdates.AddRange(s.ScheduleUpdates.Select(u => u.ToProto()));
         return job;
+    }
+
+    public static Proto.Transition ToProto(this PhaseTransition t) => new()
+    {
+        From = t.From.ToProto(),
+        To = t.To.ToProto(),
+        Reason = t.Reason,
+        At = Timestamp.FromDateTimeOffset(t.At),
+        Generation = t.Generation,
+    };
+
+    public static Proto.LrDecision ToProto(this LrDecision d) => new()
+    {
+        Epoch = d.Epoch,
+        GlobalStep = d.GlobalStep,
+        OldLr = d.OldLr,
+        NewLr = d.NewLr,
+        Kind = Snake(d.Kind.ToString()),
+        Reason = d.Reason,
+        At = Timestamp.FromDateTimeOffset(d.At),
+    };
+
+    public static Proto.ScheduleUpdate ToProto(this ScheduleUpdate u)
+    {
+        var proto = new Proto.ScheduleUpdate { Operator = u.Operator, Reason = u.Reason, DropNow = u.DropNow, At = Timestamp.FromDateTimeOffset(u.At) };
+        if (u.Patience is { } patience)
+        {
+            proto.Patience = patience;
+        }
+
+        if (u.Factor is { } factor)
+        {
+            proto.Factor = factor;
+        }
+
+        if (u.Threshold is { } threshold)
+        {
+            proto.Threshold = threshold;
+        }
+
+        return proto;
     }
 
     public static Proto.Progress ToProto(this JobProgress p) => new()
@@ -98,7 +124,7 @@ internal static class JobMapping
         return proto;
     }
 
-    public static Proto.Checkpoint ToProto(this CheckpointRecord c) => new()
+    public static Proto.Checkpoint ToProto(this CheckpointRecord c) => new Proto.Checkpoint()
     {
         CheckpointId = c.CheckpointId,
         Generation = c.Generation,
@@ -108,16 +134,103 @@ internal static class JobMapping
         SizeBytes = c.SizeBytes,
         Sha256 = c.Sha256,
         CommittedAt = Timestamp.FromDateTimeOffset(c.CommittedAt),
-    };
+        Pinned = c.Pinned,
+    }.WithMetric(c.Metric);
 
-    public static Proto.JobEvent ToProto(this JobEvent e) => new()
+    private static Proto.Checkpoint WithMetric(this Proto.Checkpoint proto, double? metric)
     {
-        Sequence = e.Sequence,
-        At = Timestamp.FromDateTimeOffset(e.At),
-        Kind = Snake(e.Kind.ToString()),
-        Message = e.Message,
-        Phase = e.Phase.ToProto(),
-        Generation = e.Generation,
+        if (metric is { } value)
+        {
+            proto.Metric = value;
+        }
+
+        return proto;
+    }
+
+    public static Proto.JobEvent ToProto(this JobEvent e)
+    {
+        var proto = new Proto.JobEvent
+        {
+            Sequence = e.Sequence,
+            At = Timestamp.FromDateTimeOffset(e.At),
+            Kind = Snake(e.Kind.ToString()),
+            Type = e.Kind.ToProto(),
+            Message = e.Message,
+            Phase = e.Phase.ToProto(),
+            Generation = e.Generation,
+        };
+        switch (e.Detail)
+        {
+            case PhaseChangeDetail d:
+                proto.PhaseChange = d.Transition.ToProto();
+                break;
+            case MembershipDetail d:
+                proto.Membership = new Proto.Membership
+                {
+                    Generation = d.Generation,
+                    WorkerId = d.WorkerId ?? "",
+                    Host = d.Host ?? "",
+                    Standby = d.Standby,
+                    JoinedWorkers = d.JoinedWorkers,
+                };
+                proto.Membership.Members.AddRange(d.Members.Select(m => new Proto.Member { Rank = m.Rank, WorkerId = m.WorkerId, DeviceId = m.DeviceId, Host = m.Host }));
+                break;
+            case EpochMetricsDetail d:
+                proto.EpochMetrics = d.Metrics.ToProto();
+                break;
+            case LrDecisionDetail d:
+                proto.LrDecision = d.Decision.ToProto();
+                break;
+            case CheckpointCommittedDetail d:
+                proto.CheckpointCommitted = d.Checkpoint.ToProto();
+                break;
+            case WarningDetail d:
+                proto.Warning = new Proto.Warning
+                {
+                    Kind = d.Kind switch
+                    {
+                        WarningKind.NonFiniteSteps => Proto.WarningKind.NonFiniteSteps,
+                        WarningKind.Straggler => Proto.WarningKind.Straggler,
+                        _ => Proto.WarningKind.Unspecified,
+                    },
+                    GlobalStep = d.GlobalStep,
+                    Value = d.Value,
+                };
+                if (d.Rank is { } rank)
+                {
+                    proto.Warning.Rank = rank;
+                }
+
+                break;
+            case FailureDetail d:
+                proto.Failure = new Proto.Failure { CheckpointId = d.CheckpointId ?? "", Reason = d.Reason };
+                if (d.Rank is { } failed)
+                {
+                    proto.Failure.Rank = failed;
+                }
+
+                break;
+            case ScheduleUpdatedDetail d:
+                proto.ScheduleUpdated = d.Update.ToProto();
+                break;
+        }
+
+        return proto;
+    }
+
+    public static Proto.EventType ToProto(this JobEventKind kind) => kind switch
+    {
+        JobEventKind.Transition => Proto.EventType.Transition,
+        JobEventKind.WorkerJoined => Proto.EventType.WorkerJoined,
+        JobEventKind.GroupFormed => Proto.EventType.GroupFormed,
+        JobEventKind.Progress => Proto.EventType.Progress,
+        JobEventKind.EpochMetrics => Proto.EventType.EpochMetrics,
+        JobEventKind.LrDecision => Proto.EventType.LrDecision,
+        JobEventKind.CheckpointCommitted => Proto.EventType.CheckpointCommitted,
+        JobEventKind.Failure => Proto.EventType.Failure,
+        JobEventKind.Warning => Proto.EventType.Warning,
+        JobEventKind.ScheduleUpdated => Proto.EventType.ScheduleUpdated,
+        _ => Proto.EventType.Unspecified,
     };
 
     public static Proto.JobPhase ToProto(this JobPhase phase) => phase switch

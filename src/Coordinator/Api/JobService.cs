@@ -200,6 +200,31 @@ public sealed partial class JobService(IGrainFactory grains, IOptions<Coordinato
         }, cancellationToken: context.CancellationToken);
     }
 
+    public override async Task<Proto.Job> UpdateSchedule(Proto.UpdateScheduleRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var jobId = RpcErrors.RequireJobId(request.JobId);
+        var update = new ScheduleUpdate
+        {
+            Operator = request.Operator,
+            Reason = request.Reason,
+            Patience = request.HasPatience ? request.Patience : null,
+            Factor = request.HasFactor ? request.Factor : null,
+            Threshold = request.HasThreshold ? request.Threshold : null,
+            DropNow = request.DropNow,
+        };
+        return (await grains.GetGrain<IJobGrain>(jobId).UpdateSchedule(update)).ToProto();
+    }
+
+    public override async Task<Proto.ListCheckpointsResponse> ListCheckpoints(Proto.ListCheckpointsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var jobId = RpcErrors.RequireJobId(request.JobId);
+        var response = new Proto.ListCheckpointsResponse();
+        response.Checkpoints.AddRange((await grains.GetGrain<IJobGrain>(jobId).GetCheckpoints()).Select(c => c.ToProto()));
+        return response;
+    }
+
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex RequestIdPattern();
 }

@@ -26,6 +26,8 @@ public static class JobCommand
         job.Subcommands.Add(JobControlCommand.BuildCancel(options));
         job.Subcommands.Add(JobControlCommand.BuildPause(options));
         job.Subcommands.Add(JobControlCommand.BuildResume(options));
+        job.Subcommands.Add(JobScheduleCommand.Build(options));
+        job.Subcommands.Add(JobCheckpointsCommand.Build(options));
         return job;
     }
 }

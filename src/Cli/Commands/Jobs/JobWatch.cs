@@ -74,7 +74,7 @@ public static class JobWatch
                     if (view is not null)
                     {
                         Show(view, update, last);
-                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event && update.Event.Kind == "epoch_metrics")
+                        if (update.UpdateCase == JobUpdate.UpdateOneofCase.Event && update.Event.Type == EventType.EpochMetrics)
                         {
                             // Per-rank images/s come with the job, not the event: fetch it once per epoch.
                             view.Update(await connection.Client.GetJobAsync(new GetJobRequest { JobId = jobId }, deadline: connection.Deadline(), cancellationToken: cancellation));

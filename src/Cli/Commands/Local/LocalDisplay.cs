@@ -30,24 +30,23 @@ internal sealed class LocalDisplay(TextWriter output, bool plain)
 
     public void Event(Proto.JobEvent e)
     {
-        switch (e.Kind)
+        switch (e.Type)
         {
-            case "lr_decision":
+            case Proto.EventType.LrDecision:
                 Line($"LR  {e.Message}", "yellow");
                 break;
-            case "epoch_metrics":
+            case Proto.EventType.EpochMetrics:
                 Line($"    {e.Message}", "green");
-                var marker = e.Message.IndexOf("val top-1 error ", StringComparison.Ordinal);
-                if (marker >= 0 && double.TryParse(e.Message[(marker + 16)..].Split('%')[0], NumberStyles.Float, Invariant, out var error))
+                if (e.EpochMetrics is { HasValTop1Error: true } metrics)
                 {
-                    _valError = error / 100;
+                    _valError = metrics.ValTop1Error;
                 }
 
                 break;
-            case "failure":
+            case Proto.EventType.Failure:
                 Line($"!!  {e.Message}", "red");
                 break;
-            case "transition":
+            case Proto.EventType.Transition:
                 Line($"    {e.Message}", "blue");
                 break;
             default:
