@@ -29,7 +29,11 @@ internal sealed class FakeJobControl : IJobControl
             throw new JobTransitionException(jobId, existing.Phase, "submit: a job with this id already exists");
         }
 
-        JobSpecValidator.ThrowIfInvalid(spec);
+        if (JobSpecValidator.Validate(spec) is { Count: > 0 } errors)
+        {
+            throw new JobSpecInvalidException(errors);
+        }
+
         Submitted.Add(jobId);
         var summary = new JobSummary { JobId = jobId, Spec = spec, Phase = JobPhase.Rendezvous, PhaseReason = "submitted", Generation = 1 };
         Jobs[jobId] = summary;

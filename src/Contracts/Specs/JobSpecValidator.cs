@@ -72,16 +72,6 @@ public static partial class JobSpecValidator
         return errors;
     }
 
-    /// <summary>Throws <see cref="JobSpecInvalidException"/> listing every problem.</summary>
-    public static void ThrowIfInvalid(JobSpec spec, ModelCheck? modelCheck = null)
-    {
-        var errors = Validate(spec, modelCheck);
-        if (errors.Count > 0)
-        {
-            throw new JobSpecInvalidException(errors);
-        }
-    }
-
     private static void ValidateModel(ModelSpec model, ModelCheck? modelCheck, List<SpecError> errors)
     {
         if (string.IsNullOrWhiteSpace(model.Name))
