@@ -54,8 +54,17 @@ public class StrideTwoPointwiseOnCpuTests
         reference.sum().backward();
 
         Assert.Equal(reference.shape, output.shape);
-        Assert.True(output.allclose(reference, rtol: 1e-5, atol: 1e-6));
-        Assert.True(gradInput.allclose(input2.grad!, rtol: 1e-5, atol: 1e-6));
-        Assert.True(gradWeight.allclose(weight2.grad!, rtol: 1e-5, atol: 1e-5));
+        // The two paths are the same sums in a different order (a 1x1 matmul on the subsampled input against
+        // libtorch's strided convolution, each split across however many threads it gets), so float32 rounding
+        // may differ in the last bits: compare at float32 accumulation precision and print the largest difference.
+        AssertClose(output, reference, "outputs");
+        AssertClose(gradInput, input2.grad!, "input gradients");
+        AssertClose(gradWeight, weight2.grad!, "weight gradients");
+    }
+
+    private static void AssertClose(Tensor actual, Tensor expected, string what)
+    {
+        var largest = (actual - expected).abs().max().item<float>();
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"{what} differ by up to {largest}");
     }
 }
