@@ -154,7 +154,9 @@ public abstract class FailureTests : RingTestBase
             var peers = servers.Select(s => s.Address).ToArray();
             var secret = RandomNumberGenerator.GetBytes(32);
             var mine = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 1, 0, peers, secret, connectSeconds: 3));
-            var stranger = CollectiveGroup.JoinAsync(servers[1], Options("job-b", 1, 1, peers, secret));
+            // The refusal comes as soon as rank 0 answers; a long deadline only matters on a starved machine,
+            // where 10 s were once not enough for the first answer and the stranger timed out instead.
+            var stranger = CollectiveGroup.JoinAsync(servers[1], Options("job-b", 1, 1, peers, secret, connectSeconds: 60));
             var error = await Assert.ThrowsAsync<CollectiveException>(() => stranger);
             Assert.Contains("PermissionDenied", error.Message, StringComparison.Ordinal);
             await Assert.ThrowsAsync<CollectiveException>(() => mine);
