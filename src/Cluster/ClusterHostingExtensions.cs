@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
 using Orleans.Hosting;
+using Plateau.Cluster.Placement;
+using Plateau.Contracts.Workers;
 
 namespace Plateau.Cluster;
 
@@ -51,6 +53,8 @@ public static class ClusterHostingExtensions
             silo.UseTls(tls.Certificate, tls.Configure);
         }
 
+        // Every silo may place a WorkerGrain (the coordinator's JobGrain calls them first after a restart).
+        silo.AddPlacementDirector<OwningWorkerPlacement, OwningWorkerPlacementDirector>();
         return silo;
     }
 

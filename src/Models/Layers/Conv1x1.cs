@@ -27,6 +27,12 @@ public sealed class Conv1x1 : nn.Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfLessThan(outChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         weight = new Parameter(empty(outChannels, inChannels, 1, 1));
+        // nn.Conv2d's own initialisation, so a layer built alone never computes on uninitialised memory;
+        // the model builder re-initialises it afterwards.
+        using (no_grad())
+        {
+            nn.init.kaiming_uniform_(weight, a: Math.Sqrt(5));
+        }
         _stride = stride;
         _strides = [stride, stride];
         RegisterComponents();

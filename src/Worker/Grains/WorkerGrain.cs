@@ -1,4 +1,3 @@
-using Orleans.Placement;
 using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Workers;
 using Plateau.Worker.Hosting;
@@ -6,12 +5,12 @@ using Plateau.Worker.Hosting;
 namespace Plateau.Worker.Grains;
 
 /// <summary>
-/// One device (rank) of this worker process: a façade over the device's trainer thread. The worker
-/// host activates its grains from its own silo before registering (local placement puts them there),
-/// keeps them alive, and refuses an activation anywhere else — a WorkerGrain only means something on
+/// One device (rank) of this worker process: a façade over the device's trainer thread. Placement puts
+/// it on the silo named by its worker ID (also after a grain-directory entry was lost with another silo),
+/// it stays alive, and it refuses an activation anywhere else — a WorkerGrain only means something on
 /// the process that owns the device. Calls return at once; nothing here calls back into the JobGrain.
 /// </summary>
-[PreferLocalPlacement]
+[OwningWorkerPlacement]
 [KeepAlive]
 public sealed class WorkerGrain(WorkerDevices devices, WorkerRegistrar registrar) : Grain, IWorkerGrain
 {
@@ -20,8 +19,7 @@ public sealed class WorkerGrain(WorkerDevices devices, WorkerRegistrar registrar
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
-        var slash = key.IndexOf('/', StringComparison.Ordinal);
-        var (workerId, deviceId) = slash < 0 ? (key, "") : (key[..slash], key[(slash + 1)..]);
+        var (workerId, deviceId) = WorkerGrainKey.Parse(key);
         if (workerId != devices.WorkerId || devices.Find(deviceId) is not { } trainer)
         {
             throw new InvalidOperationException(

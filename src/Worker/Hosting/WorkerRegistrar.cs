@@ -45,7 +45,7 @@ public sealed partial class WorkerRegistrar(
             await WaitForStartAsync(stoppingToken);
             foreach (var trainer in devices.Trainers)
             {
-                // Activates each WorkerGrain here, on this worker's silo (local placement).
+                // Activates each WorkerGrain before registering (placement puts it on this silo, named by the worker ID).
                 await grains.GetGrain<IWorkerGrain>(WorkerGrainKey.For(devices.WorkerId, trainer.Device.DeviceId)).GetStatus().WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
             }
 
