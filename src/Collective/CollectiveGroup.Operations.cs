@@ -76,12 +76,13 @@ public sealed partial class CollectiveGroup
     private async Task RunCoreAsync(CollectiveOpKind kind, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfFailed();
+        ThrowIfFailed(Volatile.Read(ref _operationSequence) + 1);
         await _operationLock.WaitAsync(cancellationToken);
         try
         {
-            ThrowIfFailed();
-            var sequence = ++_operationSequence;
+            var sequence = Volatile.Read(ref _operationSequence) + 1;
+            ThrowIfFailed(sequence);
+            Volatile.Write(ref _operationSequence, sequence);
             if (WorldSize == 1)
             {
                 await body(sequence, cancellationToken);
@@ -94,6 +95,7 @@ public sealed partial class CollectiveGroup
             try
             {
                 await body(sequence, linked.Token).WaitAsync(linked.Token);
+                Volatile.Write(ref _completedSequence, sequence);
             }
             catch (CollectiveException ex)
             {
@@ -131,11 +133,12 @@ public sealed partial class CollectiveGroup
         }
     }
 
-    private void ThrowIfFailed()
+    /// <summary>Throws the group's verdict; a neighbour's goodbye becomes one once an operation it did not complete would start.</summary>
+    private void ThrowIfFailed(ulong nextSequence)
     {
-        if (_failure is null && _peerLeft is { } left)
+        if (_failure is null && _peerLeft is { } left && !left.Covers(left.Rank, nextSequence))
         {
-            Fail(left, left.Message);
+            Fail(left.Verdict, left.Verdict.Message);
         }
         if (_failure is not null)
         {

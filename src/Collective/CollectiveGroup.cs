@@ -31,8 +31,9 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private readonly CancellationTokenSource _failed = new();
     private readonly CancellationTokenSource _stopping = new();
     private CollectiveException? _failure;
-    private CollectiveException? _peerLeft;
+    private PeerDeparture? _peerLeft;
     private ulong _operationSequence;
+    private ulong _completedSequence;
     private int _pendingReads;
     private int _pendingWrites;
     private volatile bool _disposed;
@@ -214,15 +215,38 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>A link broke: fails the group naming the peer unless this rank is leaving anyway. Returns the exception to throw.</summary>
+    /// <summary>
+    /// A link broke: fails the group naming the peer, unless this rank is leaving anyway or the peer
+    /// left after completing every operation this rank has started (the next one fails naming it).
+    /// Returns the exception to throw.
+    /// </summary>
     internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
     {
-        var failure = _peerLeft ?? new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
+        var departure = _peerLeft;
+        if (departure is not null && departure.Covers(peerRank, Volatile.Read(ref _operationSequence)))
+        {
+            return _failure ?? departure.Verdict;
+        }
+        var failure = departure?.Verdict ?? new CollectiveException($"job {JobId} generation {Generation}: {reason}", peerRank, AddressOf(peerRank), cause);
         if (!_disposed)
         {
-            Fail(failure, failure == _peerLeft ? failure.Message : reason);
+            Fail(failure, failure == departure?.Verdict ? failure.Message : reason);
         }
         return _failure ?? failure;
+    }
+
+    /// <summary>
+    /// A send of operation <paramref name="sequence"/> toward <paramref name="peerRank"/> failed: it
+    /// was delivered after all if the peer said goodbye having completed that operation. The goodbye
+    /// travels on the control stream, which <paramref name="controlStreamEnded"/> finishes reading.
+    /// </summary>
+    internal async Task<bool> WasDeliveredToLeaverAsync(int peerRank, ulong sequence, Task controlStreamEnded)
+    {
+        if (_peerLeft is null)
+        {
+            await controlStreamEnded.WaitAsync(ControlSendTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+        return _peerLeft is { } departure && departure.Covers(peerRank, sequence);
     }
 
     /// <summary>An abort came round the ring: adopt its verdict (first one wins) and pass it on.</summary>
@@ -237,7 +261,8 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             // Data the leaver sent before its goodbye is still queued: let the operation in flight
             // finish from it; whatever needs the leaver again fails naming it.
-            Interlocked.CompareExchange(ref _peerLeft, new CollectiveException($"job {JobId} generation {Generation}: {abort.Reason}", abort.FailedRank, address), null);
+            var verdict = new CollectiveException($"job {JobId} generation {Generation}: {abort.Reason}", abort.FailedRank, address);
+            Interlocked.CompareExchange(ref _peerLeft, new PeerDeparture(abort.FailedRank, abort.CompletedSequence, verdict), null);
             return;
         }
         var failure = new CollectiveException(
@@ -295,7 +320,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         {
             await SendControlEverywhereAsync(new PeerFrame
             {
-                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank, Leaving = true },
+                Abort = new Abort { FailedRank = Rank, FailedAddress = AddressOf(Rank), Reason = $"rank {Rank} left the group", ReportingRank = Rank, Leaving = true, CompletedSequence = Volatile.Read(ref _completedSequence) },
             });
         }
         await TearDownAsync(graceful: true);

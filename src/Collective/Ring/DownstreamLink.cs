@@ -30,6 +30,7 @@ internal sealed class DownstreamLink : IDisposable
     private readonly SharedSlots? _slots;
     private readonly SemaphoreSlim? _freeSlotCount;
     private readonly ConcurrentQueue<int> _freeSlots = new();
+    private readonly TaskCompletionSource _pumpEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DownstreamLink(CollectiveGroup group, int streamIndex, IAsyncStreamReader<WireFrame> requests, IServerStreamWriter<WireFrame> responses, ServerCallContext context, string remote, Socket? socket, SharedSlots? slots)
     {
@@ -85,6 +86,7 @@ internal sealed class DownstreamLink : IDisposable
             // The data socket lives as long as its control stream. Close it without waiting for a
             // send in flight (the group is failing or leaving; the peer sees the end either way).
             _socket?.Dispose();
+            _pumpEnded.TrySetResult();
         }
     }
 
@@ -104,6 +106,10 @@ internal sealed class DownstreamLink : IDisposable
         }
         catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
         {
+            if (await _group.WasDeliveredToLeaverAsync(_group.RightRank, frame.Op, _pumpEnded.Task))
+            {
+                return;
+            }
             throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) failed: {ex.Message}", ex);
         }
         finally
@@ -162,6 +168,10 @@ internal sealed class DownstreamLink : IDisposable
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
+            if (await _group.WasDeliveredToLeaverAsync(_group.RightRank, frame.Op, _pumpEnded.Task))
+            {
+                return;
+            }
             throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) over the data socket failed: {ex.Message}", ex);
         }
         finally
