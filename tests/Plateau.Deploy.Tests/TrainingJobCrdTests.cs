@@ -127,7 +127,7 @@ public sealed class TrainingJobCrdTests
         Assert.Equal(int.Parse(workers["PLATEAU_Plateau__Worker__Devices"], System.Globalization.CultureInfo.InvariantCulture), spec.Workers.DevicesPerWorker);
         Assert.InRange(overlay.Workers.Spec.Replicas!.Value, spec.Workers.Min, spec.Workers.Max);
         Assert.Equal(overlay.Workers.Metadata.NamespaceProperty, job.Metadata.NamespaceProperty);
-        Assert.Equal(Precision.Amp, spec.Precision);
+        Assert.Equal(Precision.Fp32, spec.Precision);
     }
 
     [Theory]

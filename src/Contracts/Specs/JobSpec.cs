@@ -50,6 +50,9 @@ public sealed record JobSpec
     /// </summary>
     [Id(15)] public int MaxNonFiniteSteps { get; init; } = DefaultMaxNonFiniteSteps;
 
+    /// <summary>How gradients travel between workers (compression).</summary>
+    [Id(16)] public CommunicationSpec Communication { get; init; } = new();
+
     /// <summary>Default <see cref="MaxNonFiniteSteps"/>.</summary>
     public const int DefaultMaxNonFiniteSteps = 10;
 }

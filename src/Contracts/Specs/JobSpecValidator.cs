@@ -44,6 +44,13 @@ public static partial class JobSpecValidator
 
         ValidateWorkers(spec.Workers, Fail);
 
+        if (spec.Precision == Precision.Amp)
+        {
+            // Refused rather than run in fp32 under an amp label: TorchSharp 0.107 has no autocast or
+            // gradient scaler, and the trainer has no mixed-precision path of its own yet.
+            Fail("spec.precision", "amp is not supported yet: the trainer runs fp32 only (TorchSharp 0.107 has no autocast or gradient scaler); use fp32");
+        }
+
         if (spec.MaxRestarts < 0)
         {
             Fail("spec.maxRestarts", $"must be ≥ 0, got {spec.MaxRestarts}");

@@ -7,6 +7,9 @@ public enum Precision
 {
     [JsonStringEnumMemberName("fp32")] Fp32,
 
-    /// <summary>Automatic mixed precision; only valid on CUDA devices.</summary>
+    /// <summary>
+    /// Automatic mixed precision: part of the spec's vocabulary so that asking for it gets a reason,
+    /// but refused by <see cref="JobSpecValidator"/> until the trainer has a mixed-precision path.
+    /// </summary>
     [JsonStringEnumMemberName("amp")] Amp,
 }

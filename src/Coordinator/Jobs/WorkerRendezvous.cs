@@ -257,11 +257,6 @@ public sealed class WorkerRendezvous(
             return $"worker {r.WorkerId} lists a device id twice";
         }
 
-        if (spec.Precision == Precision.Amp && r.Devices.Take(spec.Workers.DevicesPerWorker).FirstOrDefault(d => d.Kind != DeviceKind.Cuda) is { } cpu)
-        {
-            return $"precision amp needs CUDA devices but worker {r.WorkerId} offers {cpu.DeviceId} ({cpu.Kind})";
-        }
-
         if (r.Dataset is null || r.Dataset.TrainSamples < 1)
         {
             return $"worker {r.WorkerId} found no training samples in the dataset ({spec.Dataset.Kind} {spec.Dataset.Path})";

@@ -157,6 +157,7 @@ public sealed partial class RankTrainer
             OperationTimeout = _options.CollectiveTimeout,
             SharedMemory = _options.SharedMemory,
             TrustedCertificatePath = _options.TrustedCertificatePath,
+            Compression = WireFormat.Of(spec.Communication.Compression),
         };
         var group = CollectiveGroup.JoinAsync(_registry, ring, _loggerFactory, token).GetAwaiter().GetResult();
         try

@@ -50,6 +50,12 @@ public class JobSpecValidatorTests
     }
 
     [Fact]
+    public void MixedPrecisionIsRefusedWithTheReasonRatherThanRunInFp32() =>
+        Assert.Equal(
+            ["spec.precision: amp is not supported yet: the trainer runs fp32 only (TorchSharp 0.107 has no autocast or gradient scaler); use fp32"],
+            Errors(Valid with { Precision = Precision.Amp }));
+
+    [Fact]
     public void EpochsAndIterationsAreAlternatives() =>
         Assert.Equal(["spec.iterations: give epochs or iterations, not both (epochs 10, iterations 64000)"], Errors(Valid with { Iterations = 64000 }));
 

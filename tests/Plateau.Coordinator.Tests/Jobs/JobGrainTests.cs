@@ -472,20 +472,6 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
     }
 
     [Fact]
-    public async Task MixedPrecisionNeedsCudaDevices()
-    {
-        var id = NewJobId("amp");
-        var job = _grains.GetGrain<IJobGrain>(id);
-        await job.Submit(Spec() with { Precision = Precision.Amp });
-
-        var cpu = await job.RegisterWorker(Worker($"{id}-a"));
-        var gpu = await job.RegisterWorker(Worker($"{id}-b", kind: DeviceKind.Cuda));
-
-        Assert.Equal($"precision amp needs CUDA devices but worker {id}-a offers cpu:0 (Cpu)", cpu.Message);
-        Assert.Equal(RendezvousStatus.Waiting, gpu.Status);
-    }
-
-    [Fact]
     public async Task AMemberRegisteringAgainMeansItRestartedAndTheGroupReforms()
     {
         var (job, a, b) = await FormTwoWorkerJob(stem: "rejoin");

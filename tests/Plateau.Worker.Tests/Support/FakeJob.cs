@@ -19,7 +19,7 @@ internal sealed class FakeJob : IJobChannel
     private readonly Dictionary<int, Dictionary<int, EpochReport>> _reports = [];
 
     public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16,
-        double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps)
+        double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps, GradientCompression compression = GradientCompression.None)
     {
         _baseLr = baseLr;
         Directory.CreateDirectory(directory);
@@ -41,6 +41,7 @@ internal sealed class FakeJob : IJobChannel
             Batch = new BatchSpec { Global = globalBatch },
             Seed = 5,
             MaxNonFiniteSteps = maxNonFiniteSteps,
+            Communication = new CommunicationSpec { Compression = compression },
         };
     }
 

@@ -1,3 +1,4 @@
+using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
 using Plateau.Contracts.Workers;
 using Plateau.Models.Zoo;
@@ -92,6 +93,27 @@ public sealed class RankTrainerTests : IDisposable
         Assert.Equal(job.StepsPerEpoch, position.GlobalStep);
         Assert.Equal(job.StepsPerEpoch, step.Optimizer.Steps);
         Assert.Throws<InvalidDataException>(() => CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, new string('0', 64), step));
+    }
+
+    [Fact]
+    public async Task GradientCompressionFromTheSpecChangesTheTrainingLittleAndFp32RunsRepeatExactly()
+    {
+        async Task<double[]> TrainLossesAsync(string name, GradientCompression compression)
+        {
+            var job = new FakeJob(Path.Combine(_folder, name), worldSize: 2, totalEpochs: 2, compression: compression);
+            await using var harness = await TrainerHarness.StartAsync(job);
+            var results = await harness.RunAsync();
+            Assert.All(results, r => Assert.Equal(TrainerOutcome.Completed, r.Outcome));
+            return [.. job.ReportsOf(1).OrderBy(r => r.Key).Select(r => r.Value.Train.LossSum)];
+        }
+
+        var exact = await TrainLossesAsync("fp32-a", GradientCompression.None);
+        var again = await TrainLossesAsync("fp32-b", GradientCompression.None);
+        var bf16 = await TrainLossesAsync("bf16", GradientCompression.BFloat16);
+
+        Assert.Equal(exact, again);
+        Assert.NotEqual(exact, bf16); // the gradients went over the wire rounded to bfloat16
+        Assert.Equal(exact.Sum(), bf16.Sum(), tolerance: 0.05 * exact.Sum());
     }
 
     [Fact]
