@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
@@ -57,13 +58,46 @@ public static partial class JobSpecLoader
 
             try
             {
-                return document.RootElement.Deserialize<JobSpec>(JobSpecJson.Options)
+                return WithoutNulls(document.RootElement).Deserialize<JobSpec>(JobSpecJson.Options)
                     ?? throw Invalid("spec", "must be a map of fields, got null");
             }
             catch (JsonException e)
             {
                 // The document fits the contract, so this is not expected; say where, without guessing why.
                 throw Invalid(e.Path is null or "$" ? "spec" : "spec" + e.Path.TrimStart('$'), "cannot be read as a job spec");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The document with null-valued fields left out: absent and null both mean "the default"
+    /// (<c>evaluation: null</c> is the default evaluation, not a missing one).
+    /// </summary>
+    private static JsonNode? WithoutNulls(JsonElement root)
+    {
+        var node = JsonNode.Parse(root.GetRawText());
+        Strip(node);
+        return node;
+
+        static void Strip(JsonNode? node)
+        {
+            if (node is JsonObject map)
+            {
+                foreach (var name in map.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                {
+                    map.Remove(name);
+                }
+                foreach (var (_, child) in map)
+                {
+                    Strip(child);
+                }
+            }
+            else if (node is JsonArray list)
+            {
+                foreach (var item in list)
+                {
+                    Strip(item);
+                }
             }
         }
     }

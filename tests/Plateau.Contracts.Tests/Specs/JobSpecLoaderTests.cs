@@ -72,6 +72,26 @@ public class JobSpecLoaderTests
     }
 
     [Fact]
+    public void ASectionGivenAsNullMeansItsDefaultsLikeAnAbsentOne()
+    {
+        var spec = JobSpecLoader.FromYaml("""
+            apiVersion: plateau/v1
+            model: {name: resnet20_cifar}
+            dataset: {kind: synthetic}
+            epochs: 1
+            batch: {global: 16}
+            evaluation: null
+            communication: ~
+            optimizer: {lr: 0.1, momentum: null}
+            """);
+
+        Assert.Equal(new EvaluationSpec(), spec.Evaluation);
+        Assert.Equal(GradientCompression.None, spec.Communication.Compression);
+        Assert.Equal(new OptimizerSpec().Momentum, spec.Optimizer.Momentum);
+        Assert.Empty(JobSpecValidator.Validate(spec));
+    }
+
+    [Fact]
     public void JsonRoundTripKeepsTheSpec()
     {
         var spec = JobSpecLoader.FromYaml(ImageNetYaml);
