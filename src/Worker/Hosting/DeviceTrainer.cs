@@ -17,6 +17,7 @@ public sealed partial class DeviceTrainer
     private readonly Func<Assignment, IJobChannel> _jobFor;
     private readonly WorkerDataPlane _dataPlane;
     private readonly TrainerOptions _trainerOptions;
+    private readonly TrainingDataCache _datasets;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private Thread? _thread;
@@ -27,7 +28,7 @@ public sealed partial class DeviceTrainer
     private string _message = "waiting for an assignment";
 
     public DeviceTrainer(string workerId, DeviceInfo device, torch.Device torchDevice, int localRank, WorkerDataPlane dataPlane,
-        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, ILoggerFactory loggerFactory)
+        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, TrainingDataCache datasets, ILoggerFactory loggerFactory)
     {
         WorkerId = workerId;
         Device = device;
@@ -36,6 +37,7 @@ public sealed partial class DeviceTrainer
         _dataPlane = dataPlane;
         _jobFor = jobFor;
         _trainerOptions = trainerOptions;
+        _datasets = datasets;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DeviceTrainer>();
     }
@@ -101,7 +103,7 @@ public sealed partial class DeviceTrainer
             var addresses = assignment.Peers.OrderBy(p => p.Rank).Select(WorkerDataPlane.AddressOf).ToList();
             var control = new TrainerControl();
             var trainer = new RankTrainer(assignment, TorchDevice, _dataPlane.Registry(LocalRank), addresses, _jobFor(assignment),
-                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message));
+                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets);
             _assignment = assignment;
             _control = control;
             _trainer = trainer;

@@ -10,6 +10,7 @@ using Orleans.Configuration;
 using Plateau.Cluster;
 using Plateau.Models.Runtime;
 using Plateau.ServiceDefaults;
+using Plateau.Worker.Training;
 
 namespace Plateau.Worker.Hosting;
 
@@ -61,6 +62,7 @@ public static class WorkerHostExtensions
             builder.AddHealthEndpoint(worker.DataPlaneListenHost == "localhost" ? "127.0.0.1" : worker.DataPlaneListenHost, worker.HealthPort);
         }
 
+        builder.Services.AddSingleton<TrainingDataCache>();
         builder.Services.AddSingleton<WorkerDevices>();
         builder.Services.AddSingleton<WorkerRegistrar>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());

@@ -12,14 +12,15 @@ namespace Plateau.Worker.Hosting;
 
 /// <summary>
 /// Joins the job: activates this worker's WorkerGrains on the local silo, waits for the job to exist,
-/// opens the dataset to report what it sees, and registers the devices and the data-plane address with
-/// the JobGrain. Registers again whenever the job re-forms the group (a Stop with Rejoin), once every
+/// opens the dataset to report what it sees (and keeps it open for the local ranks), and registers the
+/// devices and the data-plane address with the JobGrain. Registers again whenever the job re-forms the group (a Stop with Rejoin), once every
 /// local trainer has let go of its device. Stops the process when the job ends (if configured).
 /// </summary>
 public sealed partial class WorkerRegistrar(
     IOptions<WorkerOptions> options,
     WorkerDevices devices,
     WorkerDataPlane dataPlane,
+    TrainingDataCache datasets,
     IGrainFactory grains,
     IHostApplicationLifetime lifetime,
     ILogger<WorkerRegistrar> logger) : BackgroundService
@@ -51,12 +52,11 @@ public sealed partial class WorkerRegistrar(
 
             var job = grains.GetGrain<IJobGrain>(_options.JobId);
             var summary = await WaitForJobAsync(job, stoppingToken);
-            DatasetSummary dataset;
-            using (var data = TrainingData.Open(summary.Spec.Dataset, summary.Spec.Seed))
-            {
-                dataset = data.Summary;
-            }
 
+            // Held while this worker serves the job, so its ranks train on the data opened here (the spec's
+            // dataset cannot change after submission).
+            using var data = datasets.Acquire(summary.Spec.Dataset, summary.Spec.Seed);
+            var dataset = data.Data.Summary;
             var registration = new WorkerRegistration
             {
                 WorkerId = devices.WorkerId,

@@ -36,6 +36,7 @@ public sealed partial class RankTrainer
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Action<WorkerTrainerState, string> _onState;
+    private readonly TrainingDataCache _datasets;
     private volatile RankTelemetry? _telemetry;
 
     public RankTrainer(
@@ -47,7 +48,8 @@ public sealed partial class RankTrainer
         TrainerOptions options,
         TrainerControl control,
         ILoggerFactory loggerFactory,
-        Action<WorkerTrainerState, string>? onState = null)
+        Action<WorkerTrainerState, string>? onState = null,
+        TrainingDataCache? datasets = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(peerAddresses);
@@ -67,6 +69,7 @@ public sealed partial class RankTrainer
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RankTrainer>();
         _onState = onState ?? ((_, _) => { });
+        _datasets = datasets ?? new TrainingDataCache();
     }
 
     public ProgressMeter Meter { get; } = new();
@@ -137,7 +140,8 @@ public sealed partial class RankTrainer
         var spec = _assignment.Spec;
         var plan = _assignment.FirstEpoch;
         _onState(WorkerTrainerState.Starting, $"opening {spec.Dataset.Kind} data and building {spec.Model.Name}");
-        using var data = TrainingData.Open(spec.Dataset, spec.Seed);
+        using var dataLease = _datasets.Acquire(spec.Dataset, spec.Seed);
+        var data = dataLease.Data;
         if (data.Summary != _assignment.Dataset)
         {
             throw new InvalidOperationException($"this worker sees the dataset as {data.Summary}, the job formed with {_assignment.Dataset}");
