@@ -136,7 +136,7 @@ public sealed partial class CollectiveGroup
     /// <summary>Throws the group's verdict; a neighbour's goodbye becomes one once an operation it did not complete would start.</summary>
     private void ThrowIfFailed(ulong nextSequence)
     {
-        if (_failure is null && _peerLeft is { } left && !left.Covers(left.Rank, nextSequence))
+        if (_failure is null && _peerLeft is { } left && !left.Covers(nextSequence))
         {
             Fail(left.Verdict, left.Verdict.Message);
         }

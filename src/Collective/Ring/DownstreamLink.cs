@@ -106,15 +106,21 @@ internal sealed class DownstreamLink : IDisposable
         }
         catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
         {
-            if (await _group.WasDeliveredToLeaverAsync(_group.RightRank, frame.Op, _pumpEnded.Task))
-            {
-                return;
-            }
-            throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) failed: {ex.Message}", ex);
+            await FailedSendAsync(frame, "", ex);
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>A send toward the right neighbour failed: no failure when it left after completing this frame's
+    /// operation (the goodbye is waited for briefly); otherwise the link is lost, naming it.</summary>
+    private async Task FailedSendAsync(WireFrame frame, string route, Exception ex)
+    {
+        if (!await _group.WasDeliveredToLeaverAsync(_group.RightRank, frame.Op, _pumpEnded.Task))
+        {
+            throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}){route} failed: {ex.Message}", ex);
         }
     }
 
@@ -168,11 +174,7 @@ internal sealed class DownstreamLink : IDisposable
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
-            if (await _group.WasDeliveredToLeaverAsync(_group.RightRank, frame.Op, _pumpEnded.Task))
-            {
-                return;
-            }
-            throw _group.LinkLost(_group.RightRank, $"sending to rank {_group.RightRank} ({_group.AddressOf(_group.RightRank)}) over the data socket failed: {ex.Message}", ex);
+            await FailedSendAsync(frame, " over the data socket", ex);
         }
         finally
         {

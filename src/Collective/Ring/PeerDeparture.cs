@@ -9,5 +9,8 @@ namespace Plateau.Collective.Ring;
 internal sealed record PeerDeparture(int Rank, ulong CompletedSequence, CollectiveException Verdict)
 {
     /// <summary>Whether operation <paramref name="sequence"/> needed nothing more from or for <paramref name="peerRank"/> once it left.</summary>
-    public bool Covers(int peerRank, ulong sequence) => peerRank == Rank && sequence <= CompletedSequence;
+    public bool Covers(int peerRank, ulong sequence) => peerRank == Rank && Covers(sequence);
+
+    /// <summary>Whether operation <paramref name="sequence"/> was completed by the leaver before it left.</summary>
+    public bool Covers(ulong sequence) => sequence <= CompletedSequence;
 }
