@@ -15,6 +15,7 @@ public static class PlateauActivities
     public const string Evaluate = "plateau.evaluate";
     public const string Checkpoint = "plateau.checkpoint";
     public const string CheckpointWrite = "plateau.checkpoint.write";
+    public const string CheckpointUpload = "plateau.checkpoint.upload";
     public const string CheckpointCommit = "plateau.checkpoint.commit";
     public const string JobPhase = "plateau.job.phase";
     public const string Job = "plateau.job";

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Workers;
+using Plateau.Worker.Checkpointing;
 using Plateau.Worker.Training;
 using TorchSharp;
 
@@ -18,6 +19,7 @@ public sealed partial class DeviceTrainer
     private readonly WorkerDataPlane _dataPlane;
     private readonly TrainerOptions _trainerOptions;
     private readonly TrainingDataCache _datasets;
+    private readonly ICheckpointTransport _checkpoints;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private Thread? _thread;
@@ -28,7 +30,7 @@ public sealed partial class DeviceTrainer
     private string _message = "waiting for an assignment";
 
     public DeviceTrainer(string workerId, DeviceInfo device, torch.Device torchDevice, int localRank, WorkerDataPlane dataPlane,
-        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, TrainingDataCache datasets, ILoggerFactory loggerFactory)
+        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, TrainingDataCache datasets, ICheckpointTransport checkpoints, ILoggerFactory loggerFactory)
     {
         WorkerId = workerId;
         Device = device;
@@ -38,6 +40,7 @@ public sealed partial class DeviceTrainer
         _jobFor = jobFor;
         _trainerOptions = trainerOptions;
         _datasets = datasets;
+        _checkpoints = checkpoints;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DeviceTrainer>();
     }
@@ -103,7 +106,7 @@ public sealed partial class DeviceTrainer
             var addresses = assignment.Peers.OrderBy(p => p.Rank).Select(WorkerDataPlane.AddressOf).ToList();
             var control = new TrainerControl();
             var trainer = new RankTrainer(assignment, TorchDevice, _dataPlane.Registry(LocalRank), addresses, _jobFor(assignment),
-                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets);
+                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets, _checkpoints);
             _assignment = assignment;
             _control = control;
             _trainer = trainer;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Rendezvous;
+using Plateau.Worker.Checkpointing;
 using Plateau.Worker.Training;
 using TorchSharp;
 
@@ -12,7 +13,7 @@ public sealed class WorkerDevices
 {
     private readonly Dictionary<string, DeviceTrainer> _byId;
 
-    public WorkerDevices(IOptions<WorkerOptions> options, WorkerDataPlane dataPlane, TrainingDataCache datasets, IGrainFactory grains, ILoggerFactory loggerFactory)
+    public WorkerDevices(IOptions<WorkerOptions> options, WorkerDataPlane dataPlane, TrainingDataCache datasets, ICheckpointTransport checkpoints, IGrainFactory grains, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         var worker = options.Value;
@@ -26,7 +27,7 @@ public sealed class WorkerDevices
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
-            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId)), trainerOptions, datasets, loggerFactory))];
+            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId)), trainerOptions, datasets, checkpoints, loggerFactory))];
         _byId = Trainers.ToDictionary(t => t.Device.DeviceId, StringComparer.Ordinal);
     }
 

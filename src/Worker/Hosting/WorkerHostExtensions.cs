@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
@@ -10,6 +11,7 @@ using Orleans.Configuration;
 using Plateau.Cluster;
 using Plateau.Models.Runtime;
 using Plateau.ServiceDefaults;
+using Plateau.Worker.Checkpointing;
 using Plateau.Worker.Training;
 
 namespace Plateau.Worker.Hosting;
@@ -63,6 +65,10 @@ public static class WorkerHostExtensions
         }
 
         builder.Services.AddSingleton<TrainingDataCache>();
+        builder.Services.AddSingleton<ICheckpointTransport>(sp => string.IsNullOrEmpty(worker.CheckpointTransferAddress)
+            ? new SharedStoreTransport()
+            : new NetworkTransport(new Uri(worker.CheckpointTransferAddress), Path.Combine(Path.GetTempPath(), "plateau-checkpoints", worker.WorkerId),
+                sp.GetRequiredService<ILogger<NetworkTransport>>()));
         builder.Services.AddSingleton<WorkerDevices>();
         builder.Services.AddSingleton<WorkerRegistrar>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerRegistrar>());

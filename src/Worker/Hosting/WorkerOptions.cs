@@ -71,6 +71,14 @@ public sealed class WorkerOptions
     /// <summary>Port of /health and /alive (HTTP/1.1, on <see cref="DataPlaneListenHost"/>); 0: not served (the embedded default).</summary>
     public int HealthPort { get; set; }
 
+    /// <summary>
+    /// The coordinator's gRPC API (http:// or https://, e.g. http://plateau-coordinator:5100) when this worker
+    /// does not share the coordinator's checkpoint store: rank 0 uploads each checkpoint through its
+    /// CheckpointTransfer service and downloads the one to restore. Empty: the store is shared (one machine,
+    /// or one volume mounted at the same path), and the worker writes and reads the coordinator's paths.
+    /// </summary>
+    public string? CheckpointTransferAddress { get; set; }
+
     /// <summary>Stop the process once the job is Completed, Failed or Cancelled.</summary>
     public bool ExitWhenJobEnds { get; set; } = true;
 }

@@ -50,6 +50,12 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:DataPlanePort must leave room for {options.Devices} consecutive ports below 65536, got {options.DataPlanePort}");
         }
 
+        if (!string.IsNullOrEmpty(options.CheckpointTransferAddress)
+            && (!Uri.TryCreate(options.CheckpointTransferAddress, UriKind.Absolute, out var transfer) || transfer.Scheme is not ("http" or "https") || string.IsNullOrEmpty(transfer.Host)))
+        {
+            errors.Add($"{Section}:CheckpointTransferAddress must be the coordinator's http:// or https:// API address such as http://plateau-coordinator:5100 (empty: a shared store), got {Plateau.Contracts.Errors.Quote.Value(options.CheckpointTransferAddress)}");
+        }
+
         if (options.HealthPort is < 0 or > 65535)
         {
             errors.Add($"{Section}:HealthPort must be between 0 and 65535 (0: no health endpoint), got {options.HealthPort}");

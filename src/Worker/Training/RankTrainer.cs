@@ -10,6 +10,7 @@ using Plateau.Contracts.Workers;
 using Plateau.Data.Loading;
 using Plateau.Data.Metrics;
 using Plateau.Data.Sampling;
+using Plateau.Worker.Checkpointing;
 using Plateau.ServiceDefaults.Telemetry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,6 +38,7 @@ public sealed partial class RankTrainer
     private readonly ILogger _logger;
     private readonly Action<WorkerTrainerState, string> _onState;
     private readonly TrainingDataCache _datasets;
+    private readonly ICheckpointTransport _checkpoints;
     private volatile RankTelemetry? _telemetry;
 
     public RankTrainer(
@@ -49,7 +51,8 @@ public sealed partial class RankTrainer
         TrainerControl control,
         ILoggerFactory loggerFactory,
         Action<WorkerTrainerState, string>? onState = null,
-        TrainingDataCache? datasets = null)
+        TrainingDataCache? datasets = null,
+        ICheckpointTransport? checkpoints = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(peerAddresses);
@@ -70,6 +73,7 @@ public sealed partial class RankTrainer
         _logger = loggerFactory.CreateLogger<RankTrainer>();
         _onState = onState ?? ((_, _) => { });
         _datasets = datasets ?? new TrainingDataCache();
+        _checkpoints = checkpoints ?? new SharedStoreTransport();
     }
 
     public ProgressMeter Meter { get; } = new();
@@ -171,9 +175,8 @@ public sealed partial class RankTrainer
             _telemetry = new RankTelemetry(_assignment.JobId, Rank, _assignment.WorldSize, step.Buckets.GradientElements * sizeof(float));
             if (Rank == 0 && _assignment.ResumeFrom is { } record)
             {
-                var path = _assignment.ResumePath
-                    ?? throw new InvalidOperationException($"checkpoint {record.CheckpointId} has no local path; this worker cannot read the coordinator's store");
-                CheckpointFile.Restore(path, record.SizeBytes, record.Sha256, step);
+                using var file = _checkpoints.Fetch(_assignment, record, token);
+                CheckpointFile.Restore(file.Path, record.SizeBytes, record.Sha256, step);
                 Log.Restored(_logger, _assignment.JobId, Generation, record.CheckpointId, record.Epoch, record.GlobalStep);
             }
 
@@ -413,13 +416,17 @@ public sealed partial class RankTrainer
                 Cursor = position.Cursor,
                 GlobalStep = position.GlobalStep,
             }));
-            var path = ticket.StagingPath
-                ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the store gave no staging path, and this worker uploads only to a shared store");
+            var path = _checkpoints.StagingPathFor(_assignment, ticket);
             long size;
             string sha;
             using (StartSpan(PlateauActivities.CheckpointWrite, position.Epoch))
             {
                 (size, sha) = CheckpointFile.Write(path, step, position, _assignment.Spec.Model.Name);
+            }
+
+            using (StartSpan(PlateauActivities.CheckpointUpload, position.Epoch))
+            {
+                _checkpoints.Publish(_assignment, ticket, size, sha, _control.Cancellation);
             }
 
             CheckpointRecord record;

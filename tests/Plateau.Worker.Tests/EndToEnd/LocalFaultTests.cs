@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace Plateau.Worker.Tests.EndToEnd;
@@ -20,10 +21,12 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
         "--synthetic-train", "1024", "--synthetic-val", "128",
     ];
 
+    /// <remarks>The workers move checkpoints through the coordinator's CheckpointTransfer service, as workers
+    /// without a shared filesystem do: generation 2 restores from a download.</remarks>
     [Fact]
-    public async Task AKilledWorkerIsStartedAgainAndTheJobCompletesAtTheNextGeneration()
+    public async Task AKilledWorkerIsStartedAgainAndTheJobCompletesAtTheNextGenerationFromADownloadedCheckpoint()
     {
-        using var run = LocalRun.Start(NewFolder(), ShortJob);
+        using var run = LocalRun.Start(NewFolder(), [.. ShortJob, "--checkpoint-transfer", "network"]);
         await run.WaitForCheckpointAsync(RunLimit);
         var killedAt = run.Elapsed;
         Process.GetProcessById(run.WorkerPid("worker-1")).Kill();
@@ -38,6 +41,12 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
         Assert.Contains("worker-1 was killed by signal 9; starting it again (worker restart 1 of 3)", text, StringComparison.Ordinal);
         Assert.Contains("completed — trained 4 epochs", text, StringComparison.Ordinal);
         Assert.Contains("1 job restart(s), 1 worker process restart(s)", text, StringComparison.Ordinal);
+        var workerLogs = string.Join("\n", Directory.GetFiles(Path.Combine(run.Folder, "logs"), "worker-*").Select(File.ReadAllText));
+        Assert.Matches(@"Checkpoint \S+: uploaded \d+ bytes to http://127\.0\.0\.1:\d+/", workerLogs);
+        Assert.Matches(@"Checkpoint \S+: downloaded \d+ bytes from http://127\.0\.0\.1:\d+/", workerLogs);
+        var jobId = Regex.Match(text, @"job (local-\d{8}-\d{6}):").Groups[1].Value;
+        var localCopies = Path.Combine(Path.GetTempPath(), "plateau-checkpoints");
+        Assert.Empty(Directory.Exists(localCopies) ? Directory.GetFiles(localCopies, $"{jobId}-*", SearchOption.AllDirectories) : []);
     }
 
     [Fact]

@@ -48,10 +48,16 @@ public static class LocalCommand
         var dir = new Option<string?>("--dir") { Description = "Folder for state, checkpoints and logs; default .plateau/local-<time>." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines even on a terminal." };
         var minWorkers = new Option<int?>("--min-workers") { Description = "Fewest workers the job may continue with after losing some (elastic; default: --workers)." };
+        var checkpointTransfer = new Option<string>("--checkpoint-transfer")
+        {
+            Description = "shared: workers write and read the coordinator's checkpoint folder; network: they upload and download through its CheckpointTransfer service, as workers without a shared filesystem do (Kubernetes).",
+            DefaultValueFactory = _ => "shared",
+        };
+        checkpointTransfer.AcceptOnlyFromAmong("shared", "network");
         var maxRestarts = new Option<int>("--max-worker-restarts") { Description = "Worker processes that die are started again, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxWorkerRestarts };
         var command = new Command("local", "Train on this machine: a coordinator and N worker processes on loopback, live progress, summary at the end.")
         {
-            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts,
+            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -61,7 +67,8 @@ public static class LocalCommand
                 parseResult.GetValue(patience), parseResult.GetValue(factor), parseResult.GetValue(threshold),
                 parseResult.GetValue(trainImages), parseResult.GetValue(valImages), parseResult.GetValue(seed), parseResult.GetValue(threads),
                 parseResult.GetValue(spec), parseResult.GetValue(dir), parseResult.GetValue(plain) || Console.IsOutputRedirected,
-                parseResult.GetResult(workers) is { Implicit: false }, parseResult.GetValue(minWorkers), parseResult.GetValue(maxRestarts));
+                parseResult.GetResult(workers) is { Implicit: false }, parseResult.GetValue(minWorkers), parseResult.GetValue(maxRestarts),
+                NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network");
             return await RunAsync(settings, Console.Out, cancellationToken);
         });
         return command;
@@ -162,7 +169,8 @@ public static class LocalCommand
                 $"--Plateau:Cluster:PrimarySiloEndpoint=127.0.0.1:{coordinatorSilo}",
                 $"--Plateau:Worker:WorkerId=worker-{w}", $"--Plateau:Worker:JobId={jobId}",
                 $"--Plateau:Worker:Devices={spec.Workers.DevicesPerWorker}", "--Plateau:Worker:DeviceKind=cpu",
-                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[w + 1]}"]);
+                $"--Plateau:Worker:Threads={threads}", "--Plateau:Worker:DecodeThreads=1", $"--Plateau:Telemetry:MetricsPort={metricsPorts[w + 1]}",
+                .. settings.NetworkCheckpoints ? [$"--Plateau:Worker:CheckpointTransferAddress=http://127.0.0.1:{grpcPort}"] : Array.Empty<string>()]);
         }
 
         await output.WriteLineAsync($"API: http://127.0.0.1:{grpcPort} (token in {secrets.TokenPath}: PLATEAU_COORDINATOR=http://127.0.0.1:{grpcPort} PLATEAU_TOKEN=$(cat {secrets.TokenPath}) plateau job list)");
