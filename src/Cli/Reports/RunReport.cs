@@ -63,7 +63,19 @@ public static class RunReport
             html.Append(Invariant, $"<tr class=\"decision\"><td>{d.Epoch}</td><td>{d.GlobalStep}</td><td>{E(d.Kind)}</td><td>{d.OldLr:G3} → {d.NewLr:G3}</td><td>{E(d.Reason)}</td></tr>");
         }
 
-        html.Append("</table><h2>Epochs</h2><table><tr><th>epoch</th><th>step</th><th>train loss</th><th>train top-1</th><th>val top-1</th><th>val top-5</th><th>val loss</th><th>lr</th><th>at</th></tr>");
+        html.Append("</table>");
+        if (job.ScheduleUpdates.Count > 0)
+        {
+            html.Append("<h2>Schedule changes by operators</h2><table><tr><th>at</th><th>operator</th><th>change</th><th>reason</th></tr>");
+            foreach (var u in job.ScheduleUpdates)
+            {
+                html.Append(Invariant, $"<tr class=\"schedule-update\"><td>{Time(u.At)}</td><td>{E(u.Operator)}</td><td>{E(Describe(u))}</td><td>{E(u.Reason)}</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+
+        html.Append("<h2>Epochs</h2><table><tr><th>epoch</th><th>step</th><th>train loss</th><th>train top-1</th><th>val top-1</th><th>val top-5</th><th>val loss</th><th>lr</th><th>at</th></tr>");
         foreach (var m in metrics)
         {
             html.Append(Invariant, $"<tr><td>{m.Epoch}</td><td>{m.GlobalStep}</td><td>{m.TrainLoss:0.0000}</td><td>{m.TrainTop1Error * 100:0.00}%</td><td>{(m.HasValTop1Error ? (m.ValTop1Error * 100).ToString("0.00", Invariant) + "%" : "-")}</td><td>{(m.HasValTop5Error ? (m.ValTop5Error * 100).ToString("0.00", Invariant) + "%" : "-")}</td><td>{(m.HasValLoss ? m.ValLoss.ToString("0.0000", Invariant) : "-")}</td><td>{m.LearningRate:G3}</td><td>{Time(m.At)}</td></tr>");
@@ -77,6 +89,32 @@ public static class RunReport
 
         html.Append("</table><p class=\"note\">Per-step timings, all-reduce and data-wait shares per rank are in the Prometheus metrics and the Grafana dashboards (docs/telemetry.md).</p></body></html>");
         return html.ToString();
+    }
+
+    private static string Describe(Proto.ScheduleUpdate u)
+    {
+        var parts = new List<string>();
+        if (u.HasPatience)
+        {
+            parts.Add(string.Create(Invariant, $"patience {u.Patience}"));
+        }
+
+        if (u.HasFactor)
+        {
+            parts.Add(string.Create(Invariant, $"factor {u.Factor:G3}"));
+        }
+
+        if (u.HasThreshold)
+        {
+            parts.Add(string.Create(Invariant, $"threshold {u.Threshold:G3}"));
+        }
+
+        if (u.DropNow)
+        {
+            parts.Add("drop the rate at the next epoch");
+        }
+
+        return string.Join(", ", parts);
     }
 
     /// <summary>Epoch i's images/s: its train samples over the time since the previous epoch ended (the first: since the group started running).</summary>

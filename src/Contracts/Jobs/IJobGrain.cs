@@ -84,6 +84,10 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("GetCheckpoints")]
     Task<IReadOnlyList<CheckpointRecord>> GetCheckpoints();
 
+    /// <summary>The running generation's ranks as their latest progress reports describe them (empty when none is running).</summary>
+    [Alias("GetThroughput")]
+    Task<IReadOnlyList<RankThroughput>> GetThroughput();
+
     /// <summary>An operator's change to the plateau schedule of a job that has not ended; the new settings
     /// apply from the next evaluation, a forced drop at the next epoch plan.</summary>
     [Alias("UpdateSchedule")]

@@ -92,6 +92,30 @@ internal static class JobMapping
         At = Timestamp.FromDateTimeOffset(p.At),
     };
 
+    public static Proto.RankThroughput ToProto(this RankThroughput r)
+    {
+        var proto = new Proto.RankThroughput
+        {
+            Rank = r.Rank,
+            WorkerId = r.WorkerId,
+            Host = r.Host,
+            Epoch = r.Epoch,
+            GlobalStep = r.GlobalStep,
+            ImagesPerSecond = r.ImagesPerSecond,
+            OwnSecondsPerStep = r.OwnSecondsPerStep,
+            DataWaitShare = r.DataWaitShare,
+            AllReduceShare = r.AllReduceShare,
+            Loss = r.Loss,
+            ReportedAt = Timestamp.FromDateTimeOffset(r.ReportedAt),
+        };
+        if (r.StragglerRatio is { } ratio)
+        {
+            proto.StragglerRatio = ratio;
+        }
+
+        return proto;
+    }
+
     public static Proto.EpochMetrics ToProto(this EpochMetrics m)
     {
         var proto = new Proto.EpochMetrics

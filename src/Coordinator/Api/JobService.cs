@@ -225,6 +225,24 @@ public sealed partial class JobService(IGrainFactory grains, IOptions<Coordinato
         return response;
     }
 
+    public override async Task<Proto.JobMetrics> GetMetrics(Proto.GetMetricsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var jobId = RpcErrors.RequireJobId(request.JobId);
+        if (request.FromEpoch < 0)
+        {
+            throw RpcErrors.InvalidArgument("from_epoch", $"must be ≥ 0, got {request.FromEpoch}");
+        }
+
+        var grain = grains.GetGrain<IJobGrain>(jobId);
+        var summary = await grain.GetSummary() ?? throw new JobNotFoundException(jobId);
+        var ranks = await grain.GetThroughput();
+        var metrics = new Proto.JobMetrics { JobId = jobId, ImagesPerSecond = ranks.Sum(r => r.ImagesPerSecond) };
+        metrics.Epochs.AddRange(summary.MetricsHistory.Where(m => m.Epoch >= request.FromEpoch).Select(m => m.ToProto()));
+        metrics.Ranks.AddRange(ranks.Select(r => r.ToProto()));
+        return metrics;
+    }
+
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex RequestIdPattern();
 }

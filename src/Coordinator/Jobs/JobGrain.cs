@@ -109,6 +109,9 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
 
     public Task<ProgressAck> ReportProgress(ProgressReport report) => Task.FromResult(_progress.Observe(report));
 
+    public Task<IReadOnlyList<RankThroughput>> GetThroughput() =>
+        Task.FromResult(S.Phase is JobPhase.Running or JobPhase.Paused ? _progress.Throughput() : []);
+
     public async Task ReportEpoch(EpochReport report)
     {
         ArgumentNullException.ThrowIfNull(report);

@@ -14,6 +14,7 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
 {
     private readonly Dictionary<int, ProgressReport> _reports = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
+    private readonly Dictionary<int, DateTimeOffset> _reportedAt = [];
     private readonly StragglerDetector _stragglers = new();
 
     private JobState S => job.State;
@@ -37,6 +38,7 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
         Generation = 0;
         _lastSeen.Clear();
         _reports.Clear();
+        _reportedAt.Clear();
         _stragglers.Reset();
     }
 
@@ -65,6 +67,7 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
         }
 
         _reports[report.Rank] = report;
+        _reportedAt[report.Rank] = job.Now;
         Seen(report.Rank);
         S.Progress = Aggregate();
         JobTelemetry.Progress(job.JobId, S.Progress);
@@ -89,6 +92,29 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
 
         return null;
     }
+
+    /// <summary>Each member of the formed generation that has reported, by rank, from its latest report.</summary>
+    public IReadOnlyList<RankThroughput> Throughput() =>
+    [
+        .. S.Members.OrderBy(m => m.Rank)
+            .Where(m => _reports.TryGetValue(m.Rank, out var r) && r.Generation == S.FormedGeneration)
+            .Select(m => (Member: m, Report: _reports[m.Rank]))
+            .Select(x => new RankThroughput
+            {
+                Rank = x.Member.Rank,
+                WorkerId = x.Member.WorkerId,
+                Host = x.Member.Host,
+                Epoch = x.Report.Epoch,
+                GlobalStep = x.Report.GlobalStep,
+                ImagesPerSecond = x.Report.ImagesPerSecond,
+                OwnSecondsPerStep = x.Report.OwnSecondsPerStep,
+                DataWaitShare = x.Report.DataWaitShare,
+                AllReduceShare = x.Report.AllReduceShare,
+                Loss = x.Report.Loss,
+                StragglerRatio = _stragglers.RatioOf(x.Member.Rank),
+                ReportedAt = _reportedAt[x.Member.Rank],
+            }),
+    ];
 
     private JobProgress Aggregate()
     {

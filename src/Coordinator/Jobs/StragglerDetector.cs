@@ -28,13 +28,11 @@ public sealed class StragglerDetector
         }
 
         _latest[rank] = ownSecondsPerStep;
-        var others = _latest.Where(r => r.Key != rank).Select(r => r.Value).Order().ToArray();
-        if (others.Length == 0)
+        if (OthersMedian(rank) is not { } median)
         {
             return null;
         }
 
-        var median = others.Length % 2 == 1 ? others[others.Length / 2] : (others[(others.Length / 2) - 1] + others[others.Length / 2]) / 2;
         var ratio = ownSecondsPerStep / median;
         if (ratio < Factor)
         {
@@ -47,11 +45,26 @@ public sealed class StragglerDetector
         return slow >= Reports && _named.Add(rank) ? new StragglerVerdict(rank, ownSecondsPerStep, median, ratio) : null;
     }
 
+    /// <summary>The rank's latest own work per step over the other ranks' median; null before both are known.</summary>
+    public double? RatioOf(int rank) =>
+        _latest.TryGetValue(rank, out var own) && OthersMedian(rank) is { } median ? own / median : null;
+
     /// <summary>Forgets everything (a new generation has other ranks).</summary>
     public void Reset()
     {
         _latest.Clear();
         _slowInARow.Clear();
         _named.Clear();
+    }
+
+    private double? OthersMedian(int rank)
+    {
+        var others = _latest.Where(r => r.Key != rank).Select(r => r.Value).Order().ToArray();
+        if (others.Length == 0)
+        {
+            return null;
+        }
+
+        return others.Length % 2 == 1 ? others[others.Length / 2] : (others[(others.Length / 2) - 1] + others[others.Length / 2]) / 2;
     }
 }

@@ -77,4 +77,23 @@ public sealed class ScheduleAndCheckpointCommandsTests(CoordinatorFixture coordi
         Assert.False(parsed.RootElement.TryGetProperty("checkpoints", out var list) && list.GetArrayLength() > 0);
         Assert.Equal(JobExitCodes.NotFound, (await Job("checkpoints", "no-such-job")).ExitCode);
     }
+
+    [Fact]
+    public async Task MetricsOfAJobNotRunningYetSayNoGenerationRunsAndParseAsJsonAndYaml()
+    {
+        await Job("submit", PlateauSpec("metrics"), "--name", "cli-metrics");
+
+        var table = await Job("metrics", "cli-metrics");
+        var json = await Job("metrics", "cli-metrics", "-o", "json");
+        var yaml = await Job("metrics", "cli-metrics", "-o", "yaml");
+
+        Assert.Equal(JobExitCodes.Ok, table.ExitCode);
+        Assert.StartsWith("EPOCH", table.Output, StringComparison.Ordinal);
+        Assert.Contains("no generation is running", table.Output, StringComparison.Ordinal);
+        using var parsed = JsonDocument.Parse(json.Output);
+        Assert.Equal("cli-metrics", parsed.RootElement.GetProperty("jobId").GetString());
+        Assert.Contains("jobId: \"cli-metrics\"", yaml.Output, StringComparison.Ordinal);
+        Assert.Equal(JobExitCodes.NotFound, (await Job("metrics", "no-such-job")).ExitCode);
+        Assert.Equal(JobExitCodes.InvalidInput, (await Job("metrics", "cli-metrics", "--from-epoch", "-1")).ExitCode);
+    }
 }

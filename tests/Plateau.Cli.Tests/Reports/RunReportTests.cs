@@ -28,6 +28,22 @@ public sealed partial class RunReportTests
     }
 
     [Fact]
+    public void AnOperatorsScheduleChangeIsListedWithWhoWhatAndWhy()
+    {
+        var job = ReportFixtures.Job();
+        Assert.DoesNotContain("Schedule changes by operators", RunReport.Render(job, ReportFixtures.Events()), StringComparison.Ordinal);
+        job.ScheduleUpdates.Add(new Protos.V1.ScheduleUpdate
+        {
+            Operator = "alice", Reason = "loss flat since epoch 2 & <noisy>", Patience = 5, Factor = 0.5, DropNow = true,
+            At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddDays(20000)),
+        });
+
+        var html = RunReport.Render(job, ReportFixtures.Events());
+
+        Assert.Contains("<td>alice</td><td>patience 5, factor 0.5, drop the rate at the next epoch</td><td>loss flat since epoch 2 &amp; &lt;noisy&gt;</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ThroughputIsEachEpochsSamplesOverItsWallTime()
     {
         var html = RunReport.Render(ReportFixtures.Job(), ReportFixtures.Events());

@@ -47,8 +47,19 @@ public sealed class ApiSecurityTests(ApiHost host) : IClassFixture<ApiHost>
                 using var watch = client.WatchJob(new WatchJobRequest { JobId = "x" });
                 await watch.ResponseStream.MoveNext();
             },
+            () => client.SubmitJobAsync(new SubmitJobRequest { JobId = "x", Spec = Spec }).ResponseAsync,
+            async () =>
+            {
+                using var export = client.ExportWeights(new ExportWeightsRequest { JobId = "x" });
+                await export.ResponseStream.MoveNext();
+            },
+            () => client.UpdateScheduleAsync(new UpdateScheduleRequest { JobId = "x", Operator = "mallory", Reason = "r", DropNow = true }).ResponseAsync,
+            () => client.ListCheckpointsAsync(new ListCheckpointsRequest { JobId = "x" }).ResponseAsync,
+            () => client.GetMetricsAsync(new GetMetricsRequest { JobId = "x" }).ResponseAsync,
         ];
 
+        // A new RPC must be added here too.
+        Assert.Equal(Protos.V1.JobService.Descriptor.Methods.Count, calls.Length);
         foreach (var call in calls)
         {
             Assert.Equal(StatusCode.Unauthenticated, (await Fails(call)).StatusCode);

@@ -175,6 +175,72 @@ public sealed class JobServiceTests(ApiHost host) : IClassFixture<ApiHost>
     }
 
     [Fact]
+    public async Task GetMetricsGivesTheEpochHistoryAndEachRunningRanksThroughputWithItsStragglerRatio()
+    {
+        var jobId = NewJobId("metrics");
+        await _service.SubmitJobAsync(new SubmitJobRequest { JobId = jobId, Spec = SpecYaml }).ResponseAsync;
+        var grain = host.Grains.GetGrain<IJobGrain>(jobId);
+        await grain.RegisterWorker(Worker($"{jobId}-a"));
+        await grain.RegisterWorker(Worker($"{jobId}-b"));
+        Assert.Empty((await _service.GetMetricsAsync(new GetMetricsRequest { JobId = jobId })).Ranks);
+
+        await grain.ReportProgress(new Contracts.Training.ProgressReport { Generation = 1, Rank = 0, GlobalStep = 4, ImagesPerSecond = 120, Loss = 2.1, OwnSecondsPerStep = 0.1 });
+        await grain.ReportProgress(new Contracts.Training.ProgressReport { Generation = 1, Rank = 1, GlobalStep = 4, ImagesPerSecond = 110, Loss = 2.3, OwnSecondsPerStep = 0.3 });
+        await grain.ReportEpoch(Report(1, 0, 0, 10, 60, 100));
+        await grain.ReportEpoch(Report(1, 1, 0, 10, 40, 100));
+        var running = await _service.GetMetricsAsync(new GetMetricsRequest { JobId = jobId });
+
+        Assert.Equal(230, running.ImagesPerSecond);
+        Assert.Equal([0, 1], running.Ranks.Select(r => r.Rank));
+        Assert.Equal([$"{jobId}-a", $"{jobId}-b"], running.Ranks.Select(r => r.WorkerId).Order());
+        Assert.Equal(3, running.Ranks[1].StragglerRatio, precision: 9);
+        Assert.Equal(1 / 3.0, running.Ranks[0].StragglerRatio, precision: 9);
+        Assert.Equal(0.3, running.Ranks[1].OwnSecondsPerStep);
+        var epoch = Assert.Single(running.Epochs);
+        Assert.Equal(0, epoch.Epoch);
+        Assert.Equal(0.5, epoch.ValTop1Error, precision: 9);
+        Assert.Empty((await _service.GetMetricsAsync(new GetMetricsRequest { JobId = jobId, FromEpoch = 1 })).Epochs);
+
+        await grain.ReportEpoch(Report(1, 0, 1, 20, 70, 100));
+        await grain.ReportEpoch(Report(1, 1, 1, 20, 50, 100));
+        var ended = await _service.GetMetricsAsync(new GetMetricsRequest { JobId = jobId });
+        Assert.Equal(Protos.V1.JobPhase.Completed, (await _service.GetJobAsync(new GetJobRequest { JobId = jobId })).Phase);
+        Assert.Empty(ended.Ranks);
+        Assert.Equal([0, 1], ended.Epochs.Select(m => m.Epoch));
+        Assert.Equal(StatusCode.NotFound, (await Fails(() => _service.GetMetricsAsync(new GetMetricsRequest { JobId = NewJobId("absent") }).ResponseAsync)).StatusCode);
+        var negative = await Fails(() => _service.GetMetricsAsync(new GetMetricsRequest { JobId = jobId, FromEpoch = -1 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, negative.StatusCode);
+        Assert.Equal([("from_epoch", "must be ≥ 0, got -1")], Violations(negative));
+    }
+
+    [Fact]
+    public async Task ListCheckpointsGivesTheCommittedOnesOldestFirstWithSizeAndDigest()
+    {
+        var jobId = NewJobId("checkpoints");
+        await _service.SubmitJobAsync(new SubmitJobRequest { JobId = jobId, Spec = SpecYaml }).ResponseAsync;
+        var grain = host.Grains.GetGrain<IJobGrain>(jobId);
+        await grain.RegisterWorker(Worker($"{jobId}-a"));
+        await grain.RegisterWorker(Worker($"{jobId}-b"));
+        Assert.Empty((await _service.ListCheckpointsAsync(new ListCheckpointsRequest { JobId = jobId })).Checkpoints);
+
+        var committed = new List<Contracts.Checkpoints.CheckpointRecord>();
+        foreach (var (step, bytes) in new[] { (10L, new byte[] { 1, 2, 3 }), (20L, new byte[] { 4, 5, 6, 7 }) })
+        {
+            var ticket = await grain.BeginCheckpoint(new Contracts.Checkpoints.CheckpointRequest { Generation = 1, Rank = 0, Epoch = (int)(step / 10), GlobalStep = step });
+            await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
+            committed.Add(await grain.CommitCheckpoint(new Contracts.Checkpoints.CheckpointCommit(1, ticket.CheckpointId, bytes.Length,
+                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)))));
+        }
+
+        var listed = (await _service.ListCheckpointsAsync(new ListCheckpointsRequest { JobId = jobId })).Checkpoints;
+        Assert.Equal(committed.Select(c => c.CheckpointId), listed.Select(c => c.CheckpointId));
+        Assert.Equal([10L, 20L], listed.Select(c => c.GlobalStep));
+        Assert.Equal([3L, 4L], listed.Select(c => c.SizeBytes));
+        Assert.Equal(committed.Select(c => c.Sha256), listed.Select(c => c.Sha256));
+        Assert.Equal(StatusCode.NotFound, (await Fails(() => _service.ListCheckpointsAsync(new ListCheckpointsRequest { JobId = NewJobId("absent") }).ResponseAsync)).StatusCode);
+    }
+
+    [Fact]
     public async Task AnInvalidSpecCarriesOneFieldViolationPerProblemInTheStatusDetails()
     {
         var spec = SpecYaml.Replace("batch: { global: 100 }", "batch: { global: -4 }\noptimizer: { lr: -1 }", StringComparison.Ordinal);

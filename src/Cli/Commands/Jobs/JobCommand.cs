@@ -28,6 +28,7 @@ public static class JobCommand
         job.Subcommands.Add(JobControlCommand.BuildResume(options));
         job.Subcommands.Add(JobScheduleCommand.Build(options));
         job.Subcommands.Add(JobCheckpointsCommand.Build(options));
+        job.Subcommands.Add(JobMetricsCommand.Build(options));
         return job;
     }
 }
