@@ -36,7 +36,11 @@ public sealed class ConfigurationAgreementTests
         AssertValid(new ApiAuthOptionsValidator().Validate(null, auth));
         Assert.True(auth.Enabled && auth.Tokens.Count == 1, "the coordinator's JobService takes a token from the plateau-api-token Secret");
         AssertValid(new CheckpointStoreOptionsValidator().Validate(null, checkpoints));
-        AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
+        using (var tls = MountedClusterCertificate(overlay, overlay.Coordinator, "coordinator", cluster))
+        {
+            AssertValid(new PlateauClusterOptionsValidator().Validate(null, tls.Options));
+        }
+
         Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
         Assert.Equal(ContainerSettings.PodIp, cluster.AdvertisedAddress);
         Assert.Equal("any", coordinator.ListenAddress);
@@ -46,10 +50,15 @@ public sealed class ConfigurationAgreementTests
     [MemberData(nameof(Overlays))]
     public void Worker_settings_name_real_options_and_pass_the_workers_validators(string name)
     {
-        var (worker, cluster) = WorkerSettings(Overlay.Render(name));
+        var overlay = Overlay.Render(name);
+        var (worker, cluster) = WorkerSettings(overlay);
 
         AssertValid(new WorkerOptionsValidator().Validate(null, worker));
-        AssertValid(new PlateauClusterOptionsValidator().Validate(null, cluster));
+        using (var tls = MountedClusterCertificate(overlay, overlay.Workers, "worker", cluster))
+        {
+            AssertValid(new PlateauClusterOptionsValidator().Validate(null, tls.Options));
+        }
+
         Assert.Equal(ClusteringProvider.AdoNet, cluster.Provider);
         Assert.Equal("plateau-worker-0", worker.WorkerId);
         Assert.Equal(ContainerSettings.PodIp, worker.DataPlaneAdvertisedHost);
@@ -58,6 +67,19 @@ public sealed class ConfigurationAgreementTests
         Assert.NotEqual(0, worker.DataPlanePort);
         Assert.NotEqual(0, worker.HealthPort);
         Assert.False(worker.ExitWhenJobEnds, "a worker pod that exits when its job ends restarts into a job that is over");
+        Assert.Equal("http://plateau-coordinator:5100", worker.CheckpointTransferAddress);
+        Assert.Equal(CoordinatorSettings(overlay).Item1.GrpcPort, new Uri(worker.CheckpointTransferAddress!).Port);
+        Assert.DoesNotContain(ContainerSettings.Container(overlay.Workers, "worker").VolumeMounts, m => m.MountPath == CoordinatorSettings(overlay).Item2.RootDirectory);
+    }
+
+    [Fact]
+    public void The_development_cluster_certificate_is_a_PKCS12_file_with_its_private_key()
+    {
+        var secret = Overlay.Render("cpu-dev").One<V1Secret>(ClusterTlsSecret);
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(secret.Data["cluster.pfx"], null);
+
+        Assert.True(certificate.HasPrivateKey);
+        Assert.True(certificate.NotAfter > DateTime.UtcNow.AddYears(1), $"the development certificate expires on {certificate.NotAfter:yyyy-MM-dd}");
     }
 
     [Fact]
@@ -147,6 +169,42 @@ public sealed class ConfigurationAgreementTests
         Assert.DoesNotContain($"{CoordinatorOptions.SectionName}:StateDirectory", CoordinatorConfiguration(overlay).Keys);
         var mount = container.VolumeMounts.SingleOrDefault(m => m.MountPath == checkpoints.RootDirectory);
         Assert.True(mount is not null && claims.Contains(mount.Name), $"{checkpoints.RootDirectory} is not on a PersistentVolumeClaim");
+    }
+
+    private const string ClusterTlsSecret = "plateau-cluster-tls";
+
+    /// <summary>
+    /// Orleans TLS is on (the collective secret travels in Orleans messages): the certificate path lies in a
+    /// read-only volume of the plateau-cluster-tls Secret, whose key names the file. The options come back with
+    /// the path changed to a local copy (the overlay's certificate where it generates one) for the validator,
+    /// which checks that the file exists.
+    /// </summary>
+    private static ClusterCertificate MountedClusterCertificate(Overlay overlay, V1StatefulSet set, string containerName, PlateauClusterOptions cluster)
+    {
+        Assert.False(string.IsNullOrEmpty(cluster.TlsCertificatePath), $"{set.Metadata.Name}: Plateau:Cluster:TlsCertificatePath is not set, so the collective secret crosses the pod network in clear");
+        var container = ContainerSettings.Container(set, containerName);
+        var folder = Path.GetDirectoryName(cluster.TlsCertificatePath)!;
+        var mount = container.VolumeMounts.SingleOrDefault(m => m.MountPath.TrimEnd('/') == folder);
+        Assert.True(mount is not null, $"{set.Metadata.Name}: nothing is mounted at {folder}");
+        Assert.True(mount.ReadOnlyProperty, $"{set.Metadata.Name}: {folder} is writable");
+        var volume = set.Spec.Template.Spec.Volumes.Single(v => v.Name == mount.Name);
+        Assert.Equal(ClusterTlsSecret, volume.Secret?.SecretName);
+        var file = Path.GetFileName(cluster.TlsCertificatePath);
+        var generated = overlay.All<V1Secret>().SingleOrDefault(x => x.Metadata.Name == ClusterTlsSecret);
+        if (generated is not null)
+        {
+            Assert.True(generated.Data.ContainsKey(file), $"the {ClusterTlsSecret} Secret has no key {file}");
+        }
+
+        var copy = Path.Combine(Path.GetTempPath(), $"plateau-deploy-{Guid.NewGuid():N}-{file}");
+        File.WriteAllBytes(copy, generated?.Data[file] ?? []);
+        cluster.TlsCertificatePath = copy;
+        return new ClusterCertificate(copy, cluster);
+    }
+
+    private sealed record ClusterCertificate(string Path, PlateauClusterOptions Options) : IDisposable
+    {
+        public void Dispose() => File.Delete(Path);
     }
 
     private static Dictionary<string, string?> CoordinatorConfiguration(Overlay overlay) =>

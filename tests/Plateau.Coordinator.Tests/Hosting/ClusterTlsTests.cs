@@ -13,16 +13,25 @@ namespace Plateau.Coordinator.Tests.Hosting;
 /// <summary>Plateau:Cluster:TlsCertificatePath: silos that share the cluster certificate form one cluster over TLS.</summary>
 public sealed class ClusterTlsTests
 {
-    [Fact]
-    public async Task TwoSilosWithTheSharedClusterCertificateFormOneCluster()
+    /// <param name="source">A certificate made here (as plateau local does), or the one the cpu-dev Kubernetes
+    /// overlay ships (made with openssl, docs/security.md).</param>
+    [Theory]
+    [InlineData("made here")]
+    [InlineData("k8s/overlays/cpu-dev/cluster-dev.pfx")]
+    public async Task TwoSilosWithTheSharedClusterCertificateFormOneCluster(string source)
     {
         var directory = Directory.CreateTempSubdirectory("plateau-cluster-tls-").FullName;
         var pfx = Path.Combine(directory, "cluster.pfx");
-        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        if (source == "made here")
         {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             using var certificate = new CertificateRequest("CN=plateau-test-cluster", key, HashAlgorithmName.SHA256)
                 .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
             await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pkcs12));
+        }
+        else
+        {
+            File.Copy(InRepository(source), pfx);
         }
 
         var clusterId = "tls-test-" + Guid.NewGuid().ToString("N")[..6];
@@ -64,6 +73,19 @@ public sealed class ClusterTlsTests
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => configuration.ReadPlateauClusterOptions());
 
         Assert.Equal(["Plateau:Cluster:TlsCertificatePath '/nonexistent/cluster.pfx' does not exist"], error.Failures);
+    }
+
+    private static string InRepository(string relative)
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, relative)))
+            {
+                return Path.Combine(folder.FullName, relative);
+            }
+        }
+
+        throw new FileNotFoundException($"{relative} is not above {AppContext.BaseDirectory}");
     }
 
     private static IHost Silo(string clusterId, int siloPort, int? primaryPort, string pfx)
