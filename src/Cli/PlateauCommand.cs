@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Plateau.Cli.Commands;
+using Plateau.Cli.Commands.Data;
 using Plateau.Cli.Commands.Local;
 
 namespace Plateau.Cli;

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using Plateau.Cli.Commands.Jobs;
 using Plateau.Data.Datasets;
 using Plateau.Data.Decoding;
 using Plateau.Data.Shards;
 using Plateau.Data.Synthetic;
 
-namespace Plateau.Cli;
+namespace Plateau.Cli.Commands.Data;
 
 /// <summary><c>plateau data synth | pack | inspect</c>: make, pack and check datasets.</summary>
 public static class DataCommand
@@ -101,49 +103,22 @@ public static class DataCommand
         return command;
     }
 
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
     private static Command BuildInspect()
     {
         var path = new Argument<string>("path") { Description = "Dataset directory or shard manifest." };
         var decode = new Option<bool>("--decode") { Description = "Decode every image to find corrupt or truncated files (slow for ImageNet)." };
         var threads = new Option<int>("--threads") { Description = "Decode threads for --decode.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("inspect", "Show a dataset's format, classes, sample counts and bad files.") { path, decode, threads };
+        var format = new Option<OutputFormat>("--output", "-o") { Description = "table (default), json or yaml.", DefaultValueFactory = _ => OutputFormat.Table };
+        var command = new Command("inspect", "Show a dataset's format, classes, sample counts and bad files (exit 1 when --decode finds bad ones).") { path, decode, threads, format };
         command.SetAction(parse =>
         {
-            var root = parse.GetValue(path)!;
             try
             {
-                var format = DatasetFactory.Detect(root);
-                Console.WriteLine($"path:    {root}");
-                Console.WriteLine($"format:  {format}");
-                var splits = format switch
-                {
-                    DatasetFormat.Cifar10 => new[] { DatasetSplit.Train, DatasetSplit.Test },
-                    DatasetFormat.ImageNet => new[] { DatasetSplit.Train, DatasetSplit.Validation },
-                    _ => new[] { DatasetSplit.Train },
-                };
-                var totalBad = 0;
-                foreach (var split in splits)
-                {
-                    IImageDataset ds;
-                    try
-                    {
-                        ds = DatasetFactory.Open(new DatasetSpec { Path = root, Format = format, Split = split, HoldOutFraction = 0 });
-                    }
-                    catch (DatasetFormatException e) when (format == DatasetFormat.ImageNet && split == DatasetSplit.Validation)
-                    {
-                        Console.WriteLine($"{split}: not available ({e.Message})");
-                        continue;
-                    }
-                    using (ds)
-                    {
-                        PrintSplit(split, ds);
-                        if (parse.GetValue(decode))
-                        {
-                            totalBad += DecodeAll(ds, Math.Max(1, parse.GetValue(threads)));
-                        }
-                    }
-                }
-                return totalBad == 0 ? 0 : 1;
+                var inspection = Inspect(parse.GetValue(path)!, parse.GetValue(decode) ? Math.Max(1, parse.GetValue(threads)) : null);
+                Write(inspection, parse.GetValue(format), Console.Out);
+                return inspection.BadSamples == 0 ? 0 : 1;
             }
             catch (DatasetFormatException e)
             {
@@ -154,23 +129,90 @@ public static class DataCommand
         return command;
     }
 
-    private static void PrintSplit(DatasetSplit split, IImageDataset ds)
+    /// <summary>Opens each split the format has and counts its samples per class; decodes every sample when
+    /// <paramref name="decodeThreads"/> is given.</summary>
+    public static DatasetInspection Inspect(string root, int? decodeThreads)
     {
-        var perClass = new int[ds.NumClasses];
-        for (var i = 0; i < ds.Count; i++)
+        var format = DatasetFactory.Detect(root);
+        var splits = format switch
         {
-            perClass[ds.GetLabel(i)]++;
+            DatasetFormat.Cifar10 => new[] { DatasetSplit.Train, DatasetSplit.Test },
+            DatasetFormat.ImageNet => new[] { DatasetSplit.Train, DatasetSplit.Validation },
+            _ => new[] { DatasetSplit.Train },
+        };
+        var found = new List<SplitInspection>();
+        foreach (var split in splits)
+        {
+            IImageDataset ds;
+            try
+            {
+                ds = DatasetFactory.Open(new DatasetSpec { Path = root, Format = format, Split = split, HoldOutFraction = 0 });
+            }
+            catch (DatasetFormatException e) when (format == DatasetFormat.ImageNet && split == DatasetSplit.Validation)
+            {
+                found.Add(new SplitInspection(split.ToString(), $"not available ({e.Message})", 0, 0, [], 0, 0, [], ""));
+                continue;
+            }
+
+            using (ds)
+            {
+                var perClass = new int[ds.NumClasses];
+                for (var i = 0; i < ds.Count; i++)
+                {
+                    perClass[ds.GetLabel(i)]++;
+                }
+
+                var empty = Enumerable.Range(0, ds.NumClasses).Where(c => perClass[c] == 0).Select(c => ds.ClassNames[c]).ToList();
+                var bad = decodeThreads is { } n ? DecodeAll(ds, n) : null;
+                found.Add(new SplitInspection(split.ToString(), null, ds.Count, ds.NumClasses, [.. ds.ClassNames],
+                    perClass.Length == 0 ? 0 : perClass.Min(), perClass.Length == 0 ? 0 : perClass.Max(), empty, $"{ds.Format}: {ds.Location}",
+                    bad is null ? null : ds.Count, bad));
+            }
         }
-        var names = string.Join(", ", ds.ClassNames.Take(5)) + (ds.NumClasses > 5 ? ", ..." : string.Empty);
-        Console.WriteLine($"{split,-10} {ds.Count,9} samples  {ds.NumClasses} classes ({names})  per class min {perClass.Min()} max {perClass.Max()}  [{ds.Format}: {ds.Location}]");
-        var empty = Enumerable.Range(0, ds.NumClasses).Where(c => perClass[c] == 0).Select(c => ds.ClassNames[c]).ToList();
-        if (empty.Count > 0)
+
+        return new DatasetInspection(root, format.ToString(), found);
+    }
+
+    public static void Write(DatasetInspection inspection, OutputFormat format, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(inspection);
+        ArgumentNullException.ThrowIfNull(output);
+        if (format != OutputFormat.Table)
         {
-            Console.WriteLine($"           classes without samples: {string.Join(", ", empty.Take(20))}");
+            var json = JsonSerializer.Serialize(inspection, JsonOptions);
+            output.Write(format == OutputFormat.Json ? json + Environment.NewLine : ObjectOutput.ToYaml(json));
+            return;
+        }
+
+        output.WriteLine($"path:    {inspection.Path}");
+        output.WriteLine($"format:  {inspection.Format}");
+        foreach (var s in inspection.Splits)
+        {
+            if (s.Problem is not null)
+            {
+                output.WriteLine($"{s.Split}: {s.Problem}");
+                continue;
+            }
+
+            var names = string.Join(", ", s.ClassNames.Take(5)) + (s.Classes > 5 ? ", ..." : string.Empty);
+            output.WriteLine($"{s.Split,-10} {s.Samples,9} samples  {s.Classes} classes ({names})  per class min {s.PerClassMin} max {s.PerClassMax}  [{s.Location}]");
+            if (s.ClassesWithoutSamples.Count > 0)
+            {
+                output.WriteLine($"           classes without samples: {string.Join(", ", s.ClassesWithoutSamples.Take(20))}");
+            }
+
+            if (s.Bad is { } bad)
+            {
+                output.WriteLine($"           decoded {s.Decoded} samples: {bad.Count} bad");
+                foreach (var b in bad)
+                {
+                    output.WriteLine($"           bad: {b}");
+                }
+            }
         }
     }
 
-    private static int DecodeAll(IImageDataset ds, int threads)
+    private static List<string> DecodeAll(IImageDataset ds, int threads)
     {
         var bad = new System.Collections.Concurrent.ConcurrentBag<string>();
         var next = -1;
@@ -193,12 +235,7 @@ public static class DataCommand
             }
         })).ToArray();
         Task.WaitAll(workers);
-        Console.WriteLine($"           decoded {ds.Count} samples: {bad.Count} bad");
-        foreach (var b in bad.Order(StringComparer.Ordinal))
-        {
-            Console.WriteLine($"           bad: {b}");
-        }
-        return bad.Count;
+        return [.. bad.Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Parses 500000, 256MiB, 1GB, 64KiB (binary and decimal units).</summary>
