@@ -1,23 +1,42 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
-using Plateau.Coordinator.Api;
-using Plateau.Coordinator.Checkpoints;
-using Plateau.Coordinator.Tests.Jobs;
 using Plateau.Protos.V1;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
 namespace Plateau.Coordinator.Tests.Api;
 
-public sealed class CheckpointTransferServiceTests(CoordinatorCluster fixture) : IClassFixture<CoordinatorCluster>
+/// <summary>plateau.v1.CheckpointTransfer through the real coordinator host over HTTP/2 on loopback (no bearer
+/// token: each transfer carries its own per-checkpoint token).</summary>
+public sealed class CheckpointTransferServiceTests(ApiHost fixture) : IClassFixture<ApiHost>
 {
-    private readonly CheckpointTransferService _service = new(
-        fixture.Grains,
-        new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = fixture.CheckpointDirectory }), NullLogger<CheckpointStore>.Instance));
+    private readonly CheckpointTransfer.CheckpointTransferClient _client = new(fixture.Channel(token: null));
+
+    private async Task<UploadResult> Upload(IEnumerable<UploadChunk> chunks)
+    {
+        using var call = _client.Upload();
+        foreach (var chunk in chunks)
+        {
+            await call.RequestStream.WriteAsync(chunk);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    private async Task<byte[]> Download(CheckpointAccess access)
+    {
+        using var call = _client.Download(new DownloadRequest { Access = access });
+        var bytes = new List<byte>();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+        {
+            bytes.AddRange(chunk.Data.ToByteArray());
+        }
+
+        return [.. bytes];
+    }
 
     private async Task<(IJobGrain Job, string JobId, byte[] Secret)> FormedJob()
     {
@@ -47,13 +66,12 @@ public sealed class CheckpointTransferServiceTests(CoordinatorCluster fixture) :
         var bytes = RandomNumberGenerator.GetBytes(3_000_000);
         var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(secret, id, 1, ticket.CheckpointId) };
 
-        var uploaded = await _service.Upload(new ListStreamReader<UploadChunk>(Chunks(access, bytes, 256 * 1024)), new TestServerCallContext());
+        var uploaded = await Upload(Chunks(access, bytes, 256 * 1024));
         await job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, uploaded.SizeBytes, uploaded.Sha256));
-        var downloaded = new RecordingStreamWriter<DownloadChunk>();
-        await _service.Download(new DownloadRequest { Access = access }, downloaded, new TestServerCallContext());
+        var downloaded = await Download(access);
 
         Assert.Equal((3_000_000L, Convert.ToHexStringLower(SHA256.HashData(bytes))), (uploaded.SizeBytes, uploaded.Sha256));
-        Assert.Equal(bytes, downloaded.Messages.SelectMany(m => m.Data.ToByteArray()).ToArray());
+        Assert.Equal(bytes, downloaded);
     }
 
     [Fact]
@@ -63,7 +81,7 @@ public sealed class CheckpointTransferServiceTests(CoordinatorCluster fixture) :
         var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1 });
         var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(new byte[32], id, 1, ticket.CheckpointId) };
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => _service.Upload(new ListStreamReader<UploadChunk>(Chunks(access, [1, 2], 1)), new TestServerCallContext()));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(access, [1, 2], 1)));
 
         Assert.Equal((StatusCode.Unauthenticated, $"token does not match generation 1 of job {id}"), (error.StatusCode, error.Status.Detail));
     }
@@ -76,9 +94,9 @@ public sealed class CheckpointTransferServiceTests(CoordinatorCluster fixture) :
         var stale = notBegun.Clone();
         stale.Generation = 7;
 
-        var first = await Assert.ThrowsAsync<RpcException>(() => _service.Upload(new ListStreamReader<UploadChunk>(Chunks(notBegun, [1], 1)), new TestServerCallContext()));
-        var second = await Assert.ThrowsAsync<RpcException>(() => _service.Upload(new ListStreamReader<UploadChunk>(Chunks(stale, [1], 1)), new TestServerCallContext()));
-        var download = await Assert.ThrowsAsync<RpcException>(() => _service.Download(new DownloadRequest { Access = notBegun }, new RecordingStreamWriter<DownloadChunk>(), new TestServerCallContext()));
+        var first = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(notBegun, [1], 1)));
+        var second = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(stale, [1], 1)));
+        var download = await Assert.ThrowsAsync<RpcException>(() => Download(notBegun));
 
         Assert.Equal((StatusCode.FailedPrecondition, $"checkpoint ckpt-x was not begun in generation 1 of job {id}"), (first.StatusCode, first.Status.Detail));
         Assert.Equal(StatusCode.FailedPrecondition, second.StatusCode);
@@ -88,8 +106,7 @@ public sealed class CheckpointTransferServiceTests(CoordinatorCluster fixture) :
     [Fact]
     public async Task UploadMustStartWithTheHeader()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _service.Upload(new ListStreamReader<UploadChunk>([new UploadChunk { Data = ByteString.CopyFrom(1, 2) }]), new TestServerCallContext()));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Upload([new UploadChunk { Data = ByteString.CopyFrom(1, 2) }]));
 
         Assert.Equal((StatusCode.InvalidArgument, "header: the first message of an upload must be the header"), (error.StatusCode, error.Status.Detail));
     }
