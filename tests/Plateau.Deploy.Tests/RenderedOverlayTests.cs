@@ -28,6 +28,18 @@ public sealed class RenderedOverlayTests
 
     [Theory]
     [MemberData(nameof(Overlays))]
+    public void The_Grafana_dashboards_ConfigMap_holds_every_dashboard_file_unchanged_and_is_labelled_for_the_sidecar(string name)
+    {
+        var map = Overlay.Render(name).One<V1ConfigMap>("plateau-grafana-dashboards");
+        var files = Directory.GetFiles(Repository.PathOf("dashboards"), "*.json").ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+
+        Assert.Equal(files.Keys.Order(StringComparer.Ordinal), map.Data.Keys.Order(StringComparer.Ordinal));
+        Assert.All(files, file => Assert.Equal(file.Value, map.Data[file.Key]));
+        Assert.Equal("1", map.Metadata.Labels["grafana_dashboard"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
     public void Every_namespaced_object_lands_in_the_plateau_namespace(string name)
     {
         var overlay = Overlay.Render(name);
