@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Plateau.Collective.Ring;
@@ -22,7 +23,7 @@ public sealed partial class CollectiveGroup
         {
             throw new ArgumentOutOfRangeException(nameof(op), op, "ReduceOp must be Sum or Average.");
         }
-        return RunAsync(CollectiveOpKind.AllReduce, (sequence, token) => AllReduceCoreAsync(buffer, op, sequence, token), cancellationToken);
+        return RunAsync(CollectiveOpKind.AllReduce, (long)buffer.Length * sizeof(float), (sequence, token) => AllReduceCoreAsync(buffer, op, sequence, token), cancellationToken);
     }
 
     /// <summary>Copies <paramref name="root"/>'s buffer into every rank's buffer (exact fp32, pipelined along the ring).</summary>
@@ -32,7 +33,7 @@ public sealed partial class CollectiveGroup
         {
             throw new ArgumentOutOfRangeException(nameof(root), root, $"root must be a rank in [0, {WorldSize}).");
         }
-        return RunAsync(CollectiveOpKind.Broadcast, (sequence, token) => BroadcastCoreAsync(buffer, root, sequence, token), cancellationToken);
+        return RunAsync(CollectiveOpKind.Broadcast, (long)buffer.Length * sizeof(float), (sequence, token) => BroadcastCoreAsync(buffer, root, sequence, token), cancellationToken);
     }
 
     /// <summary>Gathers every rank's small block (lengths may differ); result[r] is rank r's block.</summary>
@@ -43,7 +44,7 @@ public sealed partial class CollectiveGroup
             throw new ArgumentOutOfRangeException(nameof(block), block.Length, $"all-gather blocks are for small data (≤ {MaxAllGatherBlockBytes} bytes); use AllReduce/Broadcast for tensors.");
         }
         byte[][] result = [];
-        await RunAsync(CollectiveOpKind.AllGather, async (sequence, token) => result = await AllGatherCoreAsync(block, CollectiveOpKind.AllGather, sequence, token), cancellationToken);
+        await RunAsync(CollectiveOpKind.AllGather, block.Length, async (sequence, token) => result = await AllGatherCoreAsync(block, CollectiveOpKind.AllGather, sequence, token), cancellationToken);
         return result;
     }
 
@@ -57,13 +58,13 @@ public sealed partial class CollectiveGroup
 
     /// <summary>Returns once every rank has entered the barrier.</summary>
     public Task BarrierAsync(CancellationToken cancellationToken = default) =>
-        RunAsync(CollectiveOpKind.Barrier, (sequence, token) => AllGatherCoreAsync(ReadOnlyMemory<byte>.Empty, CollectiveOpKind.Barrier, sequence, token), cancellationToken);
+        RunAsync(CollectiveOpKind.Barrier, 0, (sequence, token) => AllGatherCoreAsync(ReadOnlyMemory<byte>.Empty, CollectiveOpKind.Barrier, sequence, token), cancellationToken);
 
-    private async Task RunAsync(CollectiveOpKind kind, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
+    private async Task RunAsync(CollectiveOpKind kind, long bytes, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
         try
         {
-            await RunCoreAsync(kind, body, cancellationToken);
+            await RunCoreAsync(kind, bytes, body, cancellationToken);
         }
         finally
         {
@@ -73,7 +74,7 @@ public sealed partial class CollectiveGroup
         }
     }
 
-    private async Task RunCoreAsync(CollectiveOpKind kind, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
+    private async Task RunCoreAsync(CollectiveOpKind kind, long bytes, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfFailed(Volatile.Read(ref _operationSequence) + 1);
@@ -83,53 +84,79 @@ public sealed partial class CollectiveGroup
             var sequence = Volatile.Read(ref _operationSequence) + 1;
             ThrowIfFailed(sequence);
             Volatile.Write(ref _operationSequence, sequence);
-            if (WorldSize == 1)
-            {
-                await body(sequence, cancellationToken);
-                return;
-            }
-            using var deadline = new CancellationTokenSource(_options.OperationTimeout);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, _failed.Token);
-            _pendingReads = 0;
-            _pendingWrites = 0;
+            using var span = CollectiveTracing.Sampled(sequence, _options.TraceEveryNthOperation) ? StartSpan(kind, sequence, bytes) : null;
             try
             {
-                await body(sequence, linked.Token).WaitAsync(linked.Token);
-                Volatile.Write(ref _completedSequence, sequence);
+                await RunSequencedAsync(kind, sequence, body, cancellationToken);
             }
-            catch (CollectiveException ex)
+            catch (Exception ex)
             {
-                Fail(ex, ex.Message);
-                throw Rethrow();
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
-            {
-                if (_failure is null)
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        Fail(new CollectiveException($"job {JobId} generation {Generation}: {kind} #{sequence} was cancelled on rank {Rank} mid-operation", Rank, AddressOf(Rank), ex),
-                            $"rank {Rank} cancelled {kind} #{sequence}");
-                    }
-                    else if (deadline.IsCancellationRequested)
-                    {
-                        var (blamed, what) = Volatile.Read(ref _pendingReads) > 0 || Volatile.Read(ref _pendingWrites) == 0
-                            ? (LeftRank, $"no data from rank {LeftRank}")
-                            : (RightRank, $"rank {RightRank} accepted no data");
-                        var reason = $"{kind} #{sequence} exceeded its {_options.OperationTimeout.TotalSeconds:0.#} s deadline on rank {Rank}: {what}";
-                        Fail(new CollectiveException($"job {JobId} generation {Generation}: {reason}", blamed, AddressOf(blamed), ex), reason);
-                    }
-                    else
-                    {
-                        Fail(new CollectiveException($"job {JobId} generation {Generation}: {kind} #{sequence} failed on rank {Rank}: {ex.Message}", LeftRank, AddressOf(LeftRank), ex), ex.Message);
-                    }
-                }
-                throw Rethrow();
+                span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                throw;
             }
         }
         finally
         {
             _operationLock.Release();
+        }
+    }
+
+    private Activity? StartSpan(CollectiveOpKind kind, ulong sequence, long bytes) =>
+        CollectiveTracing.Source.StartActivity(CollectiveTracing.SpanName)?
+            .SetTag("plateau.collective.op", kind.ToString())
+            .SetTag("plateau.collective.sequence", (long)sequence)
+            .SetTag("plateau.collective.bytes", bytes)
+            .SetTag("plateau.collective.compression", _options.Compression.ToString())
+            .SetTag("plateau.job_id", JobId)
+            .SetTag("plateau.generation", Generation)
+            .SetTag("plateau.rank", Rank)
+            .SetTag("plateau.world_size", WorldSize);
+
+    /// <summary>One operation under the lock, its sequence number taken.</summary>
+    private async Task RunSequencedAsync(CollectiveOpKind kind, ulong sequence, Func<ulong, CancellationToken, Task> body, CancellationToken cancellationToken)
+    {
+        if (WorldSize == 1)
+        {
+            await body(sequence, cancellationToken);
+            return;
+        }
+        using var deadline = new CancellationTokenSource(_options.OperationTimeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, _failed.Token);
+        _pendingReads = 0;
+        _pendingWrites = 0;
+        try
+        {
+            await body(sequence, linked.Token).WaitAsync(linked.Token);
+            Volatile.Write(ref _completedSequence, sequence);
+        }
+        catch (CollectiveException ex)
+        {
+            Fail(ex, ex.Message);
+            throw Rethrow();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            if (_failure is null)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    Fail(new CollectiveException($"job {JobId} generation {Generation}: {kind} #{sequence} was cancelled on rank {Rank} mid-operation", Rank, AddressOf(Rank), ex),
+                        $"rank {Rank} cancelled {kind} #{sequence}");
+                }
+                else if (deadline.IsCancellationRequested)
+                {
+                    var (blamed, what) = Volatile.Read(ref _pendingReads) > 0 || Volatile.Read(ref _pendingWrites) == 0
+                        ? (LeftRank, $"no data from rank {LeftRank}")
+                        : (RightRank, $"rank {RightRank} accepted no data");
+                    var reason = $"{kind} #{sequence} exceeded its {_options.OperationTimeout.TotalSeconds:0.#} s deadline on rank {Rank}: {what}";
+                    Fail(new CollectiveException($"job {JobId} generation {Generation}: {reason}", blamed, AddressOf(blamed), ex), reason);
+                }
+                else
+                {
+                    Fail(new CollectiveException($"job {JobId} generation {Generation}: {kind} #{sequence} failed on rank {Rank}: {ex.Message}", LeftRank, AddressOf(LeftRank), ex), ex.Message);
+                }
+            }
+            throw Rethrow();
         }
     }
 

@@ -75,5 +75,10 @@ public sealed class RingOptions
     public string? TrustedCertificatePath { get; set; }
 
     /// <summary>Address of rank <paramref name="rank"/> as configured.</summary>
+    public const int DefaultTraceEveryNthOperation = 100;
+
+    /// <summary>Trace the first operation and then one every N (a <c>plateau.collective</c> span); 0: none.</summary>
+    public int TraceEveryNthOperation { get; set; } = DefaultTraceEveryNthOperation;
+
     public string AddressOf(int rank) => rank >= 0 && rank < Peers.Count ? Peers[rank] : "?";
 }

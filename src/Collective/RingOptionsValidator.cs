@@ -55,6 +55,10 @@ public sealed class RingOptionsValidator : IValidateOptions<RingOptions>
         {
             failures.Add($"RingOptions.ChunkBytes must be a multiple of 4 in [{RingOptions.MinChunkBytes}, {RingOptions.MaxChunkBytes}] (was {options.ChunkBytes}).");
         }
+        if (options.TraceEveryNthOperation < 0)
+        {
+            failures.Add($"RingOptions.TraceEveryNthOperation must be ≥ 0 (0: no spans) (was {options.TraceEveryNthOperation}).");
+        }
         if (options.StreamsPerPeer < 1 || options.StreamsPerPeer > MaxStreamsPerPeer)
         {
             failures.Add($"RingOptions.StreamsPerPeer must be in [1, {MaxStreamsPerPeer}] (was {options.StreamsPerPeer}).");

@@ -23,6 +23,7 @@ public sealed class WorkerDevices
             DecodeThreads = worker.DecodeThreads,
             ProgressInterval = TimeSpan.FromSeconds(worker.ProgressIntervalSeconds),
             CollectiveTimeout = TimeSpan.FromSeconds(worker.CollectiveTimeoutSeconds),
+            CollectiveTraceEveryNthOperation = worker.CollectiveTraceEveryNthOperation,
             SharedMemory = worker.DataPlaneSharedMemory,
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };

@@ -65,6 +65,10 @@ public sealed class WorkerOptions
     /// <summary>Seconds to wait for the job to exist and accept the registration.</summary>
     public double JoinTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>Trace the first collective operation of a group and one every N after it (a <c>plateau.collective</c>
+    /// span under the epoch's span); 0: none (docs/telemetry.md).</summary>
+    public int CollectiveTraceEveryNthOperation { get; set; } = Plateau.Collective.RingOptions.DefaultTraceEveryNthOperation;
+
     /// <summary>Deadline of one collective operation, in seconds.</summary>
     public double CollectiveTimeoutSeconds { get; set; } = 120;
 

@@ -56,6 +56,11 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:CheckpointTransferAddress must be the coordinator's http:// or https:// API address such as http://plateau-coordinator:5100 (empty: a shared store), got {Plateau.Contracts.Errors.Quote.Value(options.CheckpointTransferAddress)}");
         }
 
+        if (options.CollectiveTraceEveryNthOperation < 0)
+        {
+            errors.Add($"{Section}:CollectiveTraceEveryNthOperation must be ≥ 0 (0: no collective spans), got {options.CollectiveTraceEveryNthOperation}");
+        }
+
         if (options.HealthPort is < 0 or > 65535)
         {
             errors.Add($"{Section}:HealthPort must be between 0 and 65535 (0: no health endpoint), got {options.HealthPort}");

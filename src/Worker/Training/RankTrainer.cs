@@ -163,6 +163,7 @@ public sealed partial class RankTrainer
             Secret = _assignment.CollectiveSecret,
             ConnectTimeout = _options.ConnectTimeout,
             OperationTimeout = _options.CollectiveTimeout,
+            TraceEveryNthOperation = _options.CollectiveTraceEveryNthOperation,
             SharedMemory = _options.SharedMemory,
             TrustedCertificatePath = _options.TrustedCertificatePath,
             Compression = WireFormat.Of(spec.Communication.Compression),

@@ -22,6 +22,9 @@ public sealed record TrainerOptions
     /// <summary>Deadline of one collective operation (a dead peer is found sooner by HTTP/2 PINGs).</summary>
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>A <c>plateau.collective</c> span for the first collective operation and one every N after it; 0: none.</summary>
+    public int CollectiveTraceEveryNthOperation { get; init; } = Plateau.Collective.RingOptions.DefaultTraceEveryNthOperation;
+
     /// <summary>After a stop request, how long the ranks get to agree on a common last step before the trainer is cancelled.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
 
