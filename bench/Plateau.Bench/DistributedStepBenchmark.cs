@@ -172,7 +172,7 @@ public static class DistributedStepBenchmark
                 var outcome = step.Step(input, target, 0.01, StepVotes.None, CancellationToken.None);
                 watch.Stop();
                 var recording = Stopwatch.GetTimestamp();
-                telemetry.Step(outcome, TimeSpan.Zero, s + 1, 0.01, 0);
+                telemetry.Step(outcome, TimeSpan.Zero, s + 1, 0.01, 0, (s + 1) * outcome.Samples);
                 var telemetryElapsed = Stopwatch.GetElapsedTime(recording);
                 var bareMs = BareStep(bareModel, bareSgd, input, target);
                 if (s >= o.Warmup)

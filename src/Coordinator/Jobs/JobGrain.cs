@@ -191,6 +191,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         var orders = _job.TakeOrders();
         S.UpdatedAt = _job.Now;
         await _state.WriteStateAsync();
+        JobTelemetry.Workers(_job.JobId, S);
         SyncTimers();
         foreach (var order in orders)
         {

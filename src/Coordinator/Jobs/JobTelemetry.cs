@@ -55,6 +55,21 @@ public static class JobTelemetry
             span.SetTag(PlateauMetrics.JobIdTag, jobId).SetTag("plateau.generation", generation).SetTag("plateau.ranks", ranks));
     }
 
+    /// <summary>The job's workers by state: training (in the formed group), waiting (registered for the next
+    /// formation) and standby (beyond <c>workers.max</c>); all 0 once the job ended.</summary>
+    public static void Workers(string jobId, JobState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var ended = state.Phase.IsTerminal();
+        var training = state.Phase is JobPhase.Running or JobPhase.Paused ? state.Members.Select(m => m.WorkerId).Distinct(StringComparer.Ordinal).Count() : 0;
+        foreach (var (name, count) in new[] { ("training", training), ("waiting", state.Registrations.Count), ("standby", state.Standby.Count) })
+        {
+            var tags = Job(jobId);
+            tags.Add(PlateauMetrics.WorkerStateTag, name);
+            PlateauMetrics.JobWorkers.Record(ended ? 0 : count, tags);
+        }
+    }
+
     public static void Restart(string jobId, long generation)
     {
         var tags = Job(jobId);

@@ -20,6 +20,7 @@ public static class PlateauMetrics
     public const string PhaseTag = "phase";
     public const string MethodTag = "method";
     public const string StatusTag = "status";
+    public const string WorkerStateTag = "worker_state";
 
     // Seconds from 100 µs to 5 min: a CPU step of a tiny net to an ImageNet checkpoint upload.
     private static readonly double[] SecondsBuckets =
@@ -50,6 +51,12 @@ public static class PlateauMetrics
     public static readonly Histogram<double> ComputeDuration = Seconds(
         "plateau.train.compute.duration", "Forward and backward time of one step.");
 
+    public static readonly Histogram<double> ForwardDuration = Seconds(
+        "plateau.train.forward.duration", "Forward pass and loss of one step, timed on the host (on CUDA: until the kernels are queued; the rest shows in backward).");
+
+    public static readonly Histogram<double> BackwardDuration = Seconds(
+        "plateau.train.backward.duration", "Backward pass of one step (compute minus forward).");
+
     public static readonly Histogram<double> OptimizerDuration = Seconds(
         "plateau.train.optimizer.duration", "SGD update time of one step.");
 
@@ -67,6 +74,9 @@ public static class PlateauMetrics
 
     public static readonly Gauge<long> GlobalStep = Meter.CreateGauge<long>(
         "plateau.train.global_step", "{step}", "Global steps completed (the job-wide cursor in steps).");
+
+    public static readonly Gauge<long> EpochSamples = Meter.CreateGauge<long>(
+        "plateau.train.epoch.samples", "{sample}", "Samples of the current epoch's order the group has trained: the data cursor a mid-epoch resume continues from.");
 
     public static readonly Histogram<double> AllReduceDuration = Seconds(
         "plateau.allreduce.duration", "Gradient all-reduce time of one step, packing included.");
@@ -129,6 +139,9 @@ public static class PlateauMetrics
 
     public static readonly Gauge<long> JobGeneration = Meter.CreateGauge<long>(
         "plateau.job.generation", "{generation}", "Current generation of the worker group.");
+
+    public static readonly Gauge<long> JobWorkers = Meter.CreateGauge<long>(
+        "plateau.job.workers", "{worker}", "Worker processes of the job by worker_state: training (in the formed group), waiting (registered for the next formation), standby (beyond workers.max).");
 
     public static readonly Gauge<long> JobRanks = Meter.CreateGauge<long>(
         "plateau.job.ranks", "{rank}", "Ranks in the formed group (0 while none is formed).");

@@ -47,6 +47,7 @@ public sealed class DataParallelStep : IDisposable
         _model.train();
         double lossSum;
         long correct;
+        long forwarded;
         var count = images.shape[0];
         using (var scope = NewDisposeScope())
         {
@@ -57,6 +58,7 @@ public sealed class DataParallelStep : IDisposable
 
             var logits = _model.call(images);
             var loss = nn.functional.cross_entropy(logits, labels);
+            forwarded = Stopwatch.GetTimestamp();
             loss.backward();
             using (no_grad())
             {
@@ -76,7 +78,8 @@ public sealed class DataParallelStep : IDisposable
 
         var done = Stopwatch.GetTimestamp();
         return new StepOutcome(count, lossSum, correct, agreed,
-            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait, skipped);
+            Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait, skipped,
+            Stopwatch.GetElapsedTime(started, forwarded));
     }
 
     public void Dispose()

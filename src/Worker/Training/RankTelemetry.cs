@@ -16,7 +16,7 @@ public sealed class RankTelemetry(string jobId, int rank, int worldSize, long gr
     /// <summary>NCCL's bus-bandwidth factor for ring all-reduce: each byte crosses 2(n−1)/n links.</summary>
     public static double BusFactor(int worldSize) => worldSize > 1 ? 2.0 * (worldSize - 1) / worldSize : 0;
 
-    public void Step(StepOutcome outcome, TimeSpan dataWait, long globalStep, double learningRate, int epoch)
+    public void Step(StepOutcome outcome, TimeSpan dataWait, long globalStep, double learningRate, int epoch, long epochSamples)
     {
         var tags = _tags;
         var allReduce = outcome.AllReduce.TotalSeconds;
@@ -25,6 +25,8 @@ public sealed class RankTelemetry(string jobId, int rank, int worldSize, long gr
         PlateauMetrics.StepDuration.Record(dataWait.TotalSeconds + outcome.Compute.TotalSeconds + allReduce + outcome.Update.TotalSeconds, tags);
         PlateauMetrics.DataWaitDuration.Record(dataWait.TotalSeconds, tags);
         PlateauMetrics.ComputeDuration.Record(outcome.Compute.TotalSeconds, tags);
+        PlateauMetrics.ForwardDuration.Record(outcome.Forward.TotalSeconds, tags);
+        PlateauMetrics.BackwardDuration.Record(outcome.Backward.TotalSeconds, tags);
         PlateauMetrics.OptimizerDuration.Record(outcome.Update.TotalSeconds, tags);
         PlateauMetrics.AllReduceDuration.Record(allReduce, tags);
         PlateauMetrics.AllReduceWaitDuration.Record(outcome.CollectiveWait.TotalSeconds, tags);
@@ -37,6 +39,7 @@ public sealed class RankTelemetry(string jobId, int rank, int worldSize, long gr
         PlateauMetrics.LearningRate.Record(learningRate, tags);
         PlateauMetrics.GlobalStep.Record(globalStep, tags);
         PlateauMetrics.Epoch.Record(epoch, tags);
+        PlateauMetrics.EpochSamples.Record(epochSamples, tags);
     }
 
     /// <summary>A step every rank skipped: its averaged gradients were not finite.</summary>

@@ -295,7 +295,7 @@ public sealed partial class RankTrainer
                 }
 
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
-                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch);
+                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch));
                 if (outcome.Skipped)
                 {
                     // Every rank saw the same non-finite averages and skipped alike; the epoch's counts leave the step out.

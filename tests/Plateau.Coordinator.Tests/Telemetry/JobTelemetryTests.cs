@@ -62,6 +62,31 @@ public sealed class JobTelemetryTests : IClassFixture<CoordinatorCluster>, IDisp
         Assert.Contains(mine, m => m.Instrument == "plateau.job.phase" && (string?)m.Tags[PlateauMetrics.PhaseTag] == "running" && m.Value == 1);
     }
 
+    [Fact]
+    public async Task TheWorkersGaugeCountsThemByStateAndDropsToZeroWhenTheJobEnds()
+    {
+        var id = NewJobId("workers");
+        var job = _fixture.Grains.GetGrain<IJobGrain>(id);
+        await job.Submit(Spec());
+        await job.RegisterWorker(Worker($"{id}-a"));
+        Assert.Equal((0, 1, 0), Latest(id));
+
+        await job.RegisterWorker(Worker($"{id}-b"));
+        await job.RegisterWorker(Worker($"{id}-c"));
+        Assert.Equal((2, 0, 1), Latest(id)); // c is beyond workers.max
+
+        await job.Cancel("test over");
+        Assert.Equal((0, 0, 0), Latest(id));
+    }
+
+    /// <summary>The latest (training, waiting, standby) values recorded for the job.</summary>
+    private (double Training, double Waiting, double Standby) Latest(string jobId)
+    {
+        double Of(string state) => _measurements.Last(m => m.Instrument == "plateau.job.workers"
+            && (string?)m.Tags.GetValueOrDefault(PlateauMetrics.JobIdTag) == jobId && (string?)m.Tags[PlateauMetrics.WorkerStateTag] == state).Value;
+        return (Of("training"), Of("waiting"), Of("standby"));
+    }
+
     public void Dispose() => _listener.Dispose();
 
     private void Keep<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags)

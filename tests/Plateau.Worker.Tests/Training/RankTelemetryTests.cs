@@ -39,7 +39,8 @@ public sealed class RankTelemetryTests : IDisposable
         Assert.All(evaluations, e => Assert.Contains(epochs, s => s.SpanId == e.ParentSpanId));
         var checkpoint = Assert.Single(traced, s => s.OperationName == PlateauActivities.Checkpoint);
         Assert.Equal(0, (int)checkpoint.GetTagItem(PlateauMetrics.RankTag)!);
-        Assert.Equal(2, traced.Count(s => s.ParentSpanId == checkpoint.SpanId)); // write and commit
+        Assert.Equal([PlateauActivities.CheckpointWrite, PlateauActivities.CheckpointUpload, PlateauActivities.CheckpointCommit],
+            traced.Where(s => s.ParentSpanId == checkpoint.SpanId).OrderBy(s => s.StartTimeUtc).Select(s => s.OperationName));
     }
 
     [Fact]
@@ -72,12 +73,16 @@ public sealed class RankTelemetryTests : IDisposable
         listener.SetMeasurementEventCallback<long>(Record);
         listener.Start();
         var telemetry = new RankTelemetry(jobId, rank: 1, worldSize: 4, gradientBytes: 1_000_000);
-        var outcome = new StepOutcome(32, 64, 10, default, TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(4), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2));
+        var outcome = new StepOutcome(32, 64, 10, default, TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(4), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(2),
+            Forward: TimeSpan.FromMilliseconds(12));
 
-        telemetry.Step(outcome, TimeSpan.FromMilliseconds(5), globalStep: 7, learningRate: 0.05, epoch: 2);
+        telemetry.Step(outcome, TimeSpan.FromMilliseconds(5), globalStep: 7, learningRate: 0.05, epoch: 2, epochSamples: 640);
 
         Assert.Equal(0.040, seen["plateau.train.step.duration"], 9);
         Assert.Equal(0.030, seen["plateau.train.compute.duration"], 9);
+        Assert.Equal(0.012, seen["plateau.train.forward.duration"], 9);
+        Assert.Equal(0.018, seen["plateau.train.backward.duration"], 9);
+        Assert.Equal(640, seen["plateau.train.epoch.samples"]);
         Assert.Equal(0.004, seen["plateau.allreduce.duration"], 9);
         Assert.Equal(0.002, seen["plateau.allreduce.wait.duration"], 9);
         Assert.Equal(1_000_000 / 0.004 * 1.5, seen["plateau.allreduce.bus_bandwidth"], 3); // 2(n−1)/n = 1.5 at n = 4
