@@ -29,7 +29,11 @@ internal sealed class LocalRun : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static LocalRun Start(string folder, params string[] arguments)
+    public static LocalRun Start(string folder, params string[] arguments) => Start(folder, new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="Start(string, string[])"/> with extra environment variables, which the run's
+    /// coordinator and worker processes inherit.</summary>
+    public static LocalRun Start(string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "plateau"))
         {
@@ -37,6 +41,11 @@ internal sealed class LocalRun : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in new[] { "local", "--plain", "--dir", folder }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
