@@ -33,7 +33,9 @@ public static class SyntheticDatasetWriter
         var (testLabels, testPixels) = RenderAll(generator, 1, testCount);
         WriteAtomically(Path.Combine(directory, "test_batch.bin"), s => CifarBinaryDataset.WriteRecords(s, testLabels, testPixels));
         var names = Enumerable.Range(0, CifarBinaryDataset.Classes).Select(c => c < numClasses ? SyntheticImageGenerator.ClassName(c) : $"unused{c}");
-        File.WriteAllText(Path.Combine(directory, "batches.meta.txt"), string.Join('\n', names) + "\n");
+        // Last and atomically: a reader that sees batches.meta.txt sees the whole set (TrainingData.EnsureSynthetic relies on it).
+        var meta = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', names) + "\n");
+        WriteAtomically(Path.Combine(directory, "batches.meta.txt"), s => s.Write(meta));
     }
 
     /// <summary>

@@ -105,18 +105,22 @@ public sealed class TrainingData : IDisposable
     /// <remarks>Several ranks and worker processes may share the folder: a lock file lets one of them write it.</remarks>
     public static void EnsureSynthetic(string path, int train, int validation, long seed)
     {
-        if (CifarBinaryDataset.ResolveDirectory(path) is not null)
+        if (IsComplete(path))
         {
             return;
         }
 
         Directory.CreateDirectory(path);
         using var writerLock = AcquireLock(Path.Combine(path, ".generating.lock"), TimeSpan.FromMinutes(5));
-        if (CifarBinaryDataset.ResolveDirectory(path) is null)
+        if (!IsComplete(path))
         {
             SyntheticDatasetWriter.WriteCifar(path, train, validation, unchecked((int)seed));
         }
     }
+
+    /// <summary>The writer puts batches.meta.txt last: before it, another rank may be half-way through the batches.</summary>
+    private static bool IsComplete(string path) =>
+        CifarBinaryDataset.ResolveDirectory(path) is { } folder && File.Exists(Path.Combine(folder, "batches.meta.txt"));
 
     private static FileStream AcquireLock(string path, TimeSpan timeout)
     {

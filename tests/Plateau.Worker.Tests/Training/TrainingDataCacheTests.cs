@@ -52,6 +52,21 @@ public sealed class TrainingDataCacheTests : IDisposable
         Assert.Equal(0, cache.OpenCount);
     }
 
+    [Fact]
+    public void AHalfWrittenSyntheticSetIsNotTakenForAFinishedOne()
+    {
+        // What another rank sees while the first is still writing: the training batches, no test batch yet.
+        var folder = Path.Combine(_folder, "half");
+        Plateau.Data.Synthetic.SyntheticDatasetWriter.WriteCifar(folder, 6, 2, seed: 7);
+        File.Delete(Path.Combine(folder, "test_batch.bin"));
+        File.Delete(Path.Combine(folder, "batches.meta.txt"));
+
+        TrainingData.EnsureSynthetic(folder, train: 6, validation: 2, seed: 7);
+
+        using var data = TrainingData.Open(Synthetic("half"), seed: 7);
+        Assert.Equal((6, 2), (data.Summary.TrainSamples, data.Summary.ValidationSamples));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))
