@@ -6,6 +6,8 @@ namespace Plateau.Collective.Tests.Ring;
 /// <summary>Sampled operation spans (one transport: the span is taken around the operation, whatever carries it).</summary>
 public sealed class TracingTests : RingTestBase
 {
+    private const string ParentSourceName = "Plateau.Tests.Tracing";
+
     protected override DataTransport Transport => DataTransport.Socket;
 
     [Fact]
@@ -14,18 +16,18 @@ public sealed class TracingTests : RingTestBase
         var spans = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == CollectiveTracing.SourceName,
+            ShouldListenTo = source => source.Name is CollectiveTracing.SourceName or ParentSourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
+            ActivityStopped = span =>
+            {
+                if (span.Source.Name == CollectiveTracing.SourceName)
+                {
+                    spans.Enqueue(span);
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
-        using var parentSource = new ActivitySource("Plateau.Tests.Tracing");
-        using var parentListener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == parentSource.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(parentListener);
+        using var parentSource = new ActivitySource(ParentSourceName);
         await using var ring = await StartRingAsync(2, o => o.TraceEveryNthOperation = 3);
         var buffers = new[] { new float[1000], new float[1000] };
 

@@ -31,7 +31,7 @@ public sealed class ClusterTlsTests
         }
         else
         {
-            File.Copy(InRepository(source), pfx);
+            File.Copy(Path.Combine(Repository.Root, source), pfx);
         }
 
         var clusterId = "tls-test-" + Guid.NewGuid().ToString("N")[..6];
@@ -73,19 +73,6 @@ public sealed class ClusterTlsTests
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => configuration.ReadPlateauClusterOptions());
 
         Assert.Equal(["Plateau:Cluster:TlsCertificatePath '/nonexistent/cluster.pfx' does not exist"], error.Failures);
-    }
-
-    private static string InRepository(string relative)
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, relative)))
-            {
-                return Path.Combine(folder.FullName, relative);
-            }
-        }
-
-        throw new FileNotFoundException($"{relative} is not above {AppContext.BaseDirectory}");
     }
 
     private static IHost Silo(string clusterId, int siloPort, int? primaryPort, string pfx)

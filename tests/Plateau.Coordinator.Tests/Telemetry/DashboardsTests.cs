@@ -14,7 +14,7 @@ namespace Plateau.Coordinator.Tests.Telemetry;
 /// </summary>
 public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFixture<CoordinatorCluster>
 {
-    private static readonly string[] Dashboards = Directory.GetFiles(Path.Combine(RepositoryRoot(), "dashboards"), "*.json");
+    private static readonly string[] Dashboards = Directory.GetFiles(Path.Combine(Repository.Root, "dashboards"), "*.json");
 
     // PromQL words that are neither metrics nor functions.
     private static readonly HashSet<string> Keywords = ["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset", "bool", "inf", "nan"];
@@ -34,7 +34,7 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
     public void EveryQueriedMetricIsOneTheCodeRegisters(string file)
     {
         var known = KnownSeries();
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "dashboards", file)));
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "dashboards", file)));
         var queries = Queries(dashboard.RootElement).ToList();
         Assert.NotEmpty(queries);
         foreach (var query in queries)
@@ -52,7 +52,7 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
     [MemberData(nameof(DashboardFiles))]
     public void EveryDashboardHasJobAndRankVariablesAndAUniqueUid(string file)
     {
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "dashboards", file)));
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "dashboards", file)));
         var root = dashboard.RootElement;
         var variables = root.GetProperty("templating").GetProperty("list").EnumerateArray().Select(v => v.GetProperty("name").GetString()).ToList();
         Assert.Contains("job", variables);
@@ -85,7 +85,7 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
     [Fact]
     public void PerRankPanelsFilterByTheJobAndRankVariables()
     {
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "dashboards", "throughput.json")));
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "dashboards", "throughput.json")));
         var straggler = dashboard.RootElement.GetProperty("panels").EnumerateArray().Single(p => p.GetProperty("title").GetString()!.StartsWith("Straggler ratio: rank images/s", StringComparison.Ordinal));
         var expr = straggler.GetProperty("targets")[0].GetProperty("expr").GetString()!;
         Assert.Contains("plateau_train_images_per_second{job_id=\"$job\",rank=~\"$rank\"}", expr, StringComparison.Ordinal);
@@ -95,7 +95,7 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
     [Fact]
     public void DocsTelemetryListsEveryPlateauInstrumentWithItsPrometheusName()
     {
-        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "telemetry.md"));
+        var docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "telemetry.md"));
         Assert.All(RegisteredInstruments.Of(PlateauMetrics.MeterName), instrument =>
             Assert.Contains($"| `{instrument.Name}` | `{PlateauMetrics.PrometheusName(instrument)}` |", docs, StringComparison.Ordinal));
     }
@@ -178,17 +178,6 @@ public sealed partial class DashboardsTests(CoordinatorCluster silo) : IClassFix
 
             yield return token.Value;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Orleans.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException($"no Orleans.sln above {AppContext.BaseDirectory}");
     }
 
     [GeneratedRegex("\"(?:[^\"\\\\]|\\\\.)*\"")]
