@@ -114,9 +114,10 @@ public sealed class CollectivePeerRegistry : IDisposable
         }
         if (!_groups.TryGetValue(hello.JobId, out var group) || group.IsDisposed)
         {
-            // Either a stranger's job or a group that has not joined yet; the latter retries.
+            // Either a stranger's job or a group that has not joined yet; the latter retries. The group may
+            // have joined between the lookup and this read (or be replacing a disposed one): that is "not yet" too.
             var serving = _groups.Keys.ToArray();
-            throw serving.Length == 0
+            throw serving.Length == 0 || serving.Contains(hello.JobId, StringComparer.Ordinal)
                 ? Refuse(StatusCode.Unavailable, $"no group has joined on this endpoint yet (job {hello.JobId})", remote, hello)
                 : Refuse(StatusCode.PermissionDenied, $"job '{hello.JobId}' is not served here (serving: {string.Join(", ", serving)})", remote, hello);
         }
