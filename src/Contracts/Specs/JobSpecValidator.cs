@@ -76,6 +76,16 @@ public static partial class JobSpecValidator
             Fail("spec.checkpoint.keepBest", $"must be ≥ 0, got {spec.Checkpoint.KeepBest}");
         }
 
+        if (spec.Checkpoint.EverySteps < 0)
+        {
+            Fail("spec.checkpoint.everySteps", $"must be ≥ 0 (0: only at epoch ends), got {spec.Checkpoint.EverySteps}");
+        }
+
+        if (!double.IsFinite(spec.Checkpoint.EveryMinutes) || spec.Checkpoint.EveryMinutes < 0)
+        {
+            Fail("spec.checkpoint.everyMinutes", $"must be a finite number ≥ 0 (0: off), got {spec.Checkpoint.EveryMinutes}");
+        }
+
         return errors;
     }
 

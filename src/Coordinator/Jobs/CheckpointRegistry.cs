@@ -35,7 +35,7 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
 
         var id = IdFor(request);
         var staging = store.BeginUpload(job.JobId, id);
-        S.PendingCheckpoints[id] = request;
+        S.PendingCheckpoints[id] = new PendingCheckpoint(request, S.Scheduler);
         return new CheckpointTicket(id, request.Generation, staging);
     }
 
@@ -45,11 +45,12 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         ArgumentNullException.ThrowIfNull(commit);
         job.EnsureExists();
         job.EnsureFormed(commit.Generation, "checkpoint commit");
-        if (!S.PendingCheckpoints.Remove(commit.CheckpointId, out var request))
+        if (!S.PendingCheckpoints.Remove(commit.CheckpointId, out var pending))
         {
             throw new CheckpointRejectedException(commit.CheckpointId, $"was not begun in generation {commit.Generation}");
         }
 
+        var request = pending.Request;
         await store.CommitAsync(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
         var record = new CheckpointRecord
         {
@@ -61,10 +62,10 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             SizeBytes = commit.SizeBytes,
             Sha256 = commit.Sha256.ToLowerInvariant(),
             CommittedAt = job.Now,
-            Scheduler = S.Scheduler,
-            LearningRate = S.Scheduler.Lr,
+            Scheduler = pending.Scheduler,
+            LearningRate = pending.Scheduler.Lr,
             Metric = MetricBefore(request.Epoch),
-            Pinned = S.LrDecisions.Any(d => d.Epoch == request.Epoch && d.NewLr < d.OldLr && d.Kind is LrDecisionKind.Plateau or LrDecisionKind.Milestone or LrDecisionKind.Operator),
+            Pinned = IsFirstAfterADrop(request.Epoch),
         };
         S.Checkpoints.Add(record);
         journal.Add(JobEventKind.CheckpointCommitted, $"checkpoint {record.CheckpointId} committed: epoch {record.Epoch}, step {record.GlobalStep}, {record.SizeBytes} bytes", new CheckpointCommittedDetail(record));
@@ -82,12 +83,18 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         ArgumentNullException.ThrowIfNull(abort);
         job.EnsureExists();
         job.EnsureFormed(abort.Generation, "checkpoint abort");
-        if (!S.PendingCheckpoints.Remove(abort.CheckpointId, out var request))
+        if (!S.PendingCheckpoints.Remove(abort.CheckpointId, out var pending))
         {
             throw new CheckpointRejectedException(abort.CheckpointId, $"was not begun in generation {abort.Generation}");
         }
 
         store.DiscardUpload(job.JobId, abort.CheckpointId);
+        if (abort.Kind == CheckpointAbortKind.Superseded)
+        {
+            return; // a newer checkpoint replaced it before its upload began: nothing failed
+        }
+
+        var request = pending.Request;
         var latest = S.Checkpoints.Count > 0 ? $"the latest committed checkpoint stays {S.Checkpoints[^1].CheckpointId}" : "no checkpoint is committed yet";
         journal.Add(JobEventKind.Failure, $"checkpoint {abort.CheckpointId} (epoch {request.Epoch}, step {request.GlobalStep}) was not saved: {abort.Reason}; training goes on and {latest}", new FailureDetail(null, abort.CheckpointId, abort.Reason));
     }
@@ -161,6 +168,12 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         kept.UnionWith(S.Checkpoints.Where(c => c.Pinned || c.CheckpointId == S.ResumeFrom?.CheckpointId));
         return kept;
     }
+
+    /// <summary>Pinned: the first checkpoint that continues in an epoch whose rate was dropped (a plateau,
+    /// milestone or operator decision); later mid-epoch ones of that epoch are not.</summary>
+    private bool IsFirstAfterADrop(int epoch) =>
+        S.LrDecisions.Any(d => d.Epoch == epoch && d.NewLr < d.OldLr && d.Kind is LrDecisionKind.Plateau or LrDecisionKind.Milestone or LrDecisionKind.Operator)
+        && !S.Checkpoints.Any(c => c.Pinned && c.Epoch == epoch);
 
     private PlateauMetric SelectionMetric() => (S.PlateauOverride ?? S.Spec!.Schedule.Plateau)?.Metric ?? PlateauMetric.ValTop1Error;
 

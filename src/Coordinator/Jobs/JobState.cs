@@ -45,8 +45,8 @@ public sealed class JobState
     [Id(22)] public List<LrDecision> LrDecisions { get; set; } = [];
     [Id(23)] public List<EpochMetrics> Metrics { get; set; } = [];
     [Id(24)] public List<CheckpointRecord> Checkpoints { get; set; } = [];
-    /// <summary>Checkpoints begun but not committed, by id.</summary>
-    [Id(25)] public Dictionary<string, CheckpointRequest> PendingCheckpoints { get; set; } = [];
+    /// <summary>Checkpoints begun but not committed, by id (Id 25 held their requests alone, before the scheduler was kept).</summary>
+    [Id(37)] public Dictionary<string, PendingCheckpoint> PendingCheckpoints { get; set; } = [];
     [Id(26)] public List<JobEvent> Events { get; set; } = [];
     [Id(27)] public long LastEventSequence { get; set; }
     [Id(28)] public JobProgress? Progress { get; set; }

@@ -142,7 +142,9 @@ public sealed class WorkerRendezvous(
             S.ResumeFrom = record;
             S.ResumePath = path;
             S.Scheduler = record.Scheduler ?? S.Scheduler;
-            origin = $"resuming from checkpoint {record.CheckpointId} (epoch {record.Epoch}, step {record.GlobalStep})";
+            origin = record.Cursor > 0
+                ? $"resuming from checkpoint {record.CheckpointId} inside epoch {record.Epoch} at sample {record.Cursor} of its order (step {record.GlobalStep})"
+                : $"resuming from checkpoint {record.CheckpointId} (epoch {record.Epoch}, step {record.GlobalStep})";
             // Epochs after the checkpoint are trained again; their old metrics no longer describe the model.
             var undone = S.Metrics.Where(m => m.Epoch >= record.Epoch).Select(m => m.Epoch).ToList();
             if (undone.Count > 0)

@@ -97,7 +97,13 @@ public static class PlateauMetrics
         "plateau.evaluation.duration", "Time this rank spent evaluating its validation share.");
 
     public static readonly Histogram<double> CheckpointDuration = Seconds(
-        "plateau.checkpoint.duration", "Time from asking the job for a checkpoint to its commit (write, hash, commit).");
+        "plateau.checkpoint.duration", "Time from asking the job for a checkpoint to its commit (snapshot, write, hash, upload, commit).");
+
+    public static readonly Histogram<double> CheckpointStall = Seconds(
+        "plateau.checkpoint.stall.duration", "Time a checkpoint held training up: beginning it and copying the weights to host memory; writing and uploading run in the background.");
+
+    public static readonly Counter<long> CheckpointsSuperseded = Meter.CreateCounter<long>(
+        "plateau.checkpoint.superseded", "{checkpoint}", "Checkpoints replaced by a newer one while they waited behind an upload in flight.");
 
     public static readonly Gauge<long> CheckpointSize = Meter.CreateGauge<long>(
         "plateau.checkpoint.size", "By", "Size of the latest committed checkpoint.");

@@ -13,59 +13,20 @@ namespace Plateau.Worker.Training;
 public static class CheckpointFile
 {
     public const string Format = "plateau-checkpoint/1";
-    private const string ModelPrefix = "model.";
-    private const string MomentumPrefix = "optimizer.momentum.";
 
-    /// <summary>Writes the checkpoint to <paramref name="path"/> (flushed to disk); returns its size and lower-case hex SHA-256.</summary>
-    public static (long Size, string Sha256) Write(string path, DataParallelStep step, CheckpointPosition position, string modelName)
+    /// <summary>Writes <paramref name="snapshot"/> to <paramref name="path"/> (flushed to disk); returns its size and
+    /// lower-case hex SHA-256. Safe on any thread: the snapshot is the writer's own copy.</summary>
+    public static (long Size, string Sha256) Write(string path, CheckpointSnapshot snapshot)
     {
-        ArgumentNullException.ThrowIfNull(step);
-        ArgumentNullException.ThrowIfNull(position);
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        var disposables = new List<Tensor>();
-        foreach (var (name, tensor) in StateDict.Ordered(step.Model))
+        ArgumentNullException.ThrowIfNull(snapshot);
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
-            var host = tensor.detach().cpu();
-            disposables.Add(host);
-            tensors.Add(new(ModelPrefix + name, host));
+            SafeTensors.Write(file, snapshot.Tensors, snapshot.Metadata);
+            file.Flush(flushToDisk: true);
         }
 
-        foreach (var (name, tensor) in step.Optimizer.MomentumBuffers())
-        {
-            var host = tensor.detach().cpu();
-            disposables.Add(host);
-            tensors.Add(new(MomentumPrefix + name, host));
-        }
-
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["format"] = Format,
-            ["model"] = modelName,
-            ["job"] = position.JobId,
-            ["generation"] = Text(position.Generation),
-            ["epoch"] = Text(position.Epoch),
-            ["cursor"] = Text(position.Cursor),
-            ["global_step"] = Text(position.GlobalStep),
-            ["optimizer_steps"] = Text(step.Optimizer.Steps),
-        };
-        try
-        {
-            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                SafeTensors.Write(file, tensors, metadata);
-                file.Flush(flushToDisk: true);
-            }
-
-            using var read = File.OpenRead(path);
-            return (read.Length, Convert.ToHexStringLower(SHA256.HashData(read)));
-        }
-        finally
-        {
-            foreach (var tensor in disposables)
-            {
-                tensor.Dispose();
-            }
-        }
+        using var read = File.OpenRead(path);
+        return (read.Length, Convert.ToHexStringLower(SHA256.HashData(read)));
     }
 
     /// <summary>Verifies size and SHA-256 against the registry entry, then loads model and momentum into
@@ -98,11 +59,11 @@ public static class CheckpointFile
             throw new InvalidDataException($"checkpoint {path}: metadata format is '{format}', expected '{Format}'");
         }
 
-        var model = content.Tensors.Where(t => t.Key.StartsWith(ModelPrefix, StringComparison.Ordinal))
-            .Select(t => new KeyValuePair<string, Tensor>(t.Key[ModelPrefix.Length..], t.Value)).ToList();
+        var model = content.Tensors.Where(t => CheckpointSnapshot.IsModel(t.Key))
+            .Select(t => new KeyValuePair<string, Tensor>(CheckpointSnapshot.ModelKey(t.Key), t.Value)).ToList();
         ModelWeights.Copy(step.Model, model, $"checkpoint {path}");
-        step.Optimizer.LoadMomentumBuffers(content.Tensors.Where(t => t.Key.StartsWith(MomentumPrefix, StringComparison.Ordinal))
-            .Select(t => new KeyValuePair<string, Tensor>(t.Key[MomentumPrefix.Length..], t.Value)));
+        step.Optimizer.LoadMomentumBuffers(content.Tensors.Where(t => CheckpointSnapshot.IsMomentum(t.Key))
+            .Select(t => new KeyValuePair<string, Tensor>(CheckpointSnapshot.MomentumKey(t.Key), t.Value)));
         step.Optimizer.Steps = Number(content.Metadata, "optimizer_steps", path);
         return new CheckpointPosition(
             content.Metadata.GetValueOrDefault("job", ""),
@@ -111,8 +72,6 @@ public static class CheckpointFile
             Number(content.Metadata, "cursor", path),
             Number(content.Metadata, "global_step", path));
     }
-
-    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static long Number(IReadOnlyDictionary<string, string> metadata, string key, string path) =>
         metadata.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)

@@ -22,7 +22,8 @@ namespace Plateau.Worker.Training;
 /// open the data, build the model from the seed, join the ring, check the parameter layout across
 /// ranks, restore (rank 0) and broadcast the starting weights, then train epoch after epoch as the
 /// JobGrain plans them — the rate of every step from the plan — evaluating exactly on this rank's
-/// validation share, reporting counts, and (rank 0) checkpointing once an epoch is complete.
+/// validation share, reporting counts, and (rank 0) checkpointing at epoch ends and, with
+/// <c>spec.checkpoint.everySteps</c> or <c>everyMinutes</c>, inside epochs (saved in the background).
 /// Any failure is reported to the job with the rank that failed.
 /// </summary>
 public sealed partial class RankTrainer
@@ -206,6 +207,20 @@ public sealed partial class RankTrainer
 
     private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CancellationToken token)
     {
+        using var saver = new CheckpointSaver(_assignment, _job, _checkpoints, _options.CallTimeout, _logger, () => _telemetry!.Tags, token);
+        var cadence = new CheckpointCadence(_assignment.Spec.Checkpoint);
+        var result = TrainEpochs(step, data, plan, saver, cadence, token);
+        if (result.Outcome != TrainerOutcome.Failed)
+        {
+            // The last checkpoint belongs to the run: it commits before this rank says it is done.
+            saver.Drain(token);
+        }
+
+        return result;
+    }
+
+    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, CancellationToken token)
+    {
         var loaderOptions = new DataLoaderOptions { DecodeThreads = _options.DecodeThreads, Output = LoaderOutput.Pixels, Normalisation = data.Normalisation };
         using var loader = new DataLoader(data.Train, data.TrainTransform, plan.PerRankBatch, unchecked((int)plan.Seed), loaderOptions);
         while (true)
@@ -214,7 +229,7 @@ public sealed partial class RankTrainer
             using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch, plan.TraceParent))
             {
                 var trainStart = Stopwatch.GetTimestamp();
-                var (train, stopped) = TrainEpoch(step, data, loader, plan, token);
+                var (train, stopped) = TrainEpoch(step, data, loader, plan, saver, cadence, token);
                 var trainSeconds = Stopwatch.GetElapsedTime(trainStart).TotalSeconds;
                 if (stopped)
                 {
@@ -236,9 +251,10 @@ public sealed partial class RankTrainer
             }
 
             var next = WaitForPlan(plan.Epoch + 1, token);
-            if (Rank == 0 && plan.Checkpoint)
+            if (Rank == 0 && (plan.Checkpoint || (cadence.Enabled && cadence.IsDue(plan.EndGlobalStep))))
             {
-                Checkpoint(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
+                saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
+                cadence.Taken();
             }
 
             if (next is null)
@@ -250,7 +266,7 @@ public sealed partial class RankTrainer
         }
     }
 
-    private (TrainCounts Counts, bool Stopped) TrainEpoch(DataParallelStep step, TrainingData data, DataLoader loader, EpochPlan plan, CancellationToken token)
+    private (TrainCounts Counts, bool Stopped) TrainEpoch(DataParallelStep step, TrainingData data, DataLoader loader, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, CancellationToken token)
     {
         if (plan.PerRankBatch * plan.WorldSize != plan.GlobalBatch || plan.WorldSize != _assignment.WorldSize)
         {
@@ -316,6 +332,13 @@ public sealed partial class RankTrainer
                 if (outcome.Votes.Stop)
                 {
                     return (counts, true);
+                }
+
+                if (Rank == 0 && cadence.Enabled && s + 1 < steps && cadence.IsDue(globalStep + 1))
+                {
+                    // Mid-epoch: the cursor counts the global batches of this epoch already trained.
+                    saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1), plan.TraceParent);
+                    cadence.Taken();
                 }
 
                 if (outcome.Votes.Pause)
@@ -402,68 +425,6 @@ public sealed partial class RankTrainer
         throw new TimeoutException($"no plan for epoch {epoch} within {_options.PlanTimeout.TotalSeconds:0} s: {message}");
     }
 
-    private void Checkpoint(DataParallelStep step, CheckpointPosition position, string? traceParent)
-    {
-        using var span = StartSpan(PlateauActivities.Checkpoint, position.Epoch, traceParent);
-        var started = Stopwatch.GetTimestamp();
-        CheckpointTicket? ticket = null;
-        try
-        {
-            ticket = Call(_job.BeginCheckpoint(new CheckpointRequest
-            {
-                Generation = Generation,
-                Rank = Rank,
-                Epoch = position.Epoch,
-                Cursor = position.Cursor,
-                GlobalStep = position.GlobalStep,
-            }));
-            var path = _checkpoints.StagingPathFor(_assignment, ticket);
-            long size;
-            string sha;
-            using (StartSpan(PlateauActivities.CheckpointWrite, position.Epoch))
-            {
-                (size, sha) = CheckpointFile.Write(path, step, position, _assignment.Spec.Model.Name);
-            }
-
-            using (StartSpan(PlateauActivities.CheckpointUpload, position.Epoch))
-            {
-                _checkpoints.Publish(_assignment, ticket, size, sha, _control.Cancellation);
-            }
-
-            CheckpointRecord record;
-            using (StartSpan(PlateauActivities.CheckpointCommit, position.Epoch))
-            {
-                record = Call(_job.CommitCheckpoint(new CheckpointCommit(Generation, ticket.CheckpointId, size, sha)));
-            }
-
-            var tags = _telemetry!.Tags;
-            PlateauMetrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
-            PlateauMetrics.CheckpointSize.Record(size, tags);
-            PlateauMetrics.Checkpoints.Add(1, tags);
-            span?.SetTag("plateau.checkpoint_id", record.CheckpointId);
-            Log.Checkpointed(_logger, _assignment.JobId, record.CheckpointId, size, position.Epoch, position.GlobalStep);
-        }
-        catch (Exception e) when (e is not StaleGenerationException && e is not OperationCanceledException)
-        {
-            PlateauMetrics.CheckpointFailures.Add(1, _telemetry!.Tags);
-            span?.SetStatus(ActivityStatusCode.Error, e.Message);
-            // A checkpoint that did not commit does not exist (invariant 5); training goes on and the
-            // next epoch's checkpoint tries again. The job is told, so the failure shows in its events.
-            Log.CheckpointFailed(_logger, _assignment.JobId, Generation, e);
-            if (ticket is not null)
-            {
-                try
-                {
-                    Call(_job.AbortCheckpoint(new CheckpointAbort(Generation, ticket.CheckpointId, $"{e.GetType().Name}: {e.Message}")));
-                }
-                catch (Exception abort) when (abort is not StaleGenerationException && abort is not OperationCanceledException)
-                {
-                    Log.CheckpointFailed(_logger, _assignment.JobId, Generation, abort);
-                }
-            }
-        }
-    }
-
     private async Task ReportProgressAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(_options.ProgressInterval);
@@ -518,18 +479,7 @@ public sealed partial class RankTrainer
         }
     }
 
-    /// <summary>A span of this rank; with <paramref name="traceParent"/> (the plan's) a child of the coordinator's epoch span.</summary>
-    private Activity? StartSpan(string name, int epoch, string? traceParent = null)
-    {
-        var span = traceParent is not null && ActivityContext.TryParse(traceParent, null, out var parent)
-            ? PlateauActivities.Source.StartActivity(name, ActivityKind.Internal, parent)
-            : PlateauActivities.Source.StartActivity(name);
-        span?.SetTag(PlateauMetrics.JobIdTag, _assignment.JobId)
-            .SetTag(PlateauMetrics.RankTag, Rank)
-            .SetTag("plateau.generation", Generation)
-            .SetTag("plateau.epoch", epoch);
-        return span;
-    }
+    private Activity? StartSpan(string name, int epoch, string? traceParent = null) => RankSpans.Start(name, _assignment, epoch, traceParent);
 
     private T Call<T>(Task<T> call) => call.WaitAsync(_options.CallTimeout, _control.Cancellation).GetAwaiter().GetResult();
 
@@ -575,12 +525,6 @@ public sealed partial class RankTrainer
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: restored checkpoint {CheckpointId} (epoch {Epoch}, step {Step})")]
         public static partial void Restored(ILogger logger, string jobId, long generation, string checkpointId, int epoch, long step);
-
-        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: checkpoint {CheckpointId} committed ({Size} bytes, continues at epoch {Epoch}, step {Step})")]
-        public static partial void Checkpointed(ILogger logger, string jobId, string checkpointId, long size, int epoch, long step);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: checkpoint not committed")]
-        public static partial void CheckpointFailed(ILogger logger, string jobId, long generation, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} could not report progress: {Problem}")]
         public static partial void ProgressFailed(ILogger logger, string jobId, long generation, int rank, string problem);

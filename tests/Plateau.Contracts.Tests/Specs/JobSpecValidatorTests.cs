@@ -120,4 +120,9 @@ public class JobSpecValidatorTests
     public void NonPositiveRendezvousTimeoutIsRefused() =>
         Assert.Equal(["spec.workers.rendezvousTimeoutSeconds: must be > 0, got 0"],
             Errors(Valid with { Workers = new WorkersSpec { Min = 2, Max = 2, RendezvousTimeoutSeconds = 0 } }));
+
+    [Fact]
+    public void MidEpochCheckpointCadencesMustNotBeNegative() =>
+        Assert.Equal(["spec.checkpoint.everySteps: must be ≥ 0 (0: only at epoch ends), got -1", "spec.checkpoint.everyMinutes: must be a finite number ≥ 0 (0: off), got NaN"],
+            Errors(Valid with { Checkpoint = new CheckpointPolicySpec { EverySteps = -1, EveryMinutes = double.NaN } }));
 }

@@ -19,7 +19,8 @@ internal sealed class FakeJob : IJobChannel
     private readonly Dictionary<int, Dictionary<int, EpochReport>> _reports = [];
 
     public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16,
-        double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps, GradientCompression compression = GradientCompression.None)
+        double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps, GradientCompression compression = GradientCompression.None,
+        int checkpointEverySteps = 0)
     {
         _baseLr = baseLr;
         Directory.CreateDirectory(directory);
@@ -42,6 +43,7 @@ internal sealed class FakeJob : IJobChannel
             Seed = 5,
             MaxNonFiniteSteps = maxNonFiniteSteps,
             Communication = new CommunicationSpec { Compression = compression },
+            Checkpoint = new CheckpointPolicySpec { EverySteps = checkpointEverySteps },
         };
     }
 
@@ -88,9 +90,11 @@ internal sealed class FakeJob : IJobChannel
 
     public string CheckpointPath(string id) => Path.Combine(Folder, id + ".ckpt");
 
-    public EpochPlan Plan(int epoch)
+    /// <summary>The plan of <paramref name="epoch"/>; a resume inside it starts at the record's cursor and step.</summary>
+    public EpochPlan Plan(int epoch, CheckpointRecord? resume = null)
     {
-        var start = epoch * StepsPerEpoch;
+        var end = (epoch + 1) * StepsPerEpoch;
+        var start = resume is null ? epoch * StepsPerEpoch : resume.GlobalStep;
         var lr = _baseLr * Math.Pow(0.1, epoch);
         return new EpochPlan
         {
@@ -99,15 +103,15 @@ internal sealed class FakeJob : IJobChannel
             TotalEpochs = TotalEpochs,
             StepsInEpoch = StepsPerEpoch,
             StartGlobalStep = start,
-            EndGlobalStep = start + StepsPerEpoch,
-            Cursor = 0,
+            EndGlobalStep = end,
+            Cursor = resume?.Cursor ?? 0,
             GlobalBatch = GlobalBatch,
             PerRankBatch = GlobalBatch / WorldSize,
             WorldSize = WorldSize,
             Seed = Spec.Seed,
             Evaluate = true,
             Checkpoint = true,
-            LrSegments = [new LrSegment(start, start + StepsPerEpoch, lr, lr)],
+            LrSegments = [new LrSegment(start, end, lr, lr)],
             Momentum = 0.9,
             WeightDecay = 1e-4,
             TraceParent = TraceParentOf(epoch),
@@ -132,7 +136,7 @@ internal sealed class FakeJob : IJobChannel
         Dataset = Dataset,
         ResumeFrom = resume,
         ResumePath = resume is null ? null : CheckpointPath(resume.CheckpointId),
-        FirstEpoch = resume is null ? Plan(0) : Plan(resume.Epoch),
+        FirstEpoch = resume is null ? Plan(0) : Plan(resume.Epoch, resume),
     };
 
     public Task<EpochPlanResult> GetEpochPlan(long generation, int epoch)
@@ -185,8 +189,19 @@ internal sealed class FakeJob : IJobChannel
         return Task.CompletedTask;
     }
 
-    public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request) =>
-        Task.FromResult(new CheckpointTicket($"ckpt-e{request.Epoch}", request.Generation, StagingPathOverride ?? CheckpointPath($"ckpt-e{request.Epoch}") + ".partial"));
+    /// <summary>Ids say where training continues: <c>ckpt-e{epoch}</c> at an epoch start, <c>ckpt-e{epoch}-s{step}</c> inside one.</summary>
+    public Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request)
+    {
+        var id = request.Cursor == 0 ? $"ckpt-e{request.Epoch}" : $"ckpt-e{request.Epoch}-s{request.GlobalStep}";
+        lock (_lock)
+        {
+            _begun[id] = request;
+        }
+
+        return Task.FromResult(new CheckpointTicket(id, request.Generation, StagingPathOverride ?? CheckpointPath(id) + ".partial"));
+    }
+
+    private readonly Dictionary<string, CheckpointRequest> _begun = [];
 
     /// <summary>Where every checkpoint is staged instead of the job folder (e.g. /dev/full: a disk that is full).</summary>
     public string? StagingPathOverride { get; set; }
@@ -213,18 +228,20 @@ internal sealed class FakeJob : IJobChannel
         }
 
         File.Move(staging, CheckpointPath(commit.CheckpointId), overwrite: true);
-        var epoch = int.Parse(commit.CheckpointId["ckpt-e".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        var record = new CheckpointRecord
-        {
-            CheckpointId = commit.CheckpointId,
-            Generation = commit.Generation,
-            Epoch = epoch,
-            GlobalStep = epoch * StepsPerEpoch,
-            SizeBytes = commit.SizeBytes,
-            Sha256 = commit.Sha256,
-        };
+        CheckpointRecord record;
         lock (_lock)
         {
+            var request = _begun[commit.CheckpointId];
+            record = new CheckpointRecord
+            {
+                CheckpointId = commit.CheckpointId,
+                Generation = commit.Generation,
+                Epoch = request.Epoch,
+                Cursor = request.Cursor,
+                GlobalStep = request.GlobalStep,
+                SizeBytes = commit.SizeBytes,
+                Sha256 = commit.Sha256,
+            };
             Checkpoints.Add(record);
         }
 

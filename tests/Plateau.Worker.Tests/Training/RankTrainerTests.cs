@@ -140,6 +140,31 @@ public sealed class RankTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task AResumeFromAMidEpochCheckpointEndsWithWeightsBitIdenticalToAnUninterruptedRun()
+    {
+        // 6 steps an epoch, a checkpoint every 4 steps: the first lands inside epoch 0 at sample 64 of its order.
+        var whole = new FakeJob(Path.Combine(_folder, "whole"), worldSize: 2, totalEpochs: 2, checkpointEverySteps: 4);
+        await using (var harness = await TrainerHarness.StartAsync(whole))
+        {
+            Assert.All(await harness.RunAsync(), r => Assert.Equal(TrainerOutcome.Completed, r.Outcome));
+        }
+
+        var midEpoch = whole.Checkpoints.First();
+        Assert.Equal(("ckpt-e0-s4", 0, 64L, 4L), (midEpoch.CheckpointId, midEpoch.Epoch, midEpoch.Cursor, midEpoch.GlobalStep));
+        var resumed = new FakeJob(Path.Combine(_folder, "resumed"), worldSize: 2, totalEpochs: 2, checkpointEverySteps: 4);
+        File.Copy(whole.CheckpointPath(midEpoch.CheckpointId), resumed.CheckpointPath(midEpoch.CheckpointId));
+        await using (var harness = await TrainerHarness.StartAsync(resumed, resume: midEpoch))
+        {
+            Assert.All(await harness.RunAsync(), r => Assert.Equal(TrainerOutcome.Completed, r.Outcome));
+        }
+
+        // The resumed generation trained only the rest of epoch 0: 2 global batches of 16, 8 samples per rank each.
+        Assert.All(resumed.ReportsOf(0).Values, r => Assert.Equal(16, r.Train.Samples));
+        var (expected, actual) = (whole.Checkpoints.Single(c => c.CheckpointId == "ckpt-e2"), resumed.Checkpoints.Single(c => c.CheckpointId == "ckpt-e2"));
+        Assert.Equal(expected.Sha256, actual.Sha256); // weights, momentum and metadata, byte for byte
+    }
+
+    [Fact]
     public async Task APauseOnOneRankHoldsBothAtTheSameStepAndAStopOnTheOtherEndsBoth()
     {
         var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 50);

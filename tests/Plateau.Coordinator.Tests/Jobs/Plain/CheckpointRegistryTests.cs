@@ -104,4 +104,49 @@ public sealed class CheckpointRegistryTests : IDisposable
         Assert.Empty(_job.State.PendingCheckpoints);
         Assert.Contains($"was not saved: No space left on device; training goes on and the latest committed checkpoint stays {kept.CheckpointId}", _job.EventTexts(JobEventKind.Failure).Single(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ACheckpointKeepsTheSchedulerOfWhenItWasBegunEvenIfItCommitsAfterTheNextDecision()
+    {
+        await _job.Formed(JobTestKit.Spec());
+        var begunWith = _job.State.Scheduler;
+        var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, Cursor = 32, GlobalStep = 8 });
+        _job.State.Scheduler = begunWith with { Lr = begunWith.Lr / 10, Steps = begunWith.Steps + 1 }; // the background upload is still running
+        byte[] bytes = [7, 7, 7];
+        await _job.Store.WriteUploadAsync(_job.Context.JobId, ticket.CheckpointId, new MemoryStream(bytes));
+
+        var record = await _job.Checkpoints.CommitAsync(new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
+
+        Assert.Equal(begunWith, record.Scheduler);
+        Assert.Equal(begunWith.Lr, record.LearningRate);
+        Assert.Equal(32, record.Cursor);
+    }
+
+    [Fact]
+    public async Task ASupersededCheckpointIsForgottenWithoutAFailureEvent()
+    {
+        await _job.Formed(JobTestKit.Spec());
+        var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 0, Cursor = 16, GlobalStep = 1 });
+        await File.WriteAllBytesAsync(_job.Store.StagingPath(_job.Context.JobId, ticket.CheckpointId), [1]);
+
+        _job.Checkpoints.Abort(new CheckpointAbort(1, ticket.CheckpointId, "superseded by ckpt-g0001-e0000-s0000000003", CheckpointAbortKind.Superseded));
+
+        Assert.Empty(_job.State.PendingCheckpoints);
+        Assert.Empty(_job.EventTexts(JobEventKind.Failure));
+        Assert.False(File.Exists(_job.Store.StagingPath(_job.Context.JobId, ticket.CheckpointId)));
+    }
+
+    [Fact]
+    public async Task OfSeveralCheckpointsInsideTheEpochAfterALearningRateDropOnlyTheFirstIsPinned()
+    {
+        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, EverySteps = 2 } });
+        _job.Epochs.RecordDecision(2, 20, 0.1, 0.01, LrDecisionKind.Plateau, "val top-1 error did not improve");
+
+        var first = await _job.Checkpoint(2, 22, [1]);
+        var second = await _job.Checkpoint(2, 24, [2]);
+        var third = await _job.Checkpoint(2, 26, [3]);
+
+        Assert.Equal((true, false, false), (first.Pinned, second.Pinned, third.Pinned));
+        Assert.Equal([first.CheckpointId, third.CheckpointId], _job.Checkpoints.Committed().Select(c => c.CheckpointId));
+    }
 }

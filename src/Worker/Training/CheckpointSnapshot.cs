@@ -1,0 +1,99 @@
+using System.Globalization;
+using Plateau.Models.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plateau.Worker.Training;
+
+/// <summary>
+/// A copy of everything a checkpoint holds, taken on the training thread between two steps: the model's
+/// state dict and the SGD momentum copied to host memory, and the metadata saying where training continues.
+/// Training goes on at once; <see cref="CheckpointFile.Write"/> turns the copy into a file on another thread.
+/// </summary>
+public sealed class CheckpointSnapshot : IDisposable
+{
+    private const string ModelPrefix = "model.";
+    private const string MomentumPrefix = "optimizer.momentum.";
+
+    private readonly List<KeyValuePair<string, Tensor>> _tensors;
+
+    private CheckpointSnapshot(List<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata, CheckpointPosition position)
+    {
+        _tensors = tensors;
+        Metadata = metadata;
+        Position = position;
+    }
+
+    public CheckpointPosition Position { get; }
+
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The tensors in file order: <c>model.*</c> then <c>optimizer.momentum.*</c>.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> Tensors => _tensors;
+
+    public long Bytes => _tensors.Sum(t => t.Value.NumberOfElements * t.Value.ElementSize);
+
+    public static CheckpointSnapshot Take(DataParallelStep step, CheckpointPosition position, string modelName)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(position);
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        try
+        {
+            foreach (var (name, tensor) in StateDict.Ordered(step.Model))
+            {
+                tensors.Add(new(ModelPrefix + name, HostCopy(tensor)));
+            }
+
+            foreach (var (name, tensor) in step.Optimizer.MomentumBuffers())
+            {
+                tensors.Add(new(MomentumPrefix + name, HostCopy(tensor)));
+            }
+        }
+        catch
+        {
+            tensors.ForEach(t => t.Value.Dispose());
+            throw;
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = CheckpointFile.Format,
+            ["model"] = modelName,
+            ["job"] = position.JobId,
+            ["generation"] = Text(position.Generation),
+            ["epoch"] = Text(position.Epoch),
+            ["cursor"] = Text(position.Cursor),
+            ["global_step"] = Text(position.GlobalStep),
+            ["optimizer_steps"] = Text(step.Optimizer.Steps),
+        };
+        return new CheckpointSnapshot(tensors, metadata, position);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, tensor) in _tensors)
+        {
+            tensor.Dispose();
+        }
+
+        _tensors.Clear();
+    }
+
+    internal static string ModelKey(string key) => key[ModelPrefix.Length..];
+
+    internal static bool IsModel(string key) => key.StartsWith(ModelPrefix, StringComparison.Ordinal);
+
+    internal static bool IsMomentum(string key) => key.StartsWith(MomentumPrefix, StringComparison.Ordinal);
+
+    internal static string MomentumKey(string key) => key[MomentumPrefix.Length..];
+
+    /// <summary>On CPU, <c>cpu()</c> returns the same storage, which the next step overwrites: copy explicitly.</summary>
+    private static Tensor HostCopy(Tensor tensor)
+    {
+        using var detached = tensor.detach();
+        return detached.device_type == DeviceType.CPU ? detached.clone() : detached.cpu();
+    }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Plateau.Contracts.Checkpoints;
+using Plateau.Contracts.Rendezvous;
+using Plateau.Worker.Checkpointing;
+using Plateau.Worker.Tests.Support;
+using Plateau.Worker.Training;
+
+namespace Plateau.Worker.Tests.Training;
+
+/// <summary>The background saver against an in-memory job, with an upload that waits until the test lets it go.</summary>
+public sealed class CheckpointSaverTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "plateau-saver-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task OfferReturnsWhileTheUploadIsInFlightAndANewerCheckpointReplacesTheOneWaiting()
+    {
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
+        var transport = new HeldUploads();
+        using var model = TinyNets.BatchNormFree(seed: 3);
+        await using var solo = SoloGroup.Join();
+        using var step = new DataParallelStep(model, solo, 0.9, 1e-4, false);
+        var assignment = job.AssignmentFor(0, ["http://127.0.0.1:1"]);
+        using var saver = new CheckpointSaver(assignment, job, transport, TimeSpan.FromSeconds(30), NullLogger.Instance, () => default(TagList), CancellationToken.None);
+
+        saver.Offer(step, At(assignment, 0, cursor: 16, step: 1), null);
+        Assert.True(transport.FirstStarted.Wait(TimeSpan.FromSeconds(30)), "the first upload never started");
+        saver.Offer(step, At(assignment, 0, cursor: 32, step: 2), null); // waits behind the first
+        saver.Offer(step, At(assignment, 0, cursor: 48, step: 3), null); // replaces the one waiting
+        transport.Release.Set();
+        saver.Drain(CancellationToken.None);
+
+        Assert.Equal(["ckpt-e0-s1", "ckpt-e0-s3"], job.Checkpoints.Select(c => c.CheckpointId));
+        Assert.Equal(48, job.Checkpoints[^1].Cursor);
+        var superseded = Assert.Single(job.Aborts);
+        Assert.Equal(("ckpt-e0-s2", CheckpointAbortKind.Superseded), (superseded.CheckpointId, superseded.Kind));
+        Assert.Equal((2, 1), (saver.Committed, saver.Superseded));
+    }
+
+    [Fact]
+    public async Task TheSnapshotIsACopySoStepsTakenDuringTheUploadDoNotLeakIntoTheCheckpoint()
+    {
+        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
+        var transport = new HeldUploads();
+        using var model = TinyNets.BatchNormFree(seed: 3);
+        await using var solo = SoloGroup.Join();
+        using var step = new DataParallelStep(model, solo, 0.9, 1e-4, false);
+        var assignment = job.AssignmentFor(0, ["http://127.0.0.1:1"]);
+        using var saver = new CheckpointSaver(assignment, job, transport, TimeSpan.FromSeconds(30), NullLogger.Instance, () => default(TagList), CancellationToken.None);
+        using var before = CheckpointSnapshot.Take(step, At(assignment, 0, 16, 1), "tiny");
+
+        saver.Offer(step, At(assignment, 0, cursor: 16, step: 1), null);
+        Assert.True(transport.FirstStarted.Wait(TimeSpan.FromSeconds(30)), "the first upload never started");
+        var (images, labels) = TinyNets.Batch(seed: 4, count: 8);
+        using (images)
+        using (labels)
+        {
+            step.Step(images, labels, 0.5, default, CancellationToken.None); // moves every weight
+        }
+
+        transport.Release.Set();
+        saver.Drain(CancellationToken.None);
+
+        using var fresh = TinyNets.BatchNormFree(seed: 99);
+        using var restored = new DataParallelStep(fresh, solo, 0.9, 1e-4, false);
+        var record = Assert.Single(job.Checkpoints);
+        CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, record.Sha256, restored);
+        using var after = CheckpointSnapshot.Take(restored, At(assignment, 0, 16, 1), "tiny");
+        Assert.Equal(before.Tensors.Select(t => t.Key), after.Tensors.Select(t => t.Key));
+        Assert.All(before.Tensors.Zip(after.Tensors), pair => Assert.True(pair.First.Value.allclose(pair.Second.Value, rtol: 0, atol: 0), $"{pair.First.Key} changed"));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    private static CheckpointPosition At(Assignment assignment, int epoch, long cursor, long step) =>
+        new(assignment.JobId, assignment.Generation, epoch, cursor, step);
+
+    /// <summary>Writes in place like a shared store; the first upload waits for <see cref="Release"/>.</summary>
+    private sealed class HeldUploads : ICheckpointTransport
+    {
+        private int _uploads;
+
+        public ManualResetEventSlim FirstStarted { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public string StagingPathFor(Assignment assignment, CheckpointTicket ticket) => ticket.StagingPath!;
+
+        public void Publish(Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _uploads) == 1)
+            {
+                FirstStarted.Set();
+                Release.Wait(cancellationToken);
+            }
+        }
+
+        public RestoreFile Fetch(Assignment assignment, CheckpointRecord record, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+}
