@@ -5,6 +5,7 @@ using Plateau.Contracts.Rendezvous;
 using Plateau.Worker.Checkpointing;
 using Plateau.Worker.Tests.Support;
 using Plateau.Worker.Training;
+using Torch = TorchSharp.torch;
 
 namespace Plateau.Worker.Tests.Training;
 
@@ -16,13 +17,8 @@ public sealed class CheckpointSaverTests : IDisposable
     [Fact]
     public async Task OfferReturnsWhileTheUploadIsInFlightAndANewerCheckpointReplacesTheOneWaiting()
     {
-        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
-        var transport = new HeldUploads();
-        using var model = TinyNets.BatchNormFree(seed: 3);
-        await using var solo = SoloGroup.Join();
-        using var step = new DataParallelStep(model, solo, 0.9, 1e-4, false);
-        var assignment = job.AssignmentFor(0, ["http://127.0.0.1:1"]);
-        using var saver = new CheckpointSaver(assignment, job, transport, TimeSpan.FromSeconds(30), NullLogger.Instance, () => default(TagList), CancellationToken.None);
+        await using var rig = new SaverRig(_folder);
+        var (job, transport, step, assignment, saver) = (rig.Job, rig.Transport, rig.Step, rig.Assignment, rig.Saver);
 
         saver.Offer(step, At(assignment, 0, cursor: 16, step: 1), null);
         Assert.True(transport.FirstStarted.Wait(TimeSpan.FromSeconds(30)), "the first upload never started");
@@ -41,13 +37,8 @@ public sealed class CheckpointSaverTests : IDisposable
     [Fact]
     public async Task TheSnapshotIsACopySoStepsTakenDuringTheUploadDoNotLeakIntoTheCheckpoint()
     {
-        var job = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
-        var transport = new HeldUploads();
-        using var model = TinyNets.BatchNormFree(seed: 3);
-        await using var solo = SoloGroup.Join();
-        using var step = new DataParallelStep(model, solo, 0.9, 1e-4, false);
-        var assignment = job.AssignmentFor(0, ["http://127.0.0.1:1"]);
-        using var saver = new CheckpointSaver(assignment, job, transport, TimeSpan.FromSeconds(30), NullLogger.Instance, () => default(TagList), CancellationToken.None);
+        await using var rig = new SaverRig(_folder);
+        var (job, transport, step, assignment, saver) = (rig.Job, rig.Transport, rig.Step, rig.Assignment, rig.Saver);
         using var before = CheckpointSnapshot.Take(step, At(assignment, 0, 16, 1), "tiny");
 
         saver.Offer(step, At(assignment, 0, cursor: 16, step: 1), null);
@@ -63,7 +54,7 @@ public sealed class CheckpointSaverTests : IDisposable
         saver.Drain(CancellationToken.None);
 
         using var fresh = TinyNets.BatchNormFree(seed: 99);
-        using var restored = new DataParallelStep(fresh, solo, 0.9, 1e-4, false);
+        using var restored = new DataParallelStep(fresh, rig.Solo, 0.9, 1e-4, false);
         var record = Assert.Single(job.Checkpoints);
         CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, record.Sha256, restored);
         using var after = CheckpointSnapshot.Take(restored, At(assignment, 0, 16, 1), "tiny");
@@ -81,6 +72,41 @@ public sealed class CheckpointSaverTests : IDisposable
 
     private static CheckpointPosition At(Assignment assignment, int epoch, long cursor, long step) =>
         new(assignment.JobId, assignment.Generation, epoch, cursor, step);
+
+    /// <summary>A one-rank job, a tiny model's step and a saver whose uploads <see cref="HeldUploads"/> holds.</summary>
+    private sealed class SaverRig : IAsyncDisposable
+    {
+        private readonly Torch.nn.Module<Torch.Tensor, Torch.Tensor> _model = TinyNets.BatchNormFree(seed: 3);
+
+        public SaverRig(string folder)
+        {
+            Job = new FakeJob(folder, worldSize: 1, totalEpochs: 1);
+            Solo = SoloGroup.Join();
+            Step = new DataParallelStep(_model, Solo, 0.9, 1e-4, false);
+            Assignment = Job.AssignmentFor(0, ["http://127.0.0.1:1"]);
+            Saver = new CheckpointSaver(Assignment, Job, Transport, TimeSpan.FromSeconds(30), NullLogger.Instance, () => default(TagList), CancellationToken.None);
+        }
+
+        public FakeJob Job { get; }
+
+        public HeldUploads Transport { get; } = new();
+
+        public Plateau.Collective.CollectiveGroup Solo { get; }
+
+        public DataParallelStep Step { get; }
+
+        public Assignment Assignment { get; }
+
+        public CheckpointSaver Saver { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            Saver.Dispose();
+            Step.Dispose();
+            _model.Dispose();
+            await Solo.DisposeAsync();
+        }
+    }
 
     /// <summary>Writes in place like a shared store; the first upload waits for <see cref="Release"/>.</summary>
     private sealed class HeldUploads : ICheckpointTransport
