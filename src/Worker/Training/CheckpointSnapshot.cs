@@ -31,8 +31,6 @@ public sealed class CheckpointSnapshot : IDisposable
     /// <summary>The tensors in file order: <c>model.*</c> then <c>optimizer.momentum.*</c>.</summary>
     public IReadOnlyList<KeyValuePair<string, Tensor>> Tensors => _tensors;
 
-    public long Bytes => _tensors.Sum(t => t.Value.NumberOfElements * t.Value.ElementSize);
-
     public static CheckpointSnapshot Take(DataParallelStep step, CheckpointPosition position, string modelName)
     {
         ArgumentNullException.ThrowIfNull(step);

@@ -251,7 +251,7 @@ public sealed partial class RankTrainer
             }
 
             var next = WaitForPlan(plan.Epoch + 1, token);
-            if (Rank == 0 && (plan.Checkpoint || (cadence.Enabled && cadence.IsDue(plan.EndGlobalStep))))
+            if (Rank == 0 && (plan.Checkpoint || cadence.IsDue(plan.EndGlobalStep)))
             {
                 saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
                 cadence.Taken();
@@ -334,7 +334,7 @@ public sealed partial class RankTrainer
                     return (counts, true);
                 }
 
-                if (Rank == 0 && cadence.Enabled && s + 1 < steps && cadence.IsDue(globalStep + 1))
+                if (Rank == 0 && s + 1 < steps && cadence.IsDue(globalStep + 1))
                 {
                     // Mid-epoch: the cursor counts the global batches of this epoch already trained.
                     saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1), plan.TraceParent);
