@@ -70,8 +70,9 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("BeginCheckpoint")]
     Task<CheckpointTicket> BeginCheckpoint(CheckpointRequest request);
 
-    /// <summary>Verifies size and SHA-256 of the uploaded file, renames it into place atomically and
-    /// records it. A checkpoint that is not committed does not exist.</summary>
+    /// <summary>Renames the sealed upload (its size and SHA-256 verified by the CheckpointTransfer service or the
+    /// <see cref="ICheckpointSealerGrain"/>) into place atomically and records it. A checkpoint that is not
+    /// committed does not exist.</summary>
     [Alias("CommitCheckpoint")]
     Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit);
 
@@ -79,6 +80,11 @@ public interface IJobGrain : IGrainWithStringKey
     /// and the job says so in its events; training goes on and the last committed checkpoint stays.</summary>
     [Alias("AbortCheckpoint")]
     Task AbortCheckpoint(CheckpointAbort abort);
+
+    /// <summary>The rank that loaded the generation's restore checkpoint found its bytes are not the committed
+    /// ones: the checkpoint is dropped and the group re-forms from the one before (not counted as a restart).</summary>
+    [Alias("RejectRestore")]
+    Task RejectRestore(RestoreRejection rejection);
 
     /// <summary>Committed checkpoints, oldest first.</summary>
     [Alias("GetCheckpoints")]

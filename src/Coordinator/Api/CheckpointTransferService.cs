@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Plateau.Coordinator.Checkpoints;
 using Plateau.Coordinator.Jobs;
@@ -23,27 +23,23 @@ public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointSt
 
         var access = requestStream.Current.Header;
         await Authorize(access, upload: true);
-        var staging = store.BeginUpload(access.JobId, access.CheckpointId);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size = 0;
-        await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        // Hashed, flushed and sealed as the bytes arrive: the JobGrain's commit then only renames.
+        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, Chunks(requestStream, context.CancellationToken), context.CancellationToken);
+        return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(IAsyncStreamReader<Proto.UploadChunk> requestStream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await requestStream.MoveNext(cancellationToken))
         {
-            while (await requestStream.MoveNext(context.CancellationToken))
+            var chunk = requestStream.Current;
+            if (chunk.PartCase != Proto.UploadChunk.PartOneofCase.Data)
             {
-                var chunk = requestStream.Current;
-                if (chunk.PartCase != Proto.UploadChunk.PartOneofCase.Data)
-                {
-                    throw RpcErrors.InvalidArgument("data", "only the first message may be a header");
-                }
-
-                var bytes = chunk.Data.Memory;
-                await file.WriteAsync(bytes, context.CancellationToken);
-                hash.AppendData(bytes.Span);
-                size += bytes.Length;
+                throw RpcErrors.InvalidArgument("data", "only the first message may be a header");
             }
-        }
 
-        return new Proto.UploadResult { SizeBytes = size, Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };
+            yield return chunk.Data.Memory;
+        }
     }
 
     public override async Task Download(Proto.DownloadRequest request, IServerStreamWriter<Proto.DownloadChunk> responseStream, ServerCallContext context)

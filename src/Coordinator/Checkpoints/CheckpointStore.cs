@@ -8,39 +8,85 @@ using Plateau.Contracts.Errors;
 namespace Plateau.Coordinator.Checkpoints;
 
 /// <summary>
-/// The central checkpoint files, local directory backend (DESIGN.md invariant 5): an upload lands in
-/// <c>{job}/staging/{id}.partial</c>; commit verifies its size and SHA-256, flushes it and renames it
-/// atomically to <c>{job}/{id}.ckpt</c>. Only then does the JobGrain add the registry entry. Restore
-/// verifies again and falls back to the previous committed checkpoint.
+/// The central checkpoint files, local directory backend (DESIGN.md invariant 5). A checkpoint moves through
+/// three names in <c>{job}/staging</c> and the job folder:
+/// <list type="number">
+/// <item><c>{id}.partial</c>: bytes arriving (written in place by a worker on a shared store, or by the
+/// CheckpointTransfer service).</item>
+/// <item><c>{id}.{sha256}.sealed</c>: size and SHA-256 verified, flushed to disk. Sealing reads the whole file,
+/// so it runs outside any grain turn: in the transfer service while the bytes stream in
+/// (<see cref="ReceiveAsync"/>), or in the job's sealer grain (<see cref="SealAsync"/>).</item>
+/// <item><c>{id}.ckpt</c>: committed by the JobGrain (<see cref="Commit"/>), which only checks the sealed name
+/// and size and renames; only then does the registry entry exist.</item>
+/// </list>
+/// Restore choice (<see cref="ChooseRestore"/>) checks existence and size only; the restoring worker verifies
+/// the SHA-256 before it loads anything and reports a mismatch, which drops the checkpoint.
 /// </summary>
 public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> options, ILogger<CheckpointStore> logger)
 {
+    private const int BufferBytes = 1 << 16;
+    private const string PartialSuffix = ".partial";
+    private const string SealedSuffix = ".sealed";
+
     private readonly string _root = Path.GetFullPath(options.Value.RootDirectory);
 
-    /// <summary>Where the bytes of an uncommitted checkpoint go; any earlier partial upload is discarded.</summary>
+    /// <summary>Where the bytes of an uncommitted checkpoint go; any earlier upload of that id, partial or sealed, is discarded.</summary>
     public string BeginUpload(string jobId, string checkpointId)
     {
         var staging = StagingPath(jobId, checkpointId);
         Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
-        File.Delete(staging);
+        DiscardUpload(jobId, checkpointId);
         return staging;
     }
 
-    /// <summary>Writes a whole upload from a stream (used by transfer services and tests).</summary>
+    /// <summary>Writes a whole upload from a stream to the staging name, unsealed (as a worker on a shared store does).</summary>
     public async Task WriteUploadAsync(string jobId, string checkpointId, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         var staging = BeginUpload(jobId, checkpointId);
-        await using var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous);
         await content.CopyToAsync(file, cancellationToken);
     }
 
-    /// <summary>Verifies the upload and renames it into place. Throws <see cref="CheckpointRejectedException"/>
-    /// (and deletes the upload) when it does not match.</summary>
-    public async Task<string> CommitAsync(string jobId, string checkpointId, long expectedSize, string expectedSha256, CancellationToken cancellationToken = default)
+    /// <summary>Receives an upload: writes and hashes the chunks as they arrive, flushes the file to disk and seals
+    /// it under the hash it has. Returns what arrived; the commit later compares it with what the worker wrote.</summary>
+    public async Task<(long SizeBytes, string Sha256)> ReceiveAsync(string jobId, string checkpointId, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(chunks);
+        var staging = BeginUpload(jobId, checkpointId);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long size = 0;
+        try
+        {
+            await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous))
+            {
+                await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+                {
+                    await file.WriteAsync(chunk, cancellationToken);
+                    hash.AppendData(chunk.Span);
+                    size += chunk.Length;
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(staging); // a broken upload never reaches a name the commit accepts
+            throw;
+        }
+
+        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        File.Move(staging, SealedPath(jobId, checkpointId, sha), overwrite: true);
+        return (size, sha);
+    }
+
+    /// <summary>Verifies the unsealed upload against what its writer says it wrote, flushes it to disk and seals
+    /// it. Throws <see cref="CheckpointRejectedException"/> (and deletes the upload) when it does not match.</summary>
+    public async Task SealAsync(string jobId, string checkpointId, long expectedSize, string expectedSha256, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(expectedSha256);
         var staging = StagingPath(jobId, checkpointId);
-        var final = CommittedPath(jobId, checkpointId);
         if (!File.Exists(staging))
         {
             throw new CheckpointRejectedException(checkpointId, $"no upload at {staging}");
@@ -59,12 +105,31 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
             file.Flush(flushToDisk: true);
         }
 
+        File.Move(staging, SealedPath(jobId, checkpointId, expectedSha256.ToLowerInvariant()), overwrite: true);
+    }
+
+    /// <summary>Renames the sealed upload whose hash and size are the ones given into place: no byte is read, so
+    /// the JobGrain may call it in its turn. Throws <see cref="CheckpointRejectedException"/> (and deletes the
+    /// upload) when the sealed bytes are not these, or when nothing was sealed.</summary>
+    public string Commit(string jobId, string checkpointId, long expectedSize, string expectedSha256)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(expectedSha256);
+        var sealedPath = SealedPath(jobId, checkpointId, expectedSha256.ToLowerInvariant());
+        var final = CommittedPath(jobId, checkpointId);
+        var problem = SealedProblem(jobId, checkpointId, sealedPath, expectedSize, expectedSha256);
+        if (problem is not null)
+        {
+            DiscardUpload(jobId, checkpointId);
+            LogRejected(logger, jobId, checkpointId, problem);
+            throw new CheckpointRejectedException(checkpointId, problem + "; upload discarded");
+        }
+
         if (File.Exists(final))
         {
             throw new CheckpointRejectedException(checkpointId, "is already committed");
         }
 
-        File.Move(staging, final, overwrite: false);
+        File.Move(sealedPath, final, overwrite: false);
         LogCommitted(logger, jobId, checkpointId, expectedSize);
         return final;
     }
@@ -76,14 +141,70 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         return VerifyFileAsync(CommittedPath(jobId, record.CheckpointId), record.SizeBytes, record.Sha256, cancellationToken);
     }
 
-    /// <summary>The newest of <paramref name="committed"/> (oldest first) that verifies.</summary>
-    public async Task<RestoreChoice> ChooseRestoreAsync(string jobId, IReadOnlyList<CheckpointRecord> committed, CancellationToken cancellationToken = default)
+    /// <summary>Deletes what uploads of checkpoints that are no longer pending left in the job's staging folder
+    /// (a writer that died, a generation that ended), except files written since <paramref name="olderThan"/>:
+    /// an upload begun after the sweep was asked for is never touched. Returns how many files went.</summary>
+    public int SweepStaging(string jobId, IReadOnlySet<string> pending, DateTimeOffset olderThan)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        var folder = Path.Combine(_root, Checked(jobId, "job id"), "staging");
+        if (!Directory.Exists(folder))
+        {
+            return 0;
+        }
+
+        var swept = 0;
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
+        {
+            if (StagedId(file.Name) is { } id && !pending.Contains(id) && file.LastWriteTimeUtc < olderThan.UtcDateTime)
+            {
+                file.Delete();
+                swept++;
+            }
+        }
+
+        if (swept > 0)
+        {
+            LogSwept(logger, jobId, swept);
+        }
+
+        return swept;
+    }
+
+    /// <summary>The checkpoint id of a staging file name (<c>{id}.partial</c> or <c>{id}.{sha256}.sealed</c>), else null.</summary>
+    private static string? StagedId(string fileName)
+    {
+        if (fileName.EndsWith(PartialSuffix, StringComparison.Ordinal))
+        {
+            return fileName[..^PartialSuffix.Length];
+        }
+
+        var hashed = fileName.Length - SealedSuffix.Length - 65;
+        return fileName.EndsWith(SealedSuffix, StringComparison.Ordinal) && hashed > 0 && fileName[hashed] == '.' && Sha256Hex().IsMatch(fileName.AsSpan(hashed + 1, 64))
+            ? fileName[..hashed]
+            : null;
+    }
+
+    /// <summary>Null when the committed file exists with its registry size, else what is wrong (a stat, no read).</summary>
+    public string? Check(string jobId, CheckpointRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var path = CommittedPath(jobId, record.CheckpointId);
+        var file = new FileInfo(path);
+        return !file.Exists ? $"file {path} is missing"
+            : file.Length != record.SizeBytes ? $"size is {file.Length} bytes, expected {record.SizeBytes}"
+            : null;
+    }
+
+    /// <summary>The newest of <paramref name="committed"/> (oldest first) whose file exists with its size; the
+    /// SHA-256 is the restoring worker's to verify.</summary>
+    public RestoreChoice ChooseRestore(string jobId, IReadOnlyList<CheckpointRecord> committed)
     {
         ArgumentNullException.ThrowIfNull(committed);
         var rejected = new List<(CheckpointRecord, string)>();
         for (var i = committed.Count - 1; i >= 0; i--)
         {
-            var problem = await VerifyAsync(jobId, committed[i], cancellationToken);
+            var problem = Check(jobId, committed[i]);
             if (problem is null)
             {
                 return new RestoreChoice(committed[i], CommittedPath(jobId, committed[i].CheckpointId), rejected);
@@ -97,19 +218,60 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     }
 
     /// <summary>Removes what an abandoned upload left in staging, if anything.</summary>
-    public void DiscardUpload(string jobId, string checkpointId) => File.Delete(StagingPath(jobId, checkpointId));
+    public void DiscardUpload(string jobId, string checkpointId)
+    {
+        var staging = StagingPath(jobId, checkpointId);
+        File.Delete(staging);
+        foreach (var sealedFile in SealedFiles(jobId, checkpointId))
+        {
+            File.Delete(sealedFile);
+        }
+    }
 
     public void Delete(string jobId, string checkpointId)
     {
         File.Delete(CommittedPath(jobId, checkpointId));
-        File.Delete(StagingPath(jobId, checkpointId));
+        DiscardUpload(jobId, checkpointId);
     }
 
     public string CommittedPath(string jobId, string checkpointId) =>
         Path.Combine(_root, Checked(jobId, "job id"), Checked(checkpointId, "checkpoint id") + ".ckpt");
 
     public string StagingPath(string jobId, string checkpointId) =>
-        Path.Combine(_root, Checked(jobId, "job id"), "staging", Checked(checkpointId, "checkpoint id") + ".partial");
+        Path.Combine(_root, Checked(jobId, "job id"), "staging", Checked(checkpointId, "checkpoint id") + PartialSuffix);
+
+    private string SealedPath(string jobId, string checkpointId, string sha256) =>
+        Path.Combine(_root, Checked(jobId, "job id"), "staging", $"{Checked(checkpointId, "checkpoint id")}.{CheckedSha(checkpointId, sha256)}{SealedSuffix}");
+
+    private IEnumerable<string> SealedFiles(string jobId, string checkpointId)
+    {
+        var folder = Path.GetDirectoryName(StagingPath(jobId, checkpointId))!;
+        return Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, checkpointId + ".*" + SealedSuffix).Where(f => IsSealedNameOf(Path.GetFileName(f), checkpointId))
+            : [];
+    }
+
+    private static bool IsSealedNameOf(string fileName, string checkpointId) =>
+        fileName.Length == checkpointId.Length + 1 + 64 + SealedSuffix.Length && fileName.StartsWith(checkpointId + ".", StringComparison.Ordinal);
+
+    private string? SealedProblem(string jobId, string checkpointId, string sealedPath, long expectedSize, string expectedSha256)
+    {
+        var file = new FileInfo(sealedPath);
+        if (file.Exists)
+        {
+            return file.Length == expectedSize ? null : $"size is {file.Length} bytes, expected {expectedSize}";
+        }
+
+        if (SealedFiles(jobId, checkpointId).FirstOrDefault() is { } other)
+        {
+            var name = Path.GetFileName(other);
+            return $"SHA-256 is {name.Substring(checkpointId.Length + 1, 64)}, expected {expectedSha256}";
+        }
+
+        return File.Exists(StagingPath(jobId, checkpointId))
+            ? "the upload was never sealed (its size and SHA-256 were not verified)"
+            : $"no upload at {StagingPath(jobId, checkpointId)}";
+    }
 
     public static async Task<string> Sha256Async(Stream content, CancellationToken cancellationToken = default) =>
         Convert.ToHexStringLower(await SHA256.HashDataAsync(content, cancellationToken));
@@ -134,18 +296,27 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
             : $"SHA-256 is {sha}, expected {expectedSha256}";
     }
 
+    private static string CheckedSha(string checkpointId, string sha256) =>
+        Sha256Hex().IsMatch(sha256) ? sha256 : throw new CheckpointRejectedException(checkpointId, $"SHA-256 {Quote.Value(sha256)} is not 64 hex digits");
+
     private static string Checked(string id, string what) =>
         SafeId().IsMatch(id) ? id : throw new ArgumentException($"{what} {Quote.Value(id)} may only hold letters, digits, '-', '_' and '.'", nameof(id));
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex SafeId();
 
+    [GeneratedRegex(@"^[0-9a-f]{64}$")]
+    private static partial Regex Sha256Hex();
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: checkpoint {CheckpointId} committed ({Size} bytes)")]
     private static partial void LogCommitted(ILogger logger, string jobId, string checkpointId, long size);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: removed {Count} leftover uploads from staging")]
+    private static partial void LogSwept(ILogger logger, string jobId, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} rejected: {Problem}")]
     private static partial void LogRejected(ILogger logger, string jobId, string checkpointId, string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} failed verification on restore, falling back: {Problem}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} cannot be restored, falling back: {Problem}")]
     private static partial void LogRestoreRejected(ILogger logger, string jobId, string checkpointId, string problem);
 }

@@ -8,9 +8,9 @@ using Plateau.Coordinator.Checkpoints;
 namespace Plateau.Coordinator.Jobs;
 
 /// <summary>
-/// The job's checkpoints: begin (a staging name), commit (verified by the store, then recorded), abort,
+/// The job's checkpoints: begin (a staging name), commit (sealed by the store, then recorded), abort,
 /// retention (the latest <c>spec.checkpoint.keep</c>), who may upload or download, and which checkpoint a
-/// new generation restores. A checkpoint is recorded only after the store verified and renamed it.
+/// new generation restores. A checkpoint is recorded only after the store sealed (verified) and renamed it.
 /// </summary>
 public sealed class CheckpointRegistry(JobContext job, JobJournal journal, CheckpointStore store)
 {
@@ -39,8 +39,9 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         return new CheckpointTicket(id, request.Generation, staging);
     }
 
-    /// <summary>Verifies and records the upload; a rejected one is forgotten (the state must be persisted either way).</summary>
-    public async Task<CheckpointRecord> CommitAsync(CheckpointCommit commit)
+    /// <summary>Renames the sealed upload into place and records it; a rejected one is forgotten (the state must
+    /// be persisted either way). Reads no bytes: sealing verified them before (<see cref="CheckpointStore"/>).</summary>
+    public CheckpointRecord Commit(CheckpointCommit commit)
     {
         ArgumentNullException.ThrowIfNull(commit);
         job.EnsureExists();
@@ -51,7 +52,7 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         }
 
         var request = pending.Request;
-        await store.CommitAsync(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
+        store.Commit(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
         var record = new CheckpointRecord
         {
             CheckpointId = commit.CheckpointId,
@@ -130,23 +131,47 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             : new(CheckpointAccessVerdict.BadToken, $"token does not match generation {generation} of job {job.JobId}");
     }
 
-    /// <summary>The newest committed checkpoint that verifies, with its path; the newer ones that do not are
-    /// dropped from the registry and named in the events. Null when none verifies (start from scratch).</summary>
-    public async Task<(CheckpointRecord Record, string Path)?> ChooseRestoreAsync()
+    /// <summary>The newest committed checkpoint whose file is in place with its size, with its path; the newer
+    /// ones whose file is not are dropped from the registry and named in the events. Null when there is none
+    /// (start from scratch). The restoring worker verifies the SHA-256 (<see cref="RejectRestore"/>).</summary>
+    public (CheckpointRecord Record, string Path)? ChooseRestore()
     {
         if (S.Checkpoints.Count == 0)
         {
             return null;
         }
 
-        var choice = await store.ChooseRestoreAsync(job.JobId, S.Checkpoints);
+        var choice = store.ChooseRestore(job.JobId, S.Checkpoints);
         foreach (var (bad, problem) in choice.Rejected)
         {
-            S.Checkpoints.Remove(bad);
-            journal.Add(JobEventKind.Failure, $"checkpoint {bad.CheckpointId} failed verification and was dropped: {problem}", new FailureDetail(null, bad.CheckpointId, problem));
+            Drop(bad, $"checkpoint {bad.CheckpointId} cannot be restored and was dropped: {problem}", problem);
         }
 
         return choice.Record is { } record ? (record, choice.Path!) : null;
+    }
+
+    /// <summary>The running generation's restore checkpoint failed the restoring worker's verification: it is
+    /// dropped (named in the events) and will not be chosen again. True when it was this generation's origin.</summary>
+    public bool RejectRestore(RestoreRejection rejection)
+    {
+        ArgumentNullException.ThrowIfNull(rejection);
+        job.EnsureExists();
+        job.EnsureFormed(rejection.Generation, "restore rejection");
+        if (S.ResumeFrom?.CheckpointId != rejection.CheckpointId || S.Checkpoints.FirstOrDefault(c => c.CheckpointId == rejection.CheckpointId) is not { } bad)
+        {
+            return false;
+        }
+
+        S.ResumeFrom = null;
+        S.ResumePath = null;
+        Drop(bad, $"checkpoint {bad.CheckpointId} failed verification when rank {rejection.Rank} loaded it and was dropped: {rejection.Problem}", rejection.Problem);
+        return true;
+    }
+
+    private void Drop(CheckpointRecord bad, string message, string problem)
+    {
+        S.Checkpoints.Remove(bad);
+        journal.Add(JobEventKind.Failure, message, new FailureDetail(null, bad.CheckpointId, problem));
     }
 
     /// <summary>
@@ -188,6 +213,21 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             _ => m.TrainLoss,
         };
 
-    /// <summary>Forgets uploads begun by a generation that no longer runs.</summary>
-    public void ForgetPending() => S.PendingCheckpoints.Clear();
+    /// <summary>Forgets uploads begun by a generation that no longer runs; their staging files are swept
+    /// outside the grain turn (<see cref="TakeStagingSweep"/>).</summary>
+    public void ForgetPending()
+    {
+        S.PendingCheckpoints.Clear();
+        _sweepDue = true;
+    }
+
+    /// <summary>True once after <see cref="ForgetPending"/>: the grain then asks the sealer to sweep staging.</summary>
+    public bool TakeStagingSweep()
+    {
+        var due = _sweepDue;
+        _sweepDue = false;
+        return due;
+    }
+
+    private bool _sweepDue;
 }

@@ -64,6 +64,11 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         SyncTimers();
+        if (S.Exists)
+        {
+            SweepStaging(); // what a coordinator that died mid-upload left behind
+        }
+
         return Task.CompletedTask;
     }
 
@@ -97,8 +102,9 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
     public async Task<RendezvousResult> RegisterWorker(WorkerRegistration registration)
     {
         var journalled = S.LastEventSequence;
-        var result = await _rendezvous.RegisterAsync(registration);
+        var result = _rendezvous.Register(registration);
         await SaveIfJournalled(journalled);
+        SweepStagingIfDue();
         return result;
     }
 
@@ -148,7 +154,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         CheckpointRecord record;
         try
         {
-            record = await _checkpoints.CommitAsync(commit);
+            record = _checkpoints.Commit(commit);
         }
         catch (CheckpointRejectedException)
         {
@@ -163,6 +169,16 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
     public async Task AbortCheckpoint(CheckpointAbort abort)
     {
         _checkpoints.Abort(abort);
+        await Save();
+    }
+
+    public async Task RejectRestore(RestoreRejection rejection)
+    {
+        if (_checkpoints.RejectRestore(rejection))
+        {
+            _lifecycle.RestoreRejected(rejection);
+        }
+
         await Save();
     }
 
@@ -234,13 +250,13 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         {
             _deadlineTimer?.Dispose();
             var due = deadline - _job.Now;
-            _deadlineTimer = this.RegisterGrainTimer(() => OnTimer(_rendezvous.DeadlinePassedAsync),
+            _deadlineTimer = this.RegisterGrainTimer(() => OnTimer(_rendezvous.DeadlinePassed),
                 new GrainTimerCreationOptions(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
 
         if (S.Registrations.Count >= S.Spec!.Workers.Min && _graceTimer is null)
         {
-            _graceTimer = this.RegisterGrainTimer(() => OnTimer(_rendezvous.GraceElapsedAsync),
+            _graceTimer = this.RegisterGrainTimer(() => OnTimer(_rendezvous.GraceElapsed),
                 new GrainTimerCreationOptions(TimeSpan.FromSeconds(_options.RendezvousGraceSeconds), Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
     }
@@ -253,12 +269,26 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         _graceTimer = null;
     }
 
-    private async Task OnTimer(Func<Task> decision)
+    private async Task OnTimer(Action decision)
     {
         var journalled = S.LastEventSequence;
-        await decision();
+        decision();
         await SaveIfJournalled(journalled);
+        SweepStagingIfDue();
     }
+
+    private void SweepStagingIfDue()
+    {
+        if (_checkpoints.TakeStagingSweep())
+        {
+            SweepStaging();
+        }
+    }
+
+    /// <summary>Staging files of checkpoints no longer pending go; the sealer reads the folder, not this turn.
+    /// Not awaited: a sweep that fails is retried by the next one.</summary>
+    private void SweepStaging() =>
+        GrainFactory.GetGrain<ICheckpointSealerGrain>(_job.JobId).Sweep([.. S.PendingCheckpoints.Keys], _job.Now).Ignore();
 
     /// <summary>Every change a decision makes is journalled; one that journalled nothing changed nothing.</summary>
     private Task SaveIfJournalled(long lastSequenceBefore) => S.LastEventSequence != lastSequenceBefore ? Save() : Task.CompletedTask;

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
 
@@ -120,7 +122,6 @@ public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck 
         var members = S.Members.ToList();
         var generation = S.FormedGeneration;
         journal.Add(JobEventKind.Failure, description, new FailureDetail(failedRank, null, description));
-        S.KeepPaused = S.Phase == JobPhase.Paused;
         S.Restarts++;
         JobTelemetry.Restart(job.JobId, S.Generation);
         if (S.Restarts > spec.MaxRestarts)
@@ -131,6 +132,29 @@ public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck 
             return;
         }
 
+        Reform(description, members, generation, $"restart {S.Restarts} of {spec.MaxRestarts}");
+    }
+
+    /// <summary>The generation's restore checkpoint was rejected by the rank that loaded it (already dropped from
+    /// the registry): the same members re-form from the checkpoint before. Nothing failed that a restart
+    /// would count, and the number of checkpoints bounds how often this happens.</summary>
+    public void RestoreRejected(RestoreRejection rejection)
+    {
+        ArgumentNullException.ThrowIfNull(rejection);
+        if (S.Phase is not (JobPhase.Running or JobPhase.Paused))
+        {
+            JobLog.Ignored(job.Logger, job.JobId, "restore rejection", $"job is {S.Phase}");
+            return;
+        }
+
+        Reform($"rank {rejection.Rank.ToString(CultureInfo.InvariantCulture)} could not restore checkpoint {rejection.CheckpointId}", S.Members.ToList(), S.FormedGeneration, "not counted as a restart");
+    }
+
+    private void Reform(string description, List<PeerInfo> members, long generation, string count)
+    {
+        var spec = S.Spec!;
+        S.KeepPaused = S.Phase == JobPhase.Paused;
+
         var from = S.Checkpoints.Count > 0 ? $"checkpoint {S.Checkpoints[^1].CheckpointId}" : "scratch (no committed checkpoint)";
         S.Generation++;
         S.FormedGeneration = 0;
@@ -139,7 +163,7 @@ public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck 
         S.Standby = [];
         S.RendezvousDeadline = job.Now + TimeSpan.FromSeconds(spec.Workers.RendezvousTimeoutSeconds);
         journal.Transition(JobPhase.Rendezvous,
-            $"{description}; re-forming as generation {S.Generation} from {from} (restart {S.Restarts} of {spec.MaxRestarts}); waiting for {WorkersWanted(spec)} until {Clock(S.RendezvousDeadline.Value)}");
+            $"{description}; re-forming as generation {S.Generation} from {from} ({count}); waiting for {WorkersWanted(spec)} until {Clock(S.RendezvousDeadline.Value)}");
         job.Order(new MemberOrder(MemberOrderKind.Stop, members, generation, description, Rejoin: true));
     }
 

@@ -18,7 +18,7 @@ public sealed class WorkerRendezvous(
 {
     private JobState S => job.State;
 
-    public async Task<RendezvousResult> RegisterAsync(WorkerRegistration registration)
+    public RendezvousResult Register(WorkerRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
         job.EnsureExists();
@@ -60,7 +60,7 @@ public sealed class WorkerRendezvous(
             new MembershipDetail(S.Generation, registration.WorkerId, registration.Host, Standby: false, S.Registrations.Count, []));
         if (S.Registrations.Count >= spec.Workers.Max || (S.Registrations.Count >= spec.Workers.Min && graceSeconds <= 0))
         {
-            await FormAsync();
+            Form();
         }
 
         var formed = S.FormedGeneration == S.Generation && S.Phase is JobPhase.Running or JobPhase.Paused;
@@ -76,7 +76,7 @@ public sealed class WorkerRendezvous(
     }
 
     /// <summary>The rendezvous deadline passed: form with what joined, or fail when fewer than workers.min did.</summary>
-    public async Task DeadlinePassedAsync()
+    public void DeadlinePassed()
     {
         if (S.Phase != JobPhase.Rendezvous)
         {
@@ -86,7 +86,7 @@ public sealed class WorkerRendezvous(
         var spec = S.Spec!;
         if (S.Registrations.Count >= spec.Workers.Min)
         {
-            await FormAsync();
+            Form();
             return;
         }
 
@@ -96,15 +96,15 @@ public sealed class WorkerRendezvous(
     }
 
     /// <summary>The grace after workers.min joined is over: form with whoever joined.</summary>
-    public async Task GraceElapsedAsync()
+    public void GraceElapsed()
     {
         if (S.Phase == JobPhase.Rendezvous && S.Registrations.Count >= S.Spec!.Workers.Min)
         {
-            await FormAsync();
+            Form();
         }
     }
 
-    public async Task FormAsync()
+    public void Form()
     {
         var spec = S.Spec!;
         var formation = GroupFormation.Plan(spec, S.Registrations);
@@ -130,12 +130,12 @@ public sealed class WorkerRendezvous(
         S.TotalEpochs = spec.Epochs ?? (int)Math.Ceiling((double)spec.Iterations!.Value / stepsPerEpoch);
         var schedule = new LrSchedule(spec, S.GlobalBatch, stepsPerEpoch);
 
-        // Where to start: the newest checkpoint that verifies, else from scratch.
+        // Where to start: the newest checkpoint whose file is in place, else from scratch.
         var (epoch, cursor, step) = (0, 0L, 0L);
         var origin = "starting from scratch";
         S.ResumeFrom = null;
         S.ResumePath = null;
-        if (await checkpoints.ChooseRestoreAsync() is { } restore)
+        if (checkpoints.ChooseRestore() is { } restore)
         {
             var (record, path) = restore;
             (epoch, cursor, step) = (record.Epoch, record.Cursor, record.GlobalStep);

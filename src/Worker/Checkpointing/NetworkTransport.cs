@@ -11,7 +11,7 @@ namespace Plateau.Worker.Checkpointing;
 
 /// <summary>
 /// The worker shares no filesystem with the coordinator: a checkpoint is written to a local file, streamed
-/// to the coordinator's CheckpointTransfer service (which hashes what arrives) and deleted; a restore
+/// to the coordinator's CheckpointTransfer service (which hashes and seals what arrives) and deleted; a restore
 /// downloads the committed file into a local one first. Each transfer carries the token derived from the
 /// generation's collective secret, so only a member of the formed generation can move its checkpoints.
 /// </summary>
@@ -60,7 +60,8 @@ public sealed partial class NetworkTransport : ICheckpointTransport, IDisposable
         return Path.Combine(_localFolder, $"{assignment.JobId}-{ticket.CheckpointId}.upload");
     }
 
-    public void Publish(Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
+    /// <summary>Uploads the file; the CheckpointTransfer service seals what arrived (no <paramref name="sealer"/> call).</summary>
+    public void Publish(ICheckpointSealer sealer, Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
     {
         var path = StagingPathFor(assignment, ticket);
         try

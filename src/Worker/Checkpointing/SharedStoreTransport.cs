@@ -4,7 +4,8 @@ using Plateau.Contracts.Rendezvous;
 namespace Plateau.Worker.Checkpointing;
 
 /// <summary>The worker sees the coordinator's checkpoint store at the same paths (one machine, or a shared
-/// volume): it writes the staging file the ticket names and restores from the assignment's path.</summary>
+/// volume): it writes the staging file the ticket names, has the coordinator seal it, and restores from the
+/// assignment's path.</summary>
 public sealed class SharedStoreTransport : ICheckpointTransport
 {
     private const string Remedy = "set Plateau:Worker:CheckpointTransferAddress to the coordinator's API to move checkpoints through its CheckpointTransfer service";
@@ -16,9 +17,13 @@ public sealed class SharedStoreTransport : ICheckpointTransport
             ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the coordinator gave no staging path in its store; {Remedy}");
     }
 
-    public void Publish(Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
+    /// <summary>The bytes are already in the coordinator's staging file: the coordinator verifies and seals them.</summary>
+    public void Publish(ICheckpointSealer sealer, Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
     {
-        // The bytes are already in the coordinator's staging file.
+        ArgumentNullException.ThrowIfNull(sealer);
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(ticket);
+        sealer.SealCheckpoint(new CheckpointCommit(assignment.Generation, ticket.CheckpointId, sizeBytes, sha256)).WaitAsync(cancellationToken).GetAwaiter().GetResult();
     }
 
     public RestoreFile Fetch(Assignment assignment, CheckpointRecord record, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Rendezvous;
 using Plateau.Worker.Checkpointing;
@@ -28,7 +29,7 @@ public sealed class WorkerDevices
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
-            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId)), trainerOptions, datasets, checkpoints, loggerFactory))];
+            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId), grains.GetGrain<ICheckpointSealerGrain>(a.JobId)), trainerOptions, datasets, checkpoints, loggerFactory))];
         _byId = Trainers.ToDictionary(t => t.Device.DeviceId, StringComparer.Ordinal);
     }
 

@@ -30,7 +30,8 @@ public static class CheckpointFile
     }
 
     /// <summary>Verifies size and SHA-256 against the registry entry, then loads model and momentum into
-    /// <paramref name="step"/>. Throws <see cref="InvalidDataException"/> naming what does not match.</summary>
+    /// <paramref name="step"/>. Throws <see cref="CheckpointMismatchException"/> when the bytes are not the
+    /// registry's, <see cref="InvalidDataException"/> when the file is missing or not a Plateau checkpoint.</summary>
     public static CheckpointPosition Restore(string path, long expectedSize, string expectedSha256, DataParallelStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
@@ -43,13 +44,13 @@ public static class CheckpointFile
         {
             if (read.Length != expectedSize)
             {
-                throw new InvalidDataException($"checkpoint {path} is {read.Length} bytes, the registry says {expectedSize}");
+                throw new CheckpointMismatchException(path, $"is {read.Length} bytes, the registry says {expectedSize}");
             }
 
             var sha = Convert.ToHexStringLower(SHA256.HashData(read));
             if (!string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidDataException($"checkpoint {path} has SHA-256 {sha}, the registry says {expectedSha256}");
+                throw new CheckpointMismatchException(path, $"has SHA-256 {sha}, the registry says {expectedSha256}");
             }
         }
 

@@ -157,7 +157,7 @@ public sealed partial class CheckpointSaver : IDisposable
 
             using (RankSpans.Start(PlateauActivities.CheckpointUpload, _assignment, position.Epoch))
             {
-                _transport.Publish(_assignment, save.Ticket, size, sha, _cancellation);
+                _transport.Publish(_job, _assignment, save.Ticket, size, sha, _cancellation);
             }
 
             CheckpointRecord record;

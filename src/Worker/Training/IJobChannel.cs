@@ -1,10 +1,11 @@
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Training;
+using Plateau.Worker.Checkpointing;
 
 namespace Plateau.Worker.Training;
 
 /// <summary>The calls a trainer makes to its job (the JobGrain in a cluster, a fake in tests).</summary>
-public interface IJobChannel
+public interface IJobChannel : ICheckpointSealer
 {
     Task<EpochPlanResult> GetEpochPlan(long generation, int epoch);
 
@@ -19,4 +20,6 @@ public interface IJobChannel
     Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit);
 
     Task AbortCheckpoint(CheckpointAbort abort);
+
+    Task RejectRestore(RestoreRejection rejection);
 }

@@ -4,8 +4,9 @@ using Plateau.Contracts.Training;
 
 namespace Plateau.Worker.Training;
 
-/// <summary>The trainer's calls, sent to the job's JobGrain.</summary>
-public sealed class JobGrainChannel(IJobGrain job) : IJobChannel
+/// <summary>The trainer's calls, sent to the job's JobGrain (and seals to the job's sealer grain, so reading a
+/// checkpoint file never blocks the JobGrain).</summary>
+public sealed class JobGrainChannel(IJobGrain job, ICheckpointSealerGrain sealer) : IJobChannel
 {
     public Task<EpochPlanResult> GetEpochPlan(long generation, int epoch) => job.GetEpochPlan(generation, epoch);
 
@@ -20,4 +21,8 @@ public sealed class JobGrainChannel(IJobGrain job) : IJobChannel
     public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit) => job.CommitCheckpoint(commit);
 
     public Task AbortCheckpoint(CheckpointAbort abort) => job.AbortCheckpoint(abort);
+
+    public Task SealCheckpoint(CheckpointCommit commit) => sealer.Seal(commit);
+
+    public Task RejectRestore(RestoreRejection rejection) => job.RejectRestore(rejection);
 }

@@ -177,8 +177,20 @@ public sealed partial class RankTrainer
             _telemetry = new RankTelemetry(_assignment.JobId, Rank, _assignment.WorldSize, step.Buckets.GradientElements * sizeof(float));
             if (Rank == 0 && _assignment.ResumeFrom is { } record)
             {
-                using var file = _checkpoints.Fetch(_assignment, record, token);
-                CheckpointFile.Restore(file.Path, record.SizeBytes, record.Sha256, step);
+                try
+                {
+                    using var file = _checkpoints.Fetch(_assignment, record, token);
+                    CheckpointFile.Restore(file.Path, record.SizeBytes, record.Sha256, step);
+                }
+                catch (CheckpointMismatchException e)
+                {
+                    // Corrupt bytes stay corrupt: the job drops this checkpoint and re-forms from the one before,
+                    // instead of failing this generation again and again on the same file.
+                    Log.RestoreRejected(_logger, _assignment.JobId, Generation, record.CheckpointId, e.Message);
+                    Call(_job.RejectRestore(new RestoreRejection(Generation, record.CheckpointId, Rank, e.Problem)));
+                    return Ended(TrainerOutcome.Stopped, $"checkpoint {record.CheckpointId} failed verification ({e.Problem}); the job re-forms from an earlier one");
+                }
+
                 Log.Restored(_logger, _assignment.JobId, Generation, record.CheckpointId, record.Epoch, record.GlobalStep);
             }
 
@@ -525,6 +537,9 @@ public sealed partial class RankTrainer
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: restored checkpoint {CheckpointId} (epoch {Epoch}, step {Step})")]
         public static partial void Restored(ILogger logger, string jobId, long generation, string checkpointId, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: checkpoint {CheckpointId} failed verification and is reported to the job: {Problem}")]
+        public static partial void RestoreRejected(ILogger logger, string jobId, long generation, string checkpointId, string problem);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} could not report progress: {Problem}")]
         public static partial void ProgressFailed(ILogger logger, string jobId, long generation, int rank, string problem);

@@ -69,11 +69,13 @@ public sealed class ExportWeightsTests(CoordinatorCluster fixture) : IClassFixtu
         return (job, await Commit(job, 10, bytes));
     }
 
-    private static async Task<CheckpointRecord> Commit(IJobGrain job, long step, byte[] bytes)
+    private async Task<CheckpointRecord> Commit(IJobGrain job, long step, byte[] bytes)
     {
         var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Rank = 0, Epoch = 1, GlobalStep = step });
         await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
-        return await job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+        var commit = new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        await fixture.Grains.GetGrain<ICheckpointSealerGrain>(job.GetPrimaryKeyString()).Seal(commit);
+        return await job.CommitCheckpoint(commit);
     }
 
     private async Task<(List<WeightsChunk> Chunks, byte[] File)> Export(string jobId, string checkpointId = "")

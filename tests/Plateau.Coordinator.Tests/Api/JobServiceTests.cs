@@ -228,8 +228,9 @@ public sealed class JobServiceTests(ApiHost host) : IClassFixture<ApiHost>
         {
             var ticket = await grain.BeginCheckpoint(new Contracts.Checkpoints.CheckpointRequest { Generation = 1, Rank = 0, Epoch = (int)(step / 10), GlobalStep = step });
             await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
-            committed.Add(await grain.CommitCheckpoint(new Contracts.Checkpoints.CheckpointCommit(1, ticket.CheckpointId, bytes.Length,
-                Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)))));
+            var commit = new Contracts.Checkpoints.CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+            await host.Grains.GetGrain<Contracts.Checkpoints.ICheckpointSealerGrain>(jobId).Seal(commit);
+            committed.Add(await grain.CommitCheckpoint(commit));
         }
 
         var listed = (await _service.ListCheckpointsAsync(new ListCheckpointsRequest { JobId = jobId })).Checkpoints;

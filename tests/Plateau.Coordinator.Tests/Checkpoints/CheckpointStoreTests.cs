@@ -16,59 +16,154 @@ public sealed class CheckpointStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
     private async Task<CheckpointRecord> Commit(string id, byte[] bytes)
     {
         await _store.WriteUploadAsync("job-a", id, new MemoryStream(bytes));
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        await _store.CommitAsync("job-a", id, bytes.Length, sha);
-        return new CheckpointRecord { CheckpointId = id, SizeBytes = bytes.Length, Sha256 = sha };
+        await _store.SealAsync("job-a", id, bytes.Length, Sha(bytes));
+        _store.Commit("job-a", id, bytes.Length, Sha(bytes));
+        return new CheckpointRecord { CheckpointId = id, SizeBytes = bytes.Length, Sha256 = Sha(bytes) };
     }
 
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(byte[] bytes, int size, Exception? breakAfterFirst = null)
+    {
+        for (var i = 0; i < bytes.Length; i += size)
+        {
+            await Task.Yield();
+            yield return bytes.AsMemory(i, Math.Min(size, bytes.Length - i));
+            if (breakAfterFirst is not null)
+            {
+                throw breakAfterFirst;
+            }
+        }
+    }
+
+    private string[] StagingFiles() => Directory.GetFiles(Path.Combine(_root, "job-a", "staging")).Select(Path.GetFileName).ToArray()!;
+
     [Fact]
-    public async Task CommitRenamesAVerifiedUploadIntoPlace()
+    public async Task ASealedUploadIsCommittedByARename()
     {
         var record = await Commit("ckpt-1", [1, 2, 3, 4]);
 
         Assert.True(File.Exists(_store.CommittedPath("job-a", "ckpt-1")));
-        Assert.False(File.Exists(_store.StagingPath("job-a", "ckpt-1")));
+        Assert.Empty(StagingFiles());
         Assert.Null(await _store.VerifyAsync("job-a", record));
     }
 
     [Fact]
-    public async Task WrongSizeIsRejectedAndTheUploadDiscarded()
+    public async Task SealingAWrongSizeRejectsAndDiscardsTheUpload()
     {
         await _store.WriteUploadAsync("job-a", "ckpt-1", new MemoryStream([1, 2, 3]));
 
-        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _store.CommitAsync("job-a", "ckpt-1", 4, new string('0', 64)));
+        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _store.SealAsync("job-a", "ckpt-1", 4, new string('0', 64)));
 
         Assert.Equal("checkpoint ckpt-1: size is 3 bytes, expected 4; upload discarded", error.Message);
-        Assert.False(File.Exists(_store.StagingPath("job-a", "ckpt-1")));
+        Assert.Empty(StagingFiles());
         Assert.False(File.Exists(_store.CommittedPath("job-a", "ckpt-1")));
     }
 
     [Fact]
-    public async Task WrongChecksumIsRejected()
+    public async Task SealingAWrongChecksumIsRejected()
     {
         await _store.WriteUploadAsync("job-a", "ckpt-1", new MemoryStream([1, 2, 3]));
 
-        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _store.CommitAsync("job-a", "ckpt-1", 3, new string('0', 64)));
+        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _store.SealAsync("job-a", "ckpt-1", 3, new string('0', 64)));
 
         Assert.Contains("SHA-256 is 039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81, expected 0000", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task RestoreFallsBackToThePreviousCommittedCheckpointWhenTheNewestIsCorrupt()
+    public async Task AnUnsealedUploadIsNotCommitted()
+    {
+        byte[] bytes = [1, 2, 3];
+        await _store.WriteUploadAsync("job-a", "ckpt-1", new MemoryStream(bytes));
+
+        var error = Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", 3, Sha(bytes)));
+
+        Assert.Equal("checkpoint ckpt-1: the upload was never sealed (its size and SHA-256 were not verified); upload discarded", error.Message);
+        Assert.False(File.Exists(_store.CommittedPath("job-a", "ckpt-1")));
+    }
+
+    [Fact]
+    public async Task AReceivedUploadIsSealedUnderTheHashOfWhatArrivedAndCommitsOnlyWithThatHash()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(300_000);
+
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks(bytes, 65_536));
+
+        Assert.Equal((300_000L, Sha(bytes)), (size, sha));
+        Assert.Equal([$"ckpt-1.{sha}.sealed"], StagingFiles());
+        var other = Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", size, new string('0', 64)));
+        Assert.Equal($"checkpoint ckpt-1: SHA-256 is {sha}, expected {new string('0', 64)}; upload discarded", other.Message);
+        Assert.Empty(StagingFiles());
+    }
+
+    [Fact]
+    public async Task AReceivedUploadCommitsAndReadsBackIntact()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(300_000);
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks(bytes, 65_536));
+
+        var path = _store.Commit("job-a", "ckpt-1", size, sha);
+
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public async Task AnUploadBrokenMidStreamLeavesNothingToCommit()
+    {
+        var broken = new IOException("connection reset");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => _store.ReceiveAsync("job-a", "ckpt-1", Chunks([1, 2, 3, 4], 2, broken)));
+
+        Assert.Same(broken, error);
+        Assert.Empty(StagingFiles());
+    }
+
+    [Fact]
+    public async Task BeginningAnUploadAgainDiscardsAnEarlierSealedOne()
+    {
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks([1, 2, 3], 3));
+
+        _store.BeginUpload("job-a", "ckpt-1");
+
+        Assert.Empty(StagingFiles());
+        Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", size, sha));
+    }
+
+    [Fact]
+    public async Task ASweepRemovesOnlyOldUploadsOfCheckpointsThatAreNoLongerPending()
+    {
+        await _store.WriteUploadAsync("job-a", "ckpt-dead", new MemoryStream([1]));
+        await _store.ReceiveAsync("job-a", "ckpt-dead-sealed", Chunks([2], 1));
+        await _store.WriteUploadAsync("job-a", "ckpt-pending", new MemoryStream([3]));
+        var committed = await Commit("ckpt-committed", [4]);
+        var sweptAt = DateTimeOffset.UtcNow.AddSeconds(5); // every file above was written before
+        await _store.WriteUploadAsync("job-a", "ckpt-new", new MemoryStream([5]));
+        File.SetLastWriteTimeUtc(_store.StagingPath("job-a", "ckpt-new"), sweptAt.UtcDateTime.AddSeconds(1)); // begun after the sweep was asked for
+
+        var swept = _store.SweepStaging("job-a", new HashSet<string> { "ckpt-pending" }, sweptAt);
+
+        Assert.Equal(2, swept);
+        Assert.Equal(["ckpt-new.partial", "ckpt-pending.partial"], StagingFiles().Order());
+        Assert.Null(await _store.VerifyAsync("job-a", committed));
+    }
+
+    [Fact]
+    public async Task RestorePassesOverANewestCheckpointWhoseSizeChangedWithoutReadingTheRest()
     {
         var older = await Commit("ckpt-1", [1, 1, 1]);
         var newer = await Commit("ckpt-2", [2, 2, 2]);
-        await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-2"), [9, 9, 9]);
+        await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-2"), [9, 9]);
+        // Same size, other bytes: the restore choice does not hash (the restoring worker does).
+        await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-1"), [7, 7, 7]);
 
-        var choice = await _store.ChooseRestoreAsync("job-a", [older, newer]);
+        var choice = _store.ChooseRestore("job-a", [older, newer]);
 
         Assert.Equal("ckpt-1", choice.Record!.CheckpointId);
         var (record, problem) = Assert.Single(choice.Rejected);
-        Assert.Equal("ckpt-2", record.CheckpointId);
-        Assert.StartsWith("SHA-256 is", problem, StringComparison.Ordinal);
+        Assert.Equal(("ckpt-2", "size is 2 bytes, expected 3"), (record.CheckpointId, problem));
     }
 
     [Fact]
@@ -77,10 +172,19 @@ public sealed class CheckpointStoreTests : IDisposable
         var only = await Commit("ckpt-1", [1]);
         File.Delete(_store.CommittedPath("job-a", "ckpt-1"));
 
-        var choice = await _store.ChooseRestoreAsync("job-a", [only]);
+        var choice = _store.ChooseRestore("job-a", [only]);
 
         Assert.Null(choice.Record);
         Assert.EndsWith("is missing", Assert.Single(choice.Rejected).Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportVerificationStillHashesTheCommittedFile()
+    {
+        var record = await Commit("ckpt-1", [1, 2, 3]);
+        await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-1"), [3, 2, 1]);
+
+        Assert.StartsWith("SHA-256 is", await _store.VerifyAsync("job-a", record), StringComparison.Ordinal);
     }
 
     [Fact]

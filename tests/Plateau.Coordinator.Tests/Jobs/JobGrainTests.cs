@@ -31,11 +31,14 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
             a => a is not null && a.Generation == generation,
             $"StartTraining(generation {generation}) to {workerId}")!;
 
-    private static async Task<CheckpointRecord> Checkpoint(IJobGrain job, long generation, int epoch, long step, byte[] bytes)
+    /// <summary>What a rank 0 on the shared store does: write the staging file, have it sealed, commit.</summary>
+    private async Task<CheckpointRecord> Checkpoint(IJobGrain job, long generation, int epoch, long step, byte[] bytes)
     {
         var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = generation, Rank = 0, Epoch = epoch, Cursor = 0, GlobalStep = step });
         await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
-        return await job.CommitCheckpoint(new CheckpointCommit(generation, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+        var commit = new CheckpointCommit(generation, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        await _grains.GetGrain<ICheckpointSealerGrain>(job.GetPrimaryKeyString()).Seal(commit);
+        return await job.CommitCheckpoint(commit);
     }
 
     private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, JobSpecJson.Options);
@@ -285,12 +288,12 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
     }
 
     [Fact]
-    public async Task CorruptNewestCheckpointFallsBackToThePreviousOne()
+    public async Task ATruncatedNewestCheckpointIsPassedOverAtFormation()
     {
         var (job, a, b) = await FormTwoWorkerJob(stem: "fallback");
         var older = await Checkpoint(job, 1, epoch: 0, step: 5, bytes: [1, 1, 1]);
         var newer = await Checkpoint(job, 1, epoch: 1, step: 10, bytes: [2, 2, 2]);
-        await File.WriteAllBytesAsync(Path.Combine(fixture.CheckpointDirectory, job.GetPrimaryKeyString(), newer.CheckpointId + ".ckpt"), [6, 6, 6]);
+        await File.WriteAllBytesAsync(Path.Combine(fixture.CheckpointDirectory, job.GetPrimaryKeyString(), newer.CheckpointId + ".ckpt"), [6]);
 
         await job.ReportFailure(new FailureReport { Generation = 1, FailedRank = 0, Reason = "killed" });
         await job.RegisterWorker(Worker(a));
@@ -298,22 +301,93 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
 
         Assert.Equal(Json(older), Json((await AssignmentPushedTo(a, 2)).ResumeFrom));
         var events = (await job.GetEvents(0, 1000)).Events;
-        Assert.Contains(events, e => e.Message.StartsWith($"checkpoint {newer.CheckpointId} failed verification and was dropped: SHA-256 is", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Message == $"checkpoint {newer.CheckpointId} cannot be restored and was dropped: size is 1 bytes, expected 3");
         Assert.Equal([older.CheckpointId], (await job.GetCheckpoints()).Select(c => c.CheckpointId));
     }
 
     [Fact]
-    public async Task CheckpointWithAWrongChecksumIsNotRegistered()
+    public async Task ACheckpointRank0FindsCorruptIsDroppedAndTheSameWorkersReformFromThePreviousOneWithoutARestart()
+    {
+        var (job, a, b) = await FormTwoWorkerJob(stem: "rejected");
+        var older = await Checkpoint(job, 1, epoch: 0, step: 5, bytes: [1, 1, 1]);
+        var newer = await Checkpoint(job, 1, epoch: 1, step: 10, bytes: [2, 2, 2]);
+        await job.ReportFailure(new FailureReport { Generation = 1, FailedRank = 1, Reason = "killed" });
+        await job.RegisterWorker(Worker(a));
+        await job.RegisterWorker(Worker(b));
+        Assert.Equal(newer.CheckpointId, (await AssignmentPushedTo(a, 2)).ResumeFrom!.CheckpointId);
+
+        // Same size, other bytes: only the restoring rank, which hashes the file, can tell.
+        await job.RejectRestore(new RestoreRejection(2, newer.CheckpointId, 0, "has SHA-256 00ff, the registry says " + newer.Sha256));
+
+        var summary = (await job.GetSummary())!;
+        Assert.Equal((JobPhase.Rendezvous, 3L, 1), (summary.Phase, summary.Generation, summary.Restarts));
+        Assert.Contains($"rank 0 could not restore checkpoint {newer.CheckpointId}; re-forming as generation 3 from checkpoint {older.CheckpointId} (not counted as a restart)", summary.PhaseReason, StringComparison.Ordinal);
+        var events = (await job.GetEvents(0, 1000)).Events;
+        Assert.Contains(events, e => e.Message == $"checkpoint {newer.CheckpointId} failed verification when rank 0 loaded it and was dropped: has SHA-256 00ff, the registry says {newer.Sha256}");
+        await job.RegisterWorker(Worker(a));
+        await job.RegisterWorker(Worker(b));
+        Assert.Equal(Json(older), Json((await AssignmentPushedTo(a, 3)).ResumeFrom));
+        Assert.Equal([older.CheckpointId], (await job.GetCheckpoints()).Select(c => c.CheckpointId));
+    }
+
+    [Fact]
+    public async Task ARejectionOfACheckpointTheGenerationDidNotRestoreChangesNothing()
+    {
+        var (job, _, _) = await FormTwoWorkerJob(stem: "rejected-other");
+        var only = await Checkpoint(job, 1, epoch: 0, step: 5, bytes: [1, 1, 1]);
+
+        await job.RejectRestore(new RestoreRejection(1, only.CheckpointId, 0, "has SHA-256 00ff"));
+
+        Assert.Equal((JobPhase.Running, 1L), ((await job.GetSummary())!.Phase, (await job.GetSummary())!.Generation));
+        Assert.Equal([only.CheckpointId], (await job.GetCheckpoints()).Select(c => c.CheckpointId));
+    }
+
+    [Fact]
+    public async Task CheckpointWithAWrongChecksumIsNotSealedAndCannotBeCommitted()
     {
         var (job, _, _) = await FormTwoWorkerJob(stem: "badsha");
         var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 10 });
         await File.WriteAllBytesAsync(ticket.StagingPath!, [1, 2, 3]);
+        var commit = new CheckpointCommit(1, ticket.CheckpointId, 3, new string('a', 64));
 
-        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, 3, new string('a', 64))));
+        var sealing = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _grains.GetGrain<ICheckpointSealerGrain>(job.GetPrimaryKeyString()).Seal(commit));
+        var committing = await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.CommitCheckpoint(commit));
 
-        Assert.Contains("SHA-256 is", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SHA-256 is 039058c6", sealing.Message, StringComparison.Ordinal);
+        Assert.Contains($"no upload at", committing.Message, StringComparison.Ordinal);
         Assert.Empty(await job.GetCheckpoints());
-        await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, 3, new string('a', 64))));
+        await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.CommitCheckpoint(commit));
+    }
+
+    [Fact]
+    public async Task AnUploadLeftByAGenerationThatFailedIsSweptWhenTheNextOneForms()
+    {
+        var (job, a, b) = await FormTwoWorkerJob(stem: "sweep");
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 10 });
+        await File.WriteAllBytesAsync(ticket.StagingPath!, [1, 2, 3]);
+        File.SetLastWriteTimeUtc(ticket.StagingPath!, DateTime.UtcNow.AddMinutes(-1)); // its writer died a while ago
+
+        await job.ReportFailure(new FailureReport { Generation = 1, FailedRank = 0, Reason = "killed mid-upload" });
+        Assert.True(File.Exists(ticket.StagingPath));
+        await job.RegisterWorker(Worker(a));
+        await job.RegisterWorker(Worker(b));
+
+        await Eventually(() => Task.FromResult(File.Exists(ticket.StagingPath)), exists => !exists, $"{ticket.StagingPath} swept");
+    }
+
+    [Fact]
+    public async Task AnUnsealedUploadCannotBeCommitted()
+    {
+        var (job, _, _) = await FormTwoWorkerJob(stem: "unsealed");
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 10 });
+        byte[] bytes = [1, 2, 3];
+        await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
+
+        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, 3, Convert.ToHexStringLower(SHA256.HashData(bytes)))));
+
+        Assert.Equal($"checkpoint {ticket.CheckpointId}: the upload was never sealed (its size and SHA-256 were not verified); upload discarded", error.Message);
+        Assert.False(File.Exists(ticket.StagingPath));
+        Assert.Empty(await job.GetCheckpoints());
     }
 
     [Fact]

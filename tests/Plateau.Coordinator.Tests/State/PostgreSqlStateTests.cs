@@ -99,7 +99,9 @@ public sealed class PostgreSqlStateTests(PostgreSqlServer server)
         var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Rank = 0, Epoch = epoch, Cursor = 0, GlobalStep = step });
         Assert.StartsWith(cluster.CheckpointDirectory, ticket.StagingPath, StringComparison.Ordinal);
         await File.WriteAllBytesAsync(ticket.StagingPath!, bytes);
-        await job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+        var commit = new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        await cluster.Grains.GetGrain<ICheckpointSealerGrain>(job.GetPrimaryKeyString()).Seal(commit);
+        await job.CommitCheckpoint(commit);
     }
 
     private static async Task<List<(int Status, int Generation)>> MembershipAsync(string connectionString, string clusterId)

@@ -218,16 +218,42 @@ internal sealed class FakeJob : IJobChannel
         return Task.CompletedTask;
     }
 
-    public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit)
+    /// <summary>Like the coordinator's sealer: the staged bytes must be the commit's.</summary>
+    public Task SealCheckpoint(CheckpointCommit commit)
     {
         var staging = CheckpointPath(commit.CheckpointId) + ".partial";
         var bytes = File.ReadAllBytes(staging);
         if (bytes.Length != commit.SizeBytes || Convert.ToHexStringLower(SHA256.HashData(bytes)) != commit.Sha256)
         {
-            throw new InvalidOperationException($"checkpoint {commit.CheckpointId} does not match its size or hash");
+            throw new CheckpointRejectedException(commit.CheckpointId, "does not match its size or hash");
         }
 
-        File.Move(staging, CheckpointPath(commit.CheckpointId), overwrite: true);
+        File.Move(staging, CheckpointPath(commit.CheckpointId) + ".sealed", overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    public List<RestoreRejection> Rejections { get; } = [];
+
+    public Task RejectRestore(RestoreRejection rejection)
+    {
+        lock (Rejections)
+        {
+            Rejections.Add(rejection);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Like the JobGrain: only a sealed upload commits, by a rename.</summary>
+    public Task<CheckpointRecord> CommitCheckpoint(CheckpointCommit commit)
+    {
+        var sealedPath = CheckpointPath(commit.CheckpointId) + ".sealed";
+        if (!File.Exists(sealedPath))
+        {
+            throw new CheckpointRejectedException(commit.CheckpointId, "was never sealed");
+        }
+
+        File.Move(sealedPath, CheckpointPath(commit.CheckpointId), overwrite: true);
         CheckpointRecord record;
         lock (_lock)
         {

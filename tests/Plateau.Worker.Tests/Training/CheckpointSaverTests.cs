@@ -119,13 +119,15 @@ public sealed class CheckpointSaverTests : IDisposable
 
         public string StagingPathFor(Assignment assignment, CheckpointTicket ticket) => ticket.StagingPath!;
 
-        public void Publish(Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
+        public void Publish(ICheckpointSealer sealer, Assignment assignment, CheckpointTicket ticket, long sizeBytes, string sha256, CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _uploads) == 1)
             {
                 FirstStarted.Set();
                 Release.Wait(cancellationToken);
             }
+
+            sealer.SealCheckpoint(new CheckpointCommit(assignment.Generation, ticket.CheckpointId, sizeBytes, sha256)).GetAwaiter().GetResult();
         }
 
         public RestoreFile Fetch(Assignment assignment, CheckpointRecord record, CancellationToken cancellationToken) =>

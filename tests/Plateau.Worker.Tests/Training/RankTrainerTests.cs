@@ -92,7 +92,7 @@ public sealed class RankTrainerTests : IDisposable
         Assert.Equal(1, position.Epoch);
         Assert.Equal(job.StepsPerEpoch, position.GlobalStep);
         Assert.Equal(job.StepsPerEpoch, step.Optimizer.Steps);
-        Assert.Throws<InvalidDataException>(() => CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, new string('0', 64), step));
+        Assert.Throws<CheckpointMismatchException>(() => CheckpointFile.Restore(job.CheckpointPath(record.CheckpointId), record.SizeBytes, new string('0', 64), step));
     }
 
     [Fact]
@@ -137,6 +137,33 @@ public sealed class RankTrainerTests : IDisposable
         Assert.Equal(2 * resumed.StepsPerEpoch, report.GlobalStep);
         Assert.Equal(resumed.StepsPerEpoch * resumed.GlobalBatch, report.Train.Samples);
         Assert.All(resumed.Progress, p => Assert.True(p.GlobalStep >= resumed.StepsPerEpoch, $"progress at step {p.GlobalStep} before the checkpoint's step"));
+    }
+
+    [Fact]
+    public async Task ARankThatFindsItsRestoreCheckpointCorruptTellsTheJobAndTrainsNothing()
+    {
+        var first = new FakeJob(_folder, worldSize: 1, totalEpochs: 1);
+        await using (var harness = await TrainerHarness.StartAsync(first))
+        {
+            Assert.Equal(TrainerOutcome.Completed, (await harness.RunAsync())[0].Outcome);
+        }
+
+        var checkpoint = Assert.Single(first.Checkpoints);
+        var bytes = await File.ReadAllBytesAsync(first.CheckpointPath(checkpoint.CheckpointId));
+        bytes[^1] ^= 0xFF; // same size, one flipped byte: only a hash can tell
+        await File.WriteAllBytesAsync(first.CheckpointPath(checkpoint.CheckpointId), bytes);
+        var resumed = new FakeJob(_folder, worldSize: 1, totalEpochs: 2);
+        await using var again = await TrainerHarness.StartAsync(resumed, resume: checkpoint);
+
+        var result = (await again.RunAsync())[0];
+
+        Assert.Equal(TrainerOutcome.Stopped, result.Outcome);
+        var rejection = Assert.Single(resumed.Rejections);
+        Assert.Equal((1L, checkpoint.CheckpointId, 0), (rejection.Generation, rejection.CheckpointId, rejection.Rank));
+        Assert.StartsWith("has SHA-256 ", rejection.Problem, StringComparison.Ordinal);
+        Assert.EndsWith($", the registry says {checkpoint.Sha256}", rejection.Problem, StringComparison.Ordinal);
+        Assert.Empty(resumed.Progress);
+        Assert.Empty(resumed.Failures);
     }
 
     [Fact]

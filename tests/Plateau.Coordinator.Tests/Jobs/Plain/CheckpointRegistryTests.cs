@@ -13,7 +13,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task ACommittedCheckpointIsRecordedWithTheSchedulerAndAnnounced()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
 
         var record = await _job.Checkpoint(epoch: 0, step: 10, [1, 2, 3, 4]);
 
@@ -27,7 +27,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task OnlyTheLatestKeepCheckpointsAreKeptOnDiskAndInTheRegistry()
     {
-        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 2 } });
+        _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 2 } });
 
         var first = await _job.Checkpoint(0, 10, [1]);
         await _job.Checkpoint(1, 20, [2]);
@@ -40,7 +40,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task KeepBestKeepsTheLowestValidationErrorsBesideTheLatest()
     {
-        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, KeepBest = 1 } });
+        _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, KeepBest = 1 } });
         var errors = new[] { 0.40, 0.25, 0.30, 0.35 };
         var records = new List<CheckpointRecord>();
         for (var epoch = 0; epoch < errors.Length; epoch++)
@@ -58,7 +58,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task TheCheckpointRightAfterALearningRateDropIsPinnedAndOutlivesRetention()
     {
-        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1 } });
+        _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1 } });
         await _job.Checkpoint(1, 10, [1]);
         _job.Epochs.RecordDecision(2, 20, 0.1, 0.01, LrDecisionKind.Plateau, "val top-1 error did not improve");
         var afterDrop = await _job.Checkpoint(2, 20, [2]);
@@ -69,11 +69,11 @@ public sealed class CheckpointRegistryTests : IDisposable
     }
 
     [Fact]
-    public async Task ACommitThatWasNeverBegunIsRejected()
+    public void ACommitThatWasNeverBegunIsRejected()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
 
-        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _job.Checkpoints.CommitAsync(new CheckpointCommit(1, "ckpt-made-up", 1, new string('0', 64))));
+        var error = Assert.Throws<CheckpointRejectedException>(() => _job.Checkpoints.Commit(new CheckpointCommit(1, "ckpt-made-up", 1, new string('0', 64))));
 
         Assert.Contains("was not begun in generation 1", error.Message, StringComparison.Ordinal);
         Assert.Empty(_job.Checkpoints.Committed());
@@ -82,7 +82,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task UploadsNeedTheGenerationsTokenAndABegunCheckpoint()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 0, GlobalStep = 10 });
         var token = CheckpointAccessToken.Compute(_job.State.CollectiveSecret, _job.Context.JobId, 1, ticket.CheckpointId);
 
@@ -95,7 +95,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task AnAbortedUploadIsForgottenAndTheLatestCommittedOneNamed()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         var kept = await _job.Checkpoint(0, 10, [1]);
         var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 20 });
 
@@ -108,14 +108,16 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task ACheckpointKeepsTheSchedulerOfWhenItWasBegunEvenIfItCommitsAfterTheNextDecision()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         var begunWith = _job.State.Scheduler;
         var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, Cursor = 32, GlobalStep = 8 });
         _job.State.Scheduler = begunWith with { Lr = begunWith.Lr / 10, Steps = begunWith.Steps + 1 }; // the background upload is still running
         byte[] bytes = [7, 7, 7];
+        var commit = new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
         await _job.Store.WriteUploadAsync(_job.Context.JobId, ticket.CheckpointId, new MemoryStream(bytes));
+        await _job.Store.SealAsync(_job.Context.JobId, ticket.CheckpointId, commit.SizeBytes, commit.Sha256);
 
-        var record = await _job.Checkpoints.CommitAsync(new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))));
+        var record = _job.Checkpoints.Commit(commit);
 
         Assert.Equal(begunWith, record.Scheduler);
         Assert.Equal(begunWith.Lr, record.LearningRate);
@@ -125,7 +127,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task ASupersededCheckpointIsForgottenWithoutAFailureEvent()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 0, Cursor = 16, GlobalStep = 1 });
         await File.WriteAllBytesAsync(_job.Store.StagingPath(_job.Context.JobId, ticket.CheckpointId), [1]);
 
@@ -139,7 +141,7 @@ public sealed class CheckpointRegistryTests : IDisposable
     [Fact]
     public async Task OfSeveralCheckpointsInsideTheEpochAfterALearningRateDropOnlyTheFirstIsPinned()
     {
-        await _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, EverySteps = 2 } });
+        _job.Formed(JobTestKit.Spec() with { Checkpoint = new() { Keep = 1, EverySteps = 2 } });
         _job.Epochs.RecordDecision(2, 20, 0.1, 0.01, LrDecisionKind.Plateau, "val top-1 error did not improve");
 
         var first = await _job.Checkpoint(2, 22, [1]);

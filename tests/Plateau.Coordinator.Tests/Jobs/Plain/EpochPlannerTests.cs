@@ -14,7 +14,7 @@ public sealed class EpochPlannerTests : IDisposable
     [Fact]
     public async Task AnEpochCompletesOnlyWithEveryRanksReportAndThenTheNextIsPlanned()
     {
-        await _job.Formed(JobTestKit.Spec(epochs: 3));
+        _job.Formed(JobTestKit.Spec(epochs: 3));
 
         Assert.True(_job.Epochs.Accept(JobTestKit.Report(1, rank: 0, epoch: 0, step: 10, correct1: 50, total: 100)));
         Assert.Equal(EpochPlanStatus.Pending, _job.Epochs.PlanFor(1, 1).Status);
@@ -35,7 +35,7 @@ public sealed class EpochPlannerTests : IDisposable
     public async Task AValidationErrorThatStopsImprovingDropsTheLearningRateByTheFactor()
     {
         var plateau = new PlateauScheduleSpec { Patience = 0, Factor = 0.1 };
-        await _job.Formed(JobTestKit.Spec(epochs: 5, schedule: new ScheduleSpec { Plateau = plateau }));
+        _job.Formed(JobTestKit.Spec(epochs: 5, schedule: new ScheduleSpec { Plateau = plateau }));
         var initial = _job.State.Scheduler.Lr;
 
         Complete(epoch: 0, step: 10, correct1: 60);
@@ -51,7 +51,7 @@ public sealed class EpochPlannerTests : IDisposable
     [Fact]
     public async Task TheLastEpochCompletesTheJob()
     {
-        await _job.Formed(JobTestKit.Spec(epochs: 1));
+        _job.Formed(JobTestKit.Spec(epochs: 1));
 
         Complete(epoch: 0, step: 10, correct1: 60);
 
@@ -63,7 +63,7 @@ public sealed class EpochPlannerTests : IDisposable
     [Fact]
     public async Task AReportForAnEpochAlreadyCompleteIsIgnoredAndOneFromTheFutureRefused()
     {
-        await _job.Formed(JobTestKit.Spec(epochs: 3));
+        _job.Formed(JobTestKit.Spec(epochs: 3));
         Complete(epoch: 0, step: 10, correct1: 60);
 
         Assert.False(_job.Epochs.Accept(JobTestKit.Report(1, rank: 0, epoch: 0, step: 10, correct1: 1, total: 100)));

@@ -39,7 +39,7 @@ public sealed class JobLifecycleTests : IDisposable
     [Fact]
     public async Task PauseTellsEveryMemberOfTheFormedGenerationWhy()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
 
         _job.Lifecycle.Pause("maintenance");
 
@@ -54,7 +54,7 @@ public sealed class JobLifecycleTests : IDisposable
     [Fact]
     public async Task ALostGroupReFormsAsTheNextGenerationAndAsksTheOldMembersToRejoin()
     {
-        await _job.Formed(JobTestKit.Spec(maxRestarts: 1));
+        _job.Formed(JobTestKit.Spec(maxRestarts: 1));
 
         _job.Lifecycle.Report(new FailureReport { Generation = 1, ReporterRank = 0, FailedRank = 1, Reason = "connection reset" });
 
@@ -69,7 +69,7 @@ public sealed class JobLifecycleTests : IDisposable
     [Fact]
     public async Task AFailureWithNoRestartsLeftFailsTheJobAndStopsTheMembersForGood()
     {
-        await _job.Formed(JobTestKit.Spec(maxRestarts: 0));
+        _job.Formed(JobTestKit.Spec(maxRestarts: 0));
 
         _job.Lifecycle.GroupFailed("rank 0 failed: no progress for 61 s");
 
@@ -82,7 +82,7 @@ public sealed class JobLifecycleTests : IDisposable
     [Fact]
     public async Task AJobScopeFailureEndsTheJobWithoutARestart()
     {
-        await _job.Formed(JobTestKit.Spec(maxRestarts: 5));
+        _job.Formed(JobTestKit.Spec(maxRestarts: 5));
 
         _job.Lifecycle.Report(new FailureReport { Generation = 1, ReporterRank = 0, Reason = "10 steps in a row were not finite", Scope = FailureScope.Job });
 
@@ -94,7 +94,7 @@ public sealed class JobLifecycleTests : IDisposable
     [Fact]
     public async Task AReportFromAnOlderGenerationIsRefused()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
 
         Assert.Throws<StaleGenerationException>(() => _job.Lifecycle.Report(new FailureReport { Generation = 7, Reason = "late" }));
         Assert.Equal(JobPhase.Running, _job.State.Phase);

@@ -39,12 +39,12 @@ internal sealed class PlainJob : IDisposable
     public RankProgress Progress { get; }
 
     /// <summary>Submits <paramref name="spec"/> and registers workers w0.. until the group forms.</summary>
-    public async Task<IReadOnlyList<MemberOrder>> Formed(JobSpec spec)
+    public IReadOnlyList<MemberOrder> Formed(JobSpec spec)
     {
         Lifecycle.Submit(spec);
         for (var i = 0; i < spec.Workers.Max; i++)
         {
-            await Rendezvous.RegisterAsync(JobTestKit.Worker($"w{i}"));
+            Rendezvous.Register(JobTestKit.Worker($"w{i}"));
         }
 
         Assert.Equal(JobPhase.Running, State.Phase);
@@ -53,12 +53,14 @@ internal sealed class PlainJob : IDisposable
 
     public IEnumerable<string> EventTexts(JobEventKind kind) => State.Events.Where(e => e.Kind == kind).Select(e => e.Message);
 
-    /// <summary>Uploads <paramref name="bytes"/> as a checkpoint of the formed generation and commits it.</summary>
+    /// <summary>Uploads <paramref name="bytes"/> as a checkpoint of the formed generation, seals and commits it.</summary>
     public async Task<CheckpointRecord> Checkpoint(int epoch, long step, byte[] bytes)
     {
         var ticket = Checkpoints.Begin(new CheckpointRequest { Generation = State.FormedGeneration, Epoch = epoch, GlobalStep = step });
+        var commit = new CheckpointCommit(State.FormedGeneration, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
         await Store.WriteUploadAsync(Context.JobId, ticket.CheckpointId, new MemoryStream(bytes));
-        return await Checkpoints.CommitAsync(new CheckpointCommit(State.FormedGeneration, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes))));
+        await Store.SealAsync(Context.JobId, ticket.CheckpointId, commit.SizeBytes, commit.Sha256);
+        return Checkpoints.Commit(commit);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

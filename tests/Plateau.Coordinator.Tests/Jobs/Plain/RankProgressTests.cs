@@ -11,7 +11,7 @@ public sealed class RankProgressTests : IDisposable
     [Fact]
     public async Task ARankNotHeardFromForLongerThanTheLimitIsNamedWithItsSilence()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         _job.Progress.Start();
         _job.Clock.Advance(TimeSpan.FromSeconds(30));
         _job.Progress.Observe(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = 3 });
@@ -26,7 +26,7 @@ public sealed class RankProgressTests : IDisposable
     [Fact]
     public async Task ThePausedJobTellsAReportingRankToPause()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
         _job.Lifecycle.Pause("operator");
 
         var ack = _job.Progress.Observe(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = 3 });
@@ -37,7 +37,7 @@ public sealed class RankProgressTests : IDisposable
     [Fact]
     public async Task TheJobsProgressIsTheSlowestRanksStepAndTheSumOfImagesPerSecond()
     {
-        await _job.Formed(JobTestKit.Spec());
+        _job.Formed(JobTestKit.Spec());
 
         _job.Progress.Observe(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = 7, ImagesPerSecond = 100 });
         _job.Progress.Observe(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = 5, ImagesPerSecond = 80 });

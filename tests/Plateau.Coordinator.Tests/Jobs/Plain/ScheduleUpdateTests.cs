@@ -14,7 +14,7 @@ public sealed class ScheduleUpdateTests : IDisposable
     [Fact]
     public async Task AForcedDropIsAppliedAtTheNextEpochPlanAndRecordedWithTheOperatorsReason()
     {
-        await _job.Formed(JobTestKit.Spec(epochs: 5, schedule: Plateau()));
+        _job.Formed(JobTestKit.Spec(epochs: 5, schedule: Plateau()));
         var before = _job.State.Scheduler.Lr;
 
         _job.Epochs.Update(new ScheduleUpdate { Operator = "alice", Reason = "loss is flat since epoch 30", DropNow = true });
@@ -32,7 +32,7 @@ public sealed class ScheduleUpdateTests : IDisposable
     [Fact]
     public async Task ANewPatienceDecidesTheNextEvaluationWhileTheSubmittedSpecStaysAsItWas()
     {
-        await _job.Formed(JobTestKit.Spec(epochs: 5, schedule: Plateau(patience: 10)));
+        _job.Formed(JobTestKit.Spec(epochs: 5, schedule: Plateau(patience: 10)));
         Complete(epoch: 0, step: 10, correct1: 60);
 
         var summary = Update(new ScheduleUpdate { Operator = "bob", Reason = "shorter patience", Patience = 0 });
@@ -51,7 +51,7 @@ public sealed class ScheduleUpdateTests : IDisposable
     [Fact]
     public async Task AnUpdateWithoutWhoOrWhyOrWithBadValuesIsRefusedAndChangesNothing()
     {
-        await _job.Formed(JobTestKit.Spec(schedule: Plateau()));
+        _job.Formed(JobTestKit.Spec(schedule: Plateau()));
         var events = _job.State.Events.Count;
 
         var error = Assert.Throws<JobSpecInvalidException>(() => _job.Epochs.Update(new ScheduleUpdate { Factor = 1.5, Patience = -1, Reason = new string('x', 2000) }));
@@ -67,7 +67,7 @@ public sealed class ScheduleUpdateTests : IDisposable
     public async Task AJobWithoutAPlateauScheduleOrThatEndedCannotBeSteered()
     {
         var steps = new ScheduleSpec { Steps = new StepScheduleSpec { Milestones = [5], Gamma = 0.1 } };
-        await _job.Formed(JobTestKit.Spec(schedule: steps));
+        _job.Formed(JobTestKit.Spec(schedule: steps));
 
         var error = Assert.Throws<JobTransitionException>(() => _job.Epochs.Update(new ScheduleUpdate { Operator = "a", Reason = "b", DropNow = true }));
         Assert.Contains("no plateau schedule", error.Message, StringComparison.Ordinal);

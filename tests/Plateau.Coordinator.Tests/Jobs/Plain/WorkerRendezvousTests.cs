@@ -15,7 +15,7 @@ public sealed class WorkerRendezvousTests : IDisposable
     {
         _job.Lifecycle.Submit(JobTestKit.Spec() with { Workers = new() { Min = 1, Max = 2, DevicesPerWorker = 2 }, Batch = new() { Global = 100 } });
 
-        var result = await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w0", devices: 1));
+        var result = _job.Rendezvous.Register(JobTestKit.Worker("w0", devices: 1));
 
         Assert.Equal(RendezvousStatus.Rejected, result.Status);
         Assert.Equal("worker w0 offers 1 devices but the job needs devicesPerWorker 2", result.Message);
@@ -25,7 +25,7 @@ public sealed class WorkerRendezvousTests : IDisposable
     [Fact]
     public async Task TheGroupFormsWhenWorkersMaxJoinedAndEveryMemberIsToldToStart()
     {
-        var orders = await _job.Formed(JobTestKit.Spec(min: 2, max: 2));
+        var orders = _job.Formed(JobTestKit.Spec(min: 2, max: 2));
 
         var start = Assert.Single(orders);
         Assert.Equal(MemberOrderKind.StartTraining, start.Kind);
@@ -39,9 +39,9 @@ public sealed class WorkerRendezvousTests : IDisposable
     [Fact]
     public async Task AWorkerJoiningARunningGroupWaitsOnStandby()
     {
-        await _job.Formed(JobTestKit.Spec(min: 2, max: 2));
+        _job.Formed(JobTestKit.Spec(min: 2, max: 2));
 
-        var result = await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w9"));
+        var result = _job.Rendezvous.Register(JobTestKit.Worker("w9"));
 
         Assert.Equal(RendezvousStatus.Standby, result.Status);
         Assert.Equal(["w9"], _job.State.Standby.Select(r => r.WorkerId));
@@ -52,9 +52,9 @@ public sealed class WorkerRendezvousTests : IDisposable
     public async Task AWorkerSeeingADifferentDatasetIsRejected()
     {
         _job.Lifecycle.Submit(JobTestKit.Spec(min: 2, max: 2));
-        await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w0"));
+        _job.Rendezvous.Register(JobTestKit.Worker("w0"));
 
-        var result = await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w1", dataset: JobTestKit.Dataset with { Classes = 100 }));
+        var result = _job.Rendezvous.Register(JobTestKit.Worker("w1", dataset: JobTestKit.Dataset with { Classes = 100 }));
 
         Assert.Equal(RendezvousStatus.Rejected, result.Status);
         Assert.StartsWith("dataset mismatch: worker w1 sees 1000 train / 200 validation samples, 100 classes", result.Message, StringComparison.Ordinal);
@@ -64,9 +64,9 @@ public sealed class WorkerRendezvousTests : IDisposable
     public async Task TheDeadlineFailsAJobThatHasFewerThanWorkersMinAndNamesWhoJoined()
     {
         _job.Lifecycle.Submit(JobTestKit.Spec(min: 2, max: 2, timeoutSeconds: 30));
-        await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w0"));
+        _job.Rendezvous.Register(JobTestKit.Worker("w0"));
 
-        await _job.Rendezvous.DeadlinePassedAsync();
+        _job.Rendezvous.DeadlinePassed();
 
         Assert.Equal(JobPhase.Failed, _job.State.Phase);
         Assert.Equal("rendezvous for generation 1 timed out after 30 s: 1 of 2 required workers joined (w0 on host-w0)", _job.State.PhaseReason);
@@ -77,11 +77,11 @@ public sealed class WorkerRendezvousTests : IDisposable
     {
         var job = new PlainJob(graceSeconds: 5);
         job.Lifecycle.Submit(JobTestKit.Spec(min: 1, max: 3));
-        await job.Rendezvous.RegisterAsync(JobTestKit.Worker("w0"));
-        await job.Rendezvous.RegisterAsync(JobTestKit.Worker("w1"));
+        job.Rendezvous.Register(JobTestKit.Worker("w0"));
+        job.Rendezvous.Register(JobTestKit.Worker("w1"));
         Assert.Equal(JobPhase.Rendezvous, job.State.Phase);
 
-        await job.Rendezvous.GraceElapsedAsync();
+        job.Rendezvous.GraceElapsed();
 
         Assert.Equal(JobPhase.Running, job.State.Phase);
         Assert.Equal(2, job.State.Members.Count);
@@ -91,12 +91,12 @@ public sealed class WorkerRendezvousTests : IDisposable
     [Fact]
     public async Task AFormationAfterAFailureRestoresTheNewestCommittedCheckpoint()
     {
-        await _job.Formed(JobTestKit.Spec(min: 2, max: 2));
+        _job.Formed(JobTestKit.Spec(min: 2, max: 2));
         var record = await _job.Checkpoint(epoch: 1, step: 10, [1, 2, 3]);
         _job.Lifecycle.GroupFailed("rank 1 failed");
 
-        await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w0"));
-        await _job.Rendezvous.RegisterAsync(JobTestKit.Worker("w1"));
+        _job.Rendezvous.Register(JobTestKit.Worker("w0"));
+        _job.Rendezvous.Register(JobTestKit.Worker("w1"));
 
         Assert.Equal(JobPhase.Running, _job.State.Phase);
         Assert.Equal(record.CheckpointId, _job.State.ResumeFrom?.CheckpointId);
