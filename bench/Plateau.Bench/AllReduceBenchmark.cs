@@ -129,9 +129,9 @@ public static class AllReduceBenchmark
     private static async Task<int> RunParentAsync(Settings options)
     {
         var (sizes, iters) = (options.Sizes, options.Iters);
-        Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {LoadAverage()}, {iters} iterations per size");
+        Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, {iters} iterations per size");
 
-        double? iperf = options.NoBaselines ? null : await MeasureIperfAsync();
+        double? iperf = options.NoBaselines ? null : await Machine.MeasureIperfAsync();
         if (iperf is { } bps)
         {
             Console.WriteLine($"# iperf3 single-stream loopback TCP: {bps / 8 / 1e9:0.00} GB/s ({bps / 1e9:0.0} Gbit/s)");
@@ -143,7 +143,7 @@ public static class AllReduceBenchmark
             {
                 foreach (var sharedMemory in options.SharedMemory)
                 {
-                    var load = LoadAverage();
+                    var load = Machine.LoadAverage();
                     runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, options, transport, sharedMemory)));
                 }
             }
@@ -282,7 +282,7 @@ public static class AllReduceBenchmark
             return null;
         }
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--port", FreePort().ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--port", Machine.FreePort().ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
         }
@@ -297,24 +297,6 @@ public static class AllReduceBenchmark
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
             .ToDictionary(j => j.GetProperty("bytes").GetInt64(), j => j.GetProperty("seconds").GetDouble());
-    }
-
-    /// <summary>Single-stream loopback TCP bits/s from iperf3 (5 s), or null when iperf3 is missing.</summary>
-    private static async Task<double?> MeasureIperfAsync()
-    {
-        if (!File.Exists("/usr/bin/iperf3"))
-        {
-            Console.Error.WriteLine("# iperf3 baseline skipped: /usr/bin/iperf3 not found");
-            return null;
-        }
-        var port = FreePort().ToString(CultureInfo.InvariantCulture);
-        using var server = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-s", "-1", "-p", port]) { RedirectStandardOutput = true })!;
-        await Task.Delay(500);
-        using var client = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-c", "127.0.0.1", "-p", port, "-t", "5", "-J"]) { RedirectStandardOutput = true })!;
-        var json = await client.StandardOutput.ReadToEndAsync();
-        await client.WaitForExitAsync();
-        await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        return JsonSerializer.Deserialize<JsonElement>(json).GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
     }
 
     private static ProcessStartInfo SelfStartInfo()
@@ -343,13 +325,5 @@ public static class AllReduceBenchmark
         return File.Exists(cwd) ? cwd : null;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -12,6 +12,7 @@ public static class BenchmarkDispatch
         root.Subcommands.Add(AllReduceBenchmark.Build());
         root.Subcommands.Add(DistributedStepBenchmark.Build());
         root.Subcommands.Add(DataLoaderBenchmark.Build());
+        root.Subcommands.Add(CheckpointBenchmark.Build());
         return root;
     }
 }

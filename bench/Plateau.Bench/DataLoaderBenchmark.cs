@@ -38,7 +38,7 @@ public static class DataLoaderBenchmark
     {
         EnsureImages(dir, images);
         using var dataset = ImageFolderDataset.Open(dir);
-        Console.WriteLine($"{dataset.Count} JPEGs {Width}x{Height} q90 in {dir}; load average {LoadAverage()}");
+        Console.WriteLine($"{dataset.Count} JPEGs {Width}x{Height} q90 in {dir}; load average {Machine.LoadAverage()}");
         Console.WriteLine();
 
         Console.WriteLine("| decoder, img per CPU-s | full | full, fast IDCT | 3/4 scale | 1/2 scale |");
@@ -74,7 +74,7 @@ public static class DataLoaderBenchmark
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine($"load average after: {Machine.LoadAverage()}");
         return 0;
     }
 
@@ -179,6 +179,4 @@ public static class DataLoaderBenchmark
         return ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds + (t.Nanoseconds * 1e-9) : throw new InvalidOperationException("clock_gettime failed");
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -78,9 +78,9 @@ public static class DistributedStepBenchmark
         TrainingProcess.Initialise(threads);
         var size = ModelRegistry.Describe(o.Model).NativeInputSize;
         Console.WriteLine(string.Create(Invariant,
-            $"distributed step vs bare TorchSharp loop: {o.Model} {size}x{size}, batch {o.Batch} per worker, {o.Workers} worker process(es) × {threads} thread(s), median of {o.Steps} after {o.Warmup} warm-up; load average {LoadAverage()}"));
+            $"distributed step vs bare TorchSharp loop: {o.Model} {size}x{size}, batch {o.Batch} per worker, {o.Workers} worker process(es) × {threads} thread(s), median of {o.Steps} after {o.Warmup} warm-up; load average {Machine.LoadAverage()}"));
 
-        var ports = Enumerable.Range(0, o.Workers).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, o.Workers).Select(_ => Machine.FreePort()).ToArray();
         var peers = string.Join(',', ports.Select(p => $"http://127.0.0.1:{p}"));
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         var ranks = Enumerable.Range(0, o.Workers).Select(rank => StartRank(o, rank, threads, peers, secret)).ToList();
@@ -117,7 +117,7 @@ public static class DistributedStepBenchmark
         var total = results.Sum(r => o.Batch * 1000 / r.StepMs);
         var bareTotal = results.Sum(r => o.Batch * 1000 / r.BareMs);
         Console.WriteLine(string.Create(Invariant,
-            $"distributed: {total:F1} img/s over {o.Workers} rank(s) = {total / bareTotal * 100:F1}% of the bare loops' {bareTotal:F1} img/s; load average after {LoadAverage()}"));
+            $"distributed: {total:F1} img/s over {o.Workers} rank(s) = {total / bareTotal * 100:F1}% of the bare loops' {bareTotal:F1} img/s; load average after {Machine.LoadAverage()}"));
         Console.WriteLine("outside = median of (step − wait), wait = time blocked on the ring; overhead = (outside − bare) / bare: orchestration cost per step outside the all-reduce (target ≤ 3%).");
         Console.WriteLine("all-red. = pack + wait + unpack of the gradient buckets (incl. the 2-float vote slot); update = Plateau's SGD.");
         return 0;
@@ -164,7 +164,7 @@ public static class DistributedStepBenchmark
             // The worker's metrics as a worker process records them: the Plateau meter aggregated for a
             // Prometheus endpoint, one RankTelemetry.Step per step (what the instrumentation costs).
             using var meters = Sdk.CreateMeterProviderBuilder().AddMeter(PlateauMetrics.MeterName)
-                .AddPrometheusHttpListener(l => (l.Host, l.Port) = ("127.0.0.1", FreePort())).Build();
+                .AddPrometheusHttpListener(l => (l.Host, l.Port) = ("127.0.0.1", Machine.FreePort())).Build();
             var telemetry = new RankTelemetry("bench", rank, addresses.Length, step.Buckets.GradientElements * sizeof(float));
             for (var s = 0; s < o.Warmup + o.Steps; s++)
             {
@@ -245,17 +245,9 @@ public static class DistributedStepBenchmark
         return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Text(int value) => value.ToString(Invariant);
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private sealed record RankResult(int Rank, double StepMs, double ComputeMs, double AllReduceMs, double WaitMs, double UpdateMs, double OutsideMs, double BareMs, double TelemetryUs);
 

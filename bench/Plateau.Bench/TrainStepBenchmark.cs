@@ -81,7 +81,7 @@ public static class TrainStepBenchmark
     {
         TrainingProcess.Initialise(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CPU training step, {threads} threads, {steps} interleaved steps per side after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; ATen kernels: {TrainingProcess.CpuKernels}; load average {LoadAverage()}"));
+            $"CPU training step, {threads} threads, {steps} interleaved steps per side after {warmup} warm-up; malloc tuned: {TrainingProcess.MallocTuned}; ATen kernels: {TrainingProcess.CpuKernels}; load average {Machine.LoadAverage()}"));
         if (pythonEnvironment.Count > 0)
         {
             Console.WriteLine($"PyTorch environment: {string.Join(' ', pythonEnvironment.Select(e => $"{e.Key}={e.Value}"))}");
@@ -293,6 +293,4 @@ public static class TrainStepBenchmark
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

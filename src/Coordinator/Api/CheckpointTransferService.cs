@@ -24,12 +24,14 @@ public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointSt
         var access = requestStream.Current.Header;
         await Authorize(access, upload: true);
         // Hashed, flushed and sealed as the bytes arrive: the JobGrain's commit then only renames.
-        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, Chunks(requestStream, context.CancellationToken), context.CancellationToken);
+        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
         return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
     }
 
-    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Chunks(IAsyncStreamReader<Proto.UploadChunk> requestStream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The data messages after an upload's header; any other message is an INVALID_ARGUMENT.</summary>
+    public static async IAsyncEnumerable<ReadOnlyMemory<byte>> DataChunks(IAsyncStreamReader<Proto.UploadChunk> requestStream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(requestStream);
         while (await requestStream.MoveNext(cancellationToken))
         {
             var chunk = requestStream.Current;

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Plateau.Bench;
+
+/// <summary>What every benchmark asks of the machine it runs on: its load, a free loopback port, and the
+/// loopback TCP baseline (iperf3) that transfer benchmarks print beside their own numbers.</summary>
+internal static class Machine
+{
+    /// <summary>The 1, 5 and 15 minute load averages, or "n/a" off Linux.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Single-stream loopback TCP bits/s from iperf3 (5 s), or null when iperf3 is missing.</summary>
+    public static async Task<double?> MeasureIperfAsync()
+    {
+        if (!File.Exists("/usr/bin/iperf3"))
+        {
+            Console.Error.WriteLine("# iperf3 baseline skipped: /usr/bin/iperf3 not found");
+            return null;
+        }
+        var port = FreePort().ToString(CultureInfo.InvariantCulture);
+        using var server = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-s", "-1", "-p", port]) { RedirectStandardOutput = true })!;
+        await Task.Delay(500);
+        using var client = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-c", "127.0.0.1", "-p", port, "-t", "5", "-J"]) { RedirectStandardOutput = true })!;
+        var json = await client.StandardOutput.ReadToEndAsync();
+        await client.WaitForExitAsync();
+        await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        return JsonSerializer.Deserialize<JsonElement>(json).GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+    }
+}
