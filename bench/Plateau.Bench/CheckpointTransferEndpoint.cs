@@ -52,7 +52,7 @@ internal sealed class CheckpointTransferEndpoint : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "header: the first message of an upload must be the header"));
             }
 
-            var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId,
+            var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, requestStream.Current.Offset,
                 CheckpointTransferService.DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
             return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Plateau.Coordinator.Checkpoints;
@@ -22,10 +23,29 @@ public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointSt
         }
 
         var access = requestStream.Current.Header;
+        var offset = requestStream.Current.Offset;
+        if (offset < 0)
+        {
+            throw RpcErrors.InvalidArgument("offset", string.Create(CultureInfo.InvariantCulture, $"must be 0 or more, got {offset}"));
+        }
+
         await Authorize(access, upload: true);
         // Hashed, flushed and sealed as the bytes arrive: the JobGrain's commit then only renames.
-        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
+        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, offset, DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
         return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
+    }
+
+    public override async Task<Proto.UploadStatusResult> UploadStatus(Proto.CheckpointAccess request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await Authorize(request, upload: true);
+        var progress = store.UploadStatus(request.JobId, request.CheckpointId);
+        return new Proto.UploadStatusResult
+        {
+            ReceivedBytes = progress.Bytes,
+            InProgress = progress.InProgress,
+            Sealed = progress.SealedSha256 is { } sha ? new Proto.UploadResult { SizeBytes = progress.Bytes, Sha256 = sha } : null,
+        };
     }
 
     /// <summary>The data messages after an upload's header; any other message is an INVALID_ARGUMENT.</summary>

@@ -5,6 +5,7 @@ using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Errors;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
+using Plateau.Coordinator.Checkpoints;
 
 namespace Plateau.Coordinator.Api;
 
@@ -70,6 +71,7 @@ internal static class RpcErrors
         JobNotFoundException notFound => WithDetails(Code.NotFound, notFound.Message, new ResourceInfo { ResourceType = "plateau.v1.Job", ResourceName = notFound.JobId }),
         JobAlreadyExistsException exists => AlreadyExists(exists.JobId, exists.Message),
         JobTransitionException or StaleGenerationException or CheckpointRejectedException => FailedPrecondition(e.Message),
+        UploadInProgressException => WithDetails(Code.Aborted, e.Message, null),
         _ => null,
     };
 

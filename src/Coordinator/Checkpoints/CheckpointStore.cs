@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -15,7 +17,8 @@ namespace Plateau.Coordinator.Checkpoints;
 /// CheckpointTransfer service).</item>
 /// <item><c>{id}.{sha256}.sealed</c>: size and SHA-256 verified, flushed to disk. Sealing reads the whole file,
 /// so it runs outside any grain turn: in the transfer service while the bytes stream in
-/// (<see cref="ReceiveAsync"/>), or in the job's sealer grain (<see cref="SealAsync"/>).</item>
+/// (<see cref="ReceiveAsync"/>, which can continue an interrupted upload), or in the job's sealer grain
+/// (<see cref="SealAsync"/>).</item>
 /// <item><c>{id}.ckpt</c>: committed by the JobGrain (<see cref="Commit"/>), which only checks the sealed name
 /// and size and renames; only then does the registry entry exist.</item>
 /// </list>
@@ -29,6 +32,10 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     private const string SealedSuffix = ".sealed";
 
     private readonly string _root = Path.GetFullPath(options.Value.RootDirectory);
+
+    /// <summary>Staging files a stream is writing now: a second stream for the same upload (a retry racing the
+    /// broken call it replaces) waits for the first to end instead of interleaving with it.</summary>
+    private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
 
     /// <summary>Where the bytes of an uncommitted checkpoint go; any earlier upload of that id, partial or sealed, is discarded.</summary>
     public string BeginUpload(string jobId, string checkpointId)
@@ -49,17 +56,43 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     }
 
     /// <summary>Receives an upload: writes and hashes the chunks as they arrive, flushes the file to disk and seals
-    /// it under the hash it has. Returns what arrived; the commit later compares it with what the worker wrote.</summary>
-    public async Task<(long SizeBytes, string Sha256)> ReceiveAsync(string jobId, string checkpointId, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
+    /// it under the hash it has. Returns what arrived; the commit later compares it with what the worker wrote.
+    /// <paramref name="offset"/> 0 starts over; a larger one continues an interrupted upload of which this store
+    /// holds at least that many bytes (<see cref="UploadStatus"/>): the held prefix is hashed again and the
+    /// chunks are appended. A broken stream keeps what arrived, for the next attempt to continue.</summary>
+    public async Task<(long SizeBytes, string Sha256)> ReceiveAsync(string jobId, string checkpointId, long offset, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        var staging = BeginUpload(jobId, checkpointId);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size = 0;
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var staging = StagingPath(jobId, checkpointId);
+        if (!_receiving.TryAdd(staging, 0))
+        {
+            throw new UploadInProgressException(checkpointId);
+        }
+
         try
         {
-            await using (var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous))
+            if (offset == 0)
             {
+                BeginUpload(jobId, checkpointId);
+            }
+            else if (!File.Exists(staging) || new FileInfo(staging).Length < offset)
+            {
+                var held = File.Exists(staging) ? new FileInfo(staging).Length : 0;
+                throw new CheckpointRejectedException(checkpointId, string.Create(CultureInfo.InvariantCulture,
+                    $"cannot continue the upload at byte {offset}: the coordinator holds {held} bytes of it (ask UploadStatus, or start over at 0)"));
+            }
+
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = offset;
+            await using (var file = new FileStream(staging, offset == 0 ? FileMode.CreateNew : FileMode.Open, FileAccess.ReadWrite, FileShare.None, BufferBytes, FileOptions.Asynchronous))
+            {
+                if (offset > 0)
+                {
+                    file.SetLength(offset); // bytes past the offset are the ones the worker sends again
+                    await HashPrefixAsync(file, hash, cancellationToken);
+                }
+
                 await foreach (var chunk in chunks.WithCancellation(cancellationToken))
                 {
                     await file.WriteAsync(chunk, cancellationToken);
@@ -69,16 +102,39 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
 
                 file.Flush(flushToDisk: true);
             }
+
+            var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            File.Move(staging, SealedPath(jobId, checkpointId, sha), overwrite: true);
+            return (size, sha);
         }
-        catch
+        finally
         {
-            File.Delete(staging); // a broken upload never reaches a name the commit accepts
-            throw;
+            _receiving.TryRemove(staging, out _);
+        }
+    }
+
+    /// <summary>How much of an upload this store holds: sealed (complete: its size and hash), or the bytes of an
+    /// unfinished one (0 when there is none), and whether a stream is still writing it.</summary>
+    public UploadProgress UploadStatus(string jobId, string checkpointId)
+    {
+        if (SealedFiles(jobId, checkpointId).FirstOrDefault() is { } sealedFile)
+        {
+            return new UploadProgress(new FileInfo(sealedFile).Length, InProgress: false, Path.GetFileName(sealedFile).Substring(checkpointId.Length + 1, 64));
         }
 
-        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-        File.Move(staging, SealedPath(jobId, checkpointId, sha), overwrite: true);
-        return (size, sha);
+        var staging = StagingPath(jobId, checkpointId);
+        return new UploadProgress(File.Exists(staging) ? new FileInfo(staging).Length : 0, _receiving.ContainsKey(staging), SealedSha256: null);
+    }
+
+    private static async Task HashPrefixAsync(FileStream file, IncrementalHash hash, CancellationToken cancellationToken)
+    {
+        file.Position = 0;
+        var buffer = new byte[BufferBytes];
+        int read;
+        while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+        }
     }
 
     /// <summary>Verifies the unsealed upload against what its writer says it wrote, flushes it to disk and seals

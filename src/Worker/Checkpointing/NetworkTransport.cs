@@ -128,12 +128,50 @@ public sealed partial class NetworkTransport : ICheckpointTransport, IDisposable
         Token = CheckpointAccessToken.Compute(assignment.CollectiveSecret, assignment.JobId, assignment.Generation, checkpointId),
     };
 
+    /// <summary>Uploads the file; after a transient failure asks the coordinator how much it holds and sends the
+    /// rest (<see cref="UploadRetry"/>), so a dropped connection costs the bytes in flight, not the checkpoint.</summary>
     private async Task<Proto.UploadResult> UploadAsync(Proto.CheckpointAccess access, string path, CancellationToken cancellationToken)
     {
+        var length = new FileInfo(path).Length;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                long offset = 0;
+                if (attempt > 1)
+                {
+                    var status = await _client.UploadStatusAsync(access, cancellationToken: cancellationToken);
+                    if (status.Sealed is { } complete)
+                    {
+                        return complete; // the broken call had delivered everything; only its answer was lost
+                    }
+
+                    if (status.InProgress)
+                    {
+                        throw new RpcException(new Status(StatusCode.Aborted, "the coordinator is still receiving the broken upload"));
+                    }
+
+                    offset = UploadRetry.ContinueAt(status.ReceivedBytes, length);
+                }
+
+                return await UploadFromAsync(access, path, offset, cancellationToken);
+            }
+            catch (RpcException e) when (UploadRetry.ShouldContinue(e.StatusCode, attempt) && !cancellationToken.IsCancellationRequested)
+            {
+                var delay = UploadRetry.DelayAfter(attempt);
+                LogUploadInterrupted(_logger, access.CheckpointId, e.StatusCode, e.Status.Detail, attempt, UploadRetry.MaxAttempts, delay.TotalSeconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<Proto.UploadResult> UploadFromAsync(Proto.CheckpointAccess access, string path, long offset, CancellationToken cancellationToken)
+    {
         using var call = _client.Upload(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new Proto.UploadChunk { Header = access }, cancellationToken);
+        await call.RequestStream.WriteAsync(new Proto.UploadChunk { Header = access, Offset = offset }, cancellationToken);
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
+            file.Position = offset;
             var buffer = new byte[ChunkBytes];
             int read;
             while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
@@ -162,6 +200,9 @@ public sealed partial class NetworkTransport : ICheckpointTransport, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {CheckpointId}: uploaded {Bytes} bytes to {Address} in {Seconds:0.00} s")]
     private static partial void LogUploaded(ILogger logger, string checkpointId, long bytes, Uri address, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checkpoint {CheckpointId}: upload interrupted ({Code}: {Detail}), attempt {Attempt} of {MaxAttempts}; continuing where the coordinator stopped in {Seconds:0} s")]
+    private static partial void LogUploadInterrupted(ILogger logger, string checkpointId, StatusCode code, string detail, int attempt, int maxAttempts, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {CheckpointId}: downloaded {Bytes} bytes from {Address} in {Seconds:0.00} s")]
     private static partial void LogDownloaded(ILogger logger, string checkpointId, long bytes, Uri address, double seconds);

@@ -49,9 +49,9 @@ public sealed class CheckpointTransferServiceTests(ApiHost fixture) : IClassFixt
         return (job, id, assignment.CollectiveSecret);
     }
 
-    private static IEnumerable<UploadChunk> Chunks(CheckpointAccess header, byte[] bytes, int size)
+    private static IEnumerable<UploadChunk> Chunks(CheckpointAccess header, byte[] bytes, int size, long offset = 0)
     {
-        yield return new UploadChunk { Header = header };
+        yield return new UploadChunk { Header = header, Offset = offset };
         for (var i = 0; i < bytes.Length; i += size)
         {
             yield return new UploadChunk { Data = ByteString.CopyFrom(bytes, i, Math.Min(size, bytes.Length - i)) };
@@ -72,6 +72,63 @@ public sealed class CheckpointTransferServiceTests(ApiHost fixture) : IClassFixt
 
         Assert.Equal((3_000_000L, Convert.ToHexStringLower(SHA256.HashData(bytes))), (uploaded.SizeBytes, uploaded.Sha256));
         Assert.Equal(bytes, downloaded);
+    }
+
+    [Fact]
+    public async Task AnUploadWhoseConnectionBrokeContinuesAtTheOffsetTheCoordinatorHoldsAndCommitsWhole()
+    {
+        var (job, id, secret) = await FormedJob();
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 10 });
+        var bytes = RandomNumberGenerator.GetBytes(3_000_000);
+        var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(secret, id, 1, ticket.CheckpointId) };
+
+        // The worker's side of the connection goes away after 1 MiB: the call is reset, not completed.
+        using (var broken = new CancellationTokenSource())
+        {
+            var call = _client.Upload(cancellationToken: broken.Token);
+            await call.RequestStream.WriteAsync(new UploadChunk { Header = access });
+            await call.RequestStream.WriteAsync(new UploadChunk { Data = ByteString.CopyFrom(bytes, 0, 1 << 20) });
+            await Eventually(() => _client.UploadStatusAsync(access).ResponseAsync, s => s.ReceivedBytes == 1 << 20, "the first MiB received");
+            await broken.CancelAsync();
+            call.Dispose();
+        }
+
+        var held = await Eventually(() => _client.UploadStatusAsync(access).ResponseAsync, s => !s.InProgress, "the broken stream ended");
+        Assert.Equal((1L << 20, (UploadResult?)null), (held.ReceivedBytes, held.Sealed));
+        var uploaded = await Upload(Chunks(access, bytes[(int)held.ReceivedBytes..], 256 * 1024, offset: held.ReceivedBytes));
+        var done = await _client.UploadStatusAsync(access);
+        await job.CommitCheckpoint(new CheckpointCommit(1, ticket.CheckpointId, uploaded.SizeBytes, uploaded.Sha256));
+
+        Assert.Equal((3_000_000L, Convert.ToHexStringLower(SHA256.HashData(bytes))), (uploaded.SizeBytes, uploaded.Sha256));
+        Assert.Equal(uploaded, done.Sealed);
+        Assert.Equal(bytes, await Download(access));
+    }
+
+    [Fact]
+    public async Task AnUploadCannotContinuePastWhatTheCoordinatorHoldsOrAtANegativeOffset()
+    {
+        var (job, id, secret) = await FormedJob();
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 10 });
+        var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(secret, id, 1, ticket.CheckpointId) };
+
+        var beyond = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(access, [1, 2], 1, offset: 5)));
+        var negative = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(access, [1, 2], 1, offset: -1)));
+
+        Assert.Equal((StatusCode.FailedPrecondition, $"checkpoint {ticket.CheckpointId}: cannot continue the upload at byte 5: the coordinator holds 0 bytes of it (ask UploadStatus, or start over at 0)"),
+            (beyond.StatusCode, beyond.Status.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, "offset: must be 0 or more, got -1"), (negative.StatusCode, negative.Status.Detail));
+    }
+
+    [Fact]
+    public async Task UploadStatusNeedsTheGenerationsToken()
+    {
+        var (job, id, _) = await FormedJob();
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1 });
+        var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(new byte[32], id, 1, ticket.CheckpointId) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _client.UploadStatusAsync(access).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Tests.Jobs;
 
 namespace Plateau.Coordinator.Tests.Checkpoints;
 
@@ -90,7 +91,7 @@ public sealed class CheckpointStoreTests : IDisposable
     {
         var bytes = RandomNumberGenerator.GetBytes(300_000);
 
-        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks(bytes, 65_536));
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks(bytes, 65_536));
 
         Assert.Equal((300_000L, Sha(bytes)), (size, sha));
         Assert.Equal([$"ckpt-1.{sha}.sealed"], StagingFiles());
@@ -103,7 +104,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public async Task AReceivedUploadCommitsAndReadsBackIntact()
     {
         var bytes = RandomNumberGenerator.GetBytes(300_000);
-        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks(bytes, 65_536));
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks(bytes, 65_536));
 
         var path = _store.Commit("job-a", "ckpt-1", size, sha);
 
@@ -111,20 +112,65 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task AnUploadBrokenMidStreamLeavesNothingToCommit()
+    public async Task AnUploadBrokenMidStreamKeepsWhatArrivedUnsealedAndTheRestContinuesIt()
     {
+        var bytes = RandomNumberGenerator.GetBytes(10_000);
         var broken = new IOException("connection reset");
 
-        var error = await Assert.ThrowsAsync<IOException>(() => _store.ReceiveAsync("job-a", "ckpt-1", Chunks([1, 2, 3, 4], 2, broken)));
+        var error = await Assert.ThrowsAsync<IOException>(() => _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks(bytes, 4_000, broken)));
 
         Assert.Same(broken, error);
-        Assert.Empty(StagingFiles());
+        Assert.Equal(new UploadProgress(4_000, InProgress: false, SealedSha256: null), _store.UploadStatus("job-a", "ckpt-1"));
+        Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", 4_000, Sha(bytes[..4_000])));
+    }
+
+    [Fact]
+    public async Task AContinuedUploadHashesTheHeldBytesWithTheRestAndSealsTheWholeFile()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(10_000);
+        await Assert.ThrowsAsync<IOException>(() => _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks(bytes, 6_000, new IOException("reset"))));
+
+        // The worker resends from 4,000 (it learnt less than the store holds): bytes past the offset are replaced.
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", 4_000, Chunks(bytes[4_000..], 3_000));
+
+        Assert.Equal((10_000L, Sha(bytes)), (size, sha));
+        Assert.Equal(new UploadProgress(10_000, InProgress: false, SealedSha256: sha), _store.UploadStatus("job-a", "ckpt-1"));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(_store.Commit("job-a", "ckpt-1", size, sha)));
+    }
+
+    [Fact]
+    public async Task AnUploadCannotContinueBeyondWhatTheStoreHolds()
+    {
+        await Assert.ThrowsAsync<IOException>(() => _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks([1, 2, 3, 4], 2, new IOException("reset"))));
+
+        var error = await Assert.ThrowsAsync<CheckpointRejectedException>(() => _store.ReceiveAsync("job-a", "ckpt-1", 3, Chunks([4], 1)));
+
+        Assert.Equal("checkpoint ckpt-1: cannot continue the upload at byte 3: the coordinator holds 2 bytes of it (ask UploadStatus, or start over at 0)", error.Message);
+        Assert.Equal(2, _store.UploadStatus("job-a", "ckpt-1").Bytes);
+    }
+
+    [Fact]
+    public async Task ASecondStreamForAnUploadStillBeingReceivedIsTurnedAway()
+    {
+        var release = new TaskCompletionSource();
+        async IAsyncEnumerable<ReadOnlyMemory<byte>> Held()
+        {
+            yield return new byte[] { 1, 2 };
+            await release.Task;
+        }
+
+        var first = _store.ReceiveAsync("job-a", "ckpt-1", 0, Held());
+        await JobTestKit.Eventually(() => Task.FromResult(_store.UploadStatus("job-a", "ckpt-1")), p => p.InProgress, "the first stream under way");
+
+        await Assert.ThrowsAsync<UploadInProgressException>(() => _store.ReceiveAsync("job-a", "ckpt-1", 2, Chunks([3], 1)));
+        release.SetResult();
+        Assert.Equal(2, (await first).SizeBytes);
     }
 
     [Fact]
     public async Task BeginningAnUploadAgainDiscardsAnEarlierSealedOne()
     {
-        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", Chunks([1, 2, 3], 3));
+        var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks([1, 2, 3], 3));
 
         _store.BeginUpload("job-a", "ckpt-1");
 
@@ -136,7 +182,7 @@ public sealed class CheckpointStoreTests : IDisposable
     public async Task ASweepRemovesOnlyOldUploadsOfCheckpointsThatAreNoLongerPending()
     {
         await _store.WriteUploadAsync("job-a", "ckpt-dead", new MemoryStream([1]));
-        await _store.ReceiveAsync("job-a", "ckpt-dead-sealed", Chunks([2], 1));
+        await _store.ReceiveAsync("job-a", "ckpt-dead-sealed", 0, Chunks([2], 1));
         await _store.WriteUploadAsync("job-a", "ckpt-pending", new MemoryStream([3]));
         var committed = await Commit("ckpt-committed", [4]);
         var sweptAt = DateTimeOffset.UtcNow.AddSeconds(5); // every file above was written before
