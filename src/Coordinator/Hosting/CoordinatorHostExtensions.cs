@@ -125,6 +125,7 @@ public static class CoordinatorHostExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.TryAddSingleton<CheckpointStore>();
         silo.Services.TryAddSingleton(services => models ?? ConfiguredModels(services.GetRequiredService<IOptions<CoordinatorOptions>>().Value));
+        silo.AddStartupTask<UnfinishedJobsWakeup>();
         return silo;
     }
 

@@ -15,7 +15,7 @@ namespace Plateau.Coordinator.Tests.State;
 /// provider, grain state in PostgreSQL), with the test assembly's fake WorkerGrains. The cluster's identity
 /// stays the same across <see cref="StopAsync"/> and <see cref="StartAsync"/>: PostgreSQL rows are keyed by it.
 /// </summary>
-public sealed class PostgreSqlCoordinator(string connectionString) : IAsyncDisposable
+public sealed class PostgreSqlCoordinator(string connectionString, double workerLivenessTimeoutSeconds = 60) : IAsyncDisposable
 {
     private IHost? _host;
 
@@ -46,6 +46,7 @@ public sealed class PostgreSqlCoordinator(string connectionString) : IAsyncDispo
             o.RendezvousGraceSeconds = 0.3;
             o.KnownModels = ["resnet50", "se_resnet20_cifar"];
             o.WorkerCallTimeoutSeconds = 5;
+            o.WorkerLivenessTimeoutSeconds = workerLivenessTimeoutSeconds;
         });
         builder.Services.Configure<CheckpointStoreOptions>(o => o.RootDirectory = CheckpointDirectory);
         builder.UseOrleans(silo => silo

@@ -70,6 +70,38 @@ public sealed class PostgreSqlStateTests(PostgreSqlServer server)
     }
 
     [Fact]
+    public async Task ARunningJobWakesWhenItsCoordinatorRestartsAndFindsItsSilentWorkersWithoutAnyoneAsking()
+    {
+        var database = await server.CreateDatabaseAsync("wakeup");
+        // Workers that send no progress for 5 s are lost; these fake ones never send any.
+        await using var cluster = new PostgreSqlCoordinator(database, workerLivenessTimeoutSeconds: 5);
+        await cluster.StartAsync();
+        var running = NewJobId("wake");
+        try
+        {
+            var job = cluster.Grains.GetGrain<IJobGrain>(running);
+            await job.Submit(Spec());
+            await job.RegisterWorker(Worker($"{running}-b"));
+            await job.RegisterWorker(Worker($"{running}-a"));
+            Assert.Equal(JobPhase.Running, (await job.GetSummary())!.Phase);
+
+            await cluster.StopAsync();
+            await cluster.StartAsync();
+
+            // Nothing has called the job since the restart; the silo's start-up woke it.
+            var active = await cluster.Grains.GetGrain<IManagementGrain>(0).GetActiveGrains(GrainType.Create("job"));
+            Assert.Contains(active, g => g.Key.ToString() == running);
+            var failed = await Eventually(() => SummaryOf(cluster.Grains, running), s => s.Phase != JobPhase.Running, "the silent group given up", seconds: 30);
+            Assert.Equal(JobPhase.Rendezvous, failed.Phase);
+            Assert.Equal(1, failed.Restarts);
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task EachSiloOfTheCoordinatorIsARowOfTheMembershipTable()
     {
         var database = await server.CreateDatabaseAsync("membership");
