@@ -148,7 +148,7 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
     public static string Describe(EpochMetrics m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        var text = string.Create(CultureInfo.InvariantCulture, $"train loss {m.TrainLoss:0.0000}, train top-1 error {m.TrainTop1Error * 100:0.00}%");
+        var text = string.Create(CultureInfo.InvariantCulture, $"train loss {m.TrainLoss:0.0000}, train top-1 error {m.TrainTop1Error * 100:0.00}% ({m.TrainSamples} samples)");
         if (m.ValTop1Error is { } top1)
         {
             text += string.Create(CultureInfo.InvariantCulture,

@@ -214,7 +214,7 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
 
         var done = (await job.GetSummary())!;
         Assert.Equal(JobPhase.Completed, done.Phase);
-        Assert.StartsWith("trained 3 epochs (step 30); final train loss 1.5000, train top-1 error 50.00%, val top-1 error 25.00%", done.PhaseReason, StringComparison.Ordinal);
+        Assert.StartsWith("trained 3 epochs (step 30); final train loss 1.5000, train top-1 error 50.00% (1000 samples), val top-1 error 25.00%", done.PhaseReason, StringComparison.Ordinal);
         Assert.Equal(EpochPlanStatus.Finished, (await job.GetEpochPlan(1, 3)).Status);
         Assert.Equal([0, 1, 2], done.MetricsHistory.Select(m => m.Epoch));
     }

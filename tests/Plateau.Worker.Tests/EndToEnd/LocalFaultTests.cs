@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -7,25 +8,34 @@ namespace Plateau.Worker.Tests.EndToEnd;
 /// <summary>
 /// <c>plateau local</c> survives a worker killed with SIGKILL after its first checkpoint: its supervisor
 /// starts the worker again and the job re-forms at the next generation, or, when <c>--min-workers</c>
-/// allows, the survivors carry on alone. Either way the job completes (docs/reliability.md).
+/// allows, the survivors carry on alone. Either way the job completes, resuming inside the epoch at the
+/// checkpoint's cursor (docs/reliability.md).
 /// </summary>
 [Trait("Category", "Slow")]
 [Collection(LocalRunsTakeTurns.Name)]
-public sealed class LocalFaultTests(ITestOutputHelper output)
+public sealed partial class LocalFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(6);
 
+    /// <summary>Training samples of the synthetic set: 16 global batches of 64 an epoch.</summary>
+    private const int TrainSamples = 1024;
+
+    /// <summary>A checkpoint every 5 steps lands inside epochs (16 steps each), so the first one is mid-epoch.</summary>
     private static readonly string[] ShortJob =
     [
-        "--workers", "2", "--model", "resnet20_cifar", "--epochs", "4", "--batch", "64",
-        "--synthetic-train", "1024", "--synthetic-val", "128",
+        "--workers", "2", "--model", "resnet20_cifar", "--epochs", "3", "--batch", "64",
+        "--synthetic-train", "1024", "--synthetic-val", "128", "--checkpoint-every-steps", "5",
     ];
 
     /// <remarks>The workers move checkpoints through the coordinator's CheckpointTransfer service, as workers
-    /// without a shared filesystem do: generation 2 restores from a download.</remarks>
+    /// without a shared filesystem do: generation 2 restores from a download. The same spec run without the kill
+    /// is the reference: same world size and deterministic CPU kernels, so the final weights must be the same bits.</remarks>
     [Fact]
-    public async Task AKilledWorkerIsStartedAgainAndTheJobCompletesAtTheNextGenerationFromADownloadedCheckpoint()
+    public async Task AWorkerKilledMidEpochIsStartedAgainAndTheResumedJobEndsWithTheWeightsOfAnUninterruptedRun()
     {
+        using var uninterrupted = LocalRun.Start(NewFolder(), [.. ShortJob, "--checkpoint-transfer", "network"]);
+        Assert.True(await uninterrupted.WaitForExitAsync(RunLimit) == 0, uninterrupted.Output + "\n" + uninterrupted.Logs());
+
         using var run = LocalRun.Start(NewFolder(), [.. ShortJob, "--checkpoint-transfer", "network"]);
         await run.WaitForCheckpointAsync(RunLimit);
         var killedAt = run.Elapsed;
@@ -39,20 +49,45 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
         var text = run.Output;
         output.WriteLine(text); // the whole run, for whoever reads a failure
         Assert.Contains("worker-1 was killed by signal 9; starting it again (worker restart 1 of 3)", text, StringComparison.Ordinal);
-        Assert.Contains("completed — trained 4 epochs", text, StringComparison.Ordinal);
+        Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
         Assert.Contains("1 job restart(s), 1 worker process restart(s)", text, StringComparison.Ordinal);
+        AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
+
         var workerLogs = string.Join("\n", Directory.GetFiles(Path.Combine(run.Folder, "logs"), "worker-*").Select(File.ReadAllText));
         Assert.Matches(@"Checkpoint \S+: uploaded \d+ bytes to http://127\.0\.0\.1:\d+/", workerLogs);
         Assert.Matches(@"Checkpoint \S+: downloaded \d+ bytes from http://127\.0\.0\.1:\d+/", workerLogs);
-        var jobId = Regex.Match(text, @"job (local-\d{8}-\d{6}):").Groups[1].Value;
+        var jobId = JobId(text);
         var localCopies = Path.Combine(Path.GetTempPath(), "plateau-checkpoints");
         Assert.Empty(Directory.Exists(localCopies) ? Directory.GetFiles(localCopies, $"{jobId}-*", SearchOption.AllDirectories) : []);
+
+        using var expected = FinalCheckpoint.Of(uninterrupted);
+        using var actual = FinalCheckpoint.Of(run);
+        output.WriteLine($"final checkpoints: {expected.Id} (uninterrupted), {actual.Id} (resumed)");
+        actual.AssertSameTrainingStateAs(expected);
+        Assert.Contains($"(latest {actual.Id}, epoch 3)", text, StringComparison.Ordinal); // the summary names the checkpoint taken at the end
     }
 
+    /// <remarks>Each rank takes 32 samples (<c>batch.perDevice</c>), so losing a worker halves the global batch and
+    /// the linear scaling rule halves the rate; the epoch still continues at the checkpoint's cursor.</remarks>
     [Fact]
-    public async Task WithMinWorkersOneTheSurvivorCarriesOnAloneAndTheJobCompletes()
+    public async Task WithMinWorkersOneTheSurvivorCarriesOnAloneAtTheScaledRateAndTheJobCompletes()
     {
-        using var run = LocalRun.Start(NewFolder(), [.. ShortJob, "--min-workers", "1", "--max-worker-restarts", "0"]);
+        var folder = NewFolder();
+        Directory.CreateDirectory(folder);
+        var spec = Path.Combine(folder, "elastic.yaml");
+        await File.WriteAllTextAsync(spec, $$"""
+            apiVersion: plateau/v1
+            name: elastic
+            model: { name: resnet20_cifar }
+            dataset: { kind: synthetic, path: {{Path.Combine(folder, "data")}}, options: { train: "{{TrainSamples}}", validation: "128" } }
+            epochs: 3
+            batch: { perDevice: 32 }
+            optimizer: { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }
+            schedule: { linearScaling: { baseBatch: 64 } }
+            checkpoint: { everyEpochs: 1, everySteps: 5 }
+            workers: { min: 1, max: 2, rendezvousTimeoutSeconds: 180 }
+            """);
+        using var run = LocalRun.Start(folder, "--spec", spec, "--workers", "2", "--min-workers", "1", "--max-worker-restarts", "0");
         await run.WaitForCheckpointAsync(RunLimit);
         var killedAt = run.Elapsed;
         Process.GetProcessById(run.WorkerPid("worker-1")).Kill();
@@ -64,9 +99,32 @@ public sealed class LocalFaultTests(ITestOutputHelper output)
         var text = run.Output;
         output.WriteLine(text);
         Assert.Contains("worker-1 was killed by signal 9; not started again: all 0 worker restarts are used", text, StringComparison.Ordinal);
-        Assert.Contains("global batch 64 = 1 × 64", text, StringComparison.Ordinal);
-        Assert.Contains("completed — trained 4 epochs", text, StringComparison.Ordinal);
+        Assert.Contains("global batch 32 = 1 × 32", text, StringComparison.Ordinal);
+        Assert.Contains("global batch 64 → 32 (linear scaling) → lr 0.1 → 0.05", text, StringComparison.Ordinal);
+        Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
+        AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
     }
 
+    /// <summary>Generation 2 resumes inside the epoch the kill interrupted, and that epoch's metrics count exactly
+    /// the samples from the cursor to the end of its order: none trained twice by the new generation, none left out.</summary>
+    private void AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(string text)
+    {
+        var resume = ResumedInsideEpoch().Match(text);
+        Assert.True(resume.Success, "generation 2 did not resume inside an epoch:\n" + text);
+        var (epoch, cursor) = (int.Parse(resume.Groups["epoch"].Value, CultureInfo.InvariantCulture), long.Parse(resume.Groups["cursor"].Value, CultureInfo.InvariantCulture));
+        var trained = EpochTrainSamples().Matches(text).Where(m => m.Groups["epoch"].Value == epoch.ToString(CultureInfo.InvariantCulture)).ToList();
+        var samples = Assert.Single(trained);
+        output.WriteLine($"resumed inside epoch {epoch} at sample {cursor}; that epoch then trained {samples.Groups["samples"].Value} samples");
+        Assert.Equal(TrainSamples - cursor, long.Parse(samples.Groups["samples"].Value, CultureInfo.InvariantCulture));
+    }
+
+    private static string JobId(string text) => Regex.Match(text, @"job (local-\d{8}-\d{6}):").Groups[1].Value;
+
     private static string NewFolder() => Path.Combine(Path.GetTempPath(), "plateau-local-fault-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [GeneratedRegex(@"resuming from checkpoint \S+ inside epoch (?<epoch>\d+) at sample (?<cursor>\d+) of its order")]
+    private static partial Regex ResumedInsideEpoch();
+
+    [GeneratedRegex(@"epoch (?<epoch>\d+): train loss \S+, train top-1 error \S+ \((?<samples>\d+) samples\)")]
+    private static partial Regex EpochTrainSamples();
 }

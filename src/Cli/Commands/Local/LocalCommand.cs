@@ -54,10 +54,11 @@ public static class LocalCommand
             DefaultValueFactory = _ => "shared",
         };
         checkpointTransfer.AcceptOnlyFromAmong("shared", "network");
+        var checkpointEverySteps = new Option<int?>("--checkpoint-every-steps") { Description = "Also checkpoint inside an epoch after every N global steps (spec.checkpoint.everySteps; default 0: only at epoch ends)." };
         var maxRestarts = new Option<int>("--max-worker-restarts") { Description = "Worker processes that die are started again, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxWorkerRestarts };
         var command = new Command("local", "Train on this machine: a coordinator and N worker processes on loopback, live progress, summary at the end.")
         {
-            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer,
+            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer, checkpointEverySteps,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -68,7 +69,7 @@ public static class LocalCommand
                 parseResult.GetValue(trainImages), parseResult.GetValue(valImages), parseResult.GetValue(seed), parseResult.GetValue(threads),
                 parseResult.GetValue(spec), parseResult.GetValue(dir), parseResult.GetValue(plain) || Console.IsOutputRedirected,
                 parseResult.GetResult(workers) is { Implicit: false }, parseResult.GetValue(minWorkers), parseResult.GetValue(maxRestarts),
-                NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network");
+                NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network", CheckpointEverySteps: parseResult.GetValue(checkpointEverySteps));
             return await RunAsync(settings, Console.Out, cancellationToken);
         });
         return command;
@@ -160,7 +161,7 @@ public static class LocalCommand
         }
 
         await output.WriteLineAsync(string.Create(Invariant,
-            $"job {jobId}: {spec.Model.Name} on {Describe(spec.Dataset)}, {workerCount} workers × {spec.Workers.DevicesPerWorker} device(s), {threads} thread(s) each, global batch {spec.Batch.Global}, {spec.Epochs} epochs"));
+            $"job {jobId}: {spec.Model.Name} on {Describe(spec.Dataset)}, {workerCount} workers × {spec.Workers.DevicesPerWorker} device(s), {threads} thread(s) each, global batch {(BatchSplit.For(spec.Batch, ranks) is { } split ? split.Global.ToString(Invariant) : "-")}, {spec.Epochs} epochs"));
         for (var w = 0; w < workerCount; w++)
         {
             children.Start($"worker-{w}", restartable: true, arguments: [
@@ -207,11 +208,30 @@ public static class LocalCommand
             await children.WaitForExitAsync(c => c.StartsWith("worker-", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         }
 
+        if (!interrupted)
+        {
+            // The job's state once its workers are gone: the checkpoint taken at the end of training commits after
+            // the job completes, and the summary names it.
+            job = await LatestAsync(client, jobId) ?? job;
+        }
+
         var report = await WriteReportAsync(client, jobId, Path.Combine(root, "report.html"));
         await children.DisposeAsync();
         display.Summary(job, started.Elapsed, Path.Combine(root, "checkpoints", jobId), Path.Combine(root, "logs"), children.Restarts);
         await output.WriteLineAsync($"report: {report}");
         return interrupted ? 130 : job.Phase == Proto.JobPhase.Completed ? 0 : 1;
+    }
+
+    private static async Task<Proto.Job?> LatestAsync(Proto.JobService.JobServiceClient client, string jobId)
+    {
+        try
+        {
+            return await client.GetJobAsync(new Proto.GetJobRequest { JobId = jobId }, deadline: DateTime.UtcNow.AddSeconds(15));
+        }
+        catch (RpcException)
+        {
+            return null; // the summary then shows the job as the watch last saw it
+        }
     }
 
     /// <summary>The run report, written while the coordinator is still up; the path, or why there is none.</summary>

@@ -19,6 +19,11 @@ public static class LocalSpecBuilder
         if (settings.SpecFile is { } file)
         {
             var loaded = JobSpecLoader.LoadFile(file);
+            if (settings.CheckpointEverySteps is { } everySteps)
+            {
+                loaded = loaded with { Checkpoint = loaded.Checkpoint with { EverySteps = everySteps } };
+            }
+
             return settings.WorkersGiven ? loaded with { Workers = loaded.Workers with { Min = settings.MinWorkers ?? settings.Workers, Max = settings.Workers } } : loaded;
         }
 
@@ -81,7 +86,7 @@ public static class LocalSpecBuilder
             Evaluation = new EvaluationSpec { EveryEpochs = 1 },
             Workers = new WorkersSpec { Min = settings.MinWorkers ?? settings.Workers, Max = settings.Workers, DevicesPerWorker = settings.DevicesPerWorker, RendezvousTimeoutSeconds = 180 },
             Seed = settings.Seed,
-            Checkpoint = new CheckpointPolicySpec { EveryEpochs = 1, Keep = 3 },
+            Checkpoint = new CheckpointPolicySpec { EveryEpochs = 1, Keep = 3, EverySteps = settings.CheckpointEverySteps ?? 0 },
         };
     }
 }

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Plateau.Models.Serialization;
+using static TorchSharp.torch;
+
+namespace Plateau.Worker.Tests.EndToEnd;
+
+/// <summary>
+/// The checkpoint a finished <c>plateau local</c> run committed last (the highest global step), read from its
+/// folder: weights, momentum and the position training would continue from. Which generation wrote it and
+/// when are left out of the comparison: they differ between a run that was resumed and one that was not.
+/// </summary>
+internal sealed class FinalCheckpoint : IDisposable
+{
+    private static readonly string[] Position = ["epoch", "cursor", "global_step", "optimizer_steps"];
+
+    private readonly SafeTensorsContent _content;
+
+    private FinalCheckpoint(string path, SafeTensorsContent content)
+    {
+        Id = Path.GetFileNameWithoutExtension(path);
+        _content = content;
+    }
+
+    public string Id { get; }
+
+    public static FinalCheckpoint Of(LocalRun run)
+    {
+        var files = Directory.GetFiles(Path.Combine(run.Folder, "checkpoints"), "*.ckpt", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        var newest = files.Select(f => (Path: f, Content: SafeTensors.Load(f))).ToList();
+        var last = newest.MaxBy(c => long.Parse(c.Content.Metadata["global_step"], CultureInfo.InvariantCulture));
+        foreach (var other in newest.Where(c => c.Path != last.Path))
+        {
+            other.Content.Dispose();
+        }
+
+        return new FinalCheckpoint(last.Path, last.Content);
+    }
+
+    /// <summary>Same position, same tensor names, and every tensor equal bit for bit.</summary>
+    public void AssertSameTrainingStateAs(FinalCheckpoint expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        Assert.Equal(Position.Select(k => expected._content.Metadata[k]), Position.Select(k => _content.Metadata[k]));
+        Assert.Equal(expected._content.Tensors.Select(t => t.Key), _content.Tensors.Select(t => t.Key));
+        var different = expected._content.Tensors.Zip(_content.Tensors)
+            .Where(pair => pair.First.Value.dtype != pair.Second.Value.dtype || !pair.First.Value.bytes.SequenceEqual(pair.Second.Value.bytes))
+            .Select(pair => $"{pair.First.Key} (largest difference {(pair.First.Value - pair.Second.Value).abs().max().to_type(ScalarType.Float64).item<double>():G3})")
+            .ToList();
+        Assert.True(different.Count == 0, $"{different.Count} of {_content.Tensors.Count} tensors differ from the uninterrupted run: {string.Join(", ", different.Take(5))}");
+    }
+
+    public void Dispose() => _content.Dispose();
+}
