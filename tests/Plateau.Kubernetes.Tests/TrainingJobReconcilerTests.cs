@@ -1,5 +1,6 @@
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Training;
 
 namespace Plateau.Kubernetes.Tests;
 

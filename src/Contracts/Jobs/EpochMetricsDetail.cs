@@ -1,3 +1,5 @@
+using Plateau.Contracts.Training;
+
 namespace Plateau.Contracts.Jobs;
 
 /// <summary>An epoch completed with these metrics.</summary>

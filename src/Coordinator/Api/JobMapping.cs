@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
 using Proto = Plateau.Protos.V1;
 
 namespace Plateau.Coordinator.Api;

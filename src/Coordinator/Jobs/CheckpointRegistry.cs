@@ -36,7 +36,8 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         var id = IdFor(request);
         var staging = store.BeginUpload(job.JobId, id);
         S.PendingCheckpoints[id] = new PendingCheckpoint(request, S.Scheduler);
-        return new CheckpointTicket(id, request.Generation, staging);
+        var context = new CheckpointContext { Scheduler = S.Scheduler, LastEpoch = S.Metrics.LastOrDefault(m => m.Epoch < request.Epoch) };
+        return new CheckpointTicket(id, request.Generation, staging, context);
     }
 
     /// <summary>Renames the sealed upload into place and records it; a rejected one is forgotten (the state must

@@ -1,3 +1,4 @@
+using Plateau.Contracts.Training;
 using System.Diagnostics;
 using Plateau.Contracts.Jobs;
 using Plateau.ServiceDefaults.Telemetry;

@@ -75,7 +75,7 @@ public sealed partial class CheckpointSaver : IDisposable
             return;
         }
 
-        var save = new Save(ticket, CheckpointSnapshot.Take(step, position, _assignment.Spec.Model.Name), traceParent, started);
+        var save = new Save(ticket, CheckpointSnapshot.Take(step, position, _assignment.Spec.Model.Name, new CheckpointDescription(_assignment.Spec, ticket.Context)), traceParent, started);
         PlateauMetrics.CheckpointStall.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _tags());
         Save? replaced;
         lock (_gate)

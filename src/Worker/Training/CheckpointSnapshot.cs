@@ -31,7 +31,9 @@ public sealed class CheckpointSnapshot : IDisposable
     /// <summary>The tensors in file order: <c>model.*</c> then <c>optimizer.momentum.*</c>.</summary>
     public IReadOnlyList<KeyValuePair<string, Tensor>> Tensors => _tensors;
 
-    public static CheckpointSnapshot Take(DataParallelStep step, CheckpointPosition position, string modelName)
+    /// <summary>Copies the state of <paramref name="step"/>; <paramref name="description"/>, when given, adds what the
+    /// file says about its job (<see cref="CheckpointDescription"/>).</summary>
+    public static CheckpointSnapshot Take(DataParallelStep step, CheckpointPosition position, string modelName, CheckpointDescription? description = null)
     {
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(position);
@@ -65,6 +67,11 @@ public sealed class CheckpointSnapshot : IDisposable
             ["global_step"] = Text(position.GlobalStep),
             ["optimizer_steps"] = Text(step.Optimizer.Steps),
         };
+        foreach (var (key, value) in description?.ToMetadata() ?? [])
+        {
+            metadata.Add(key, value);
+        }
+
         return new CheckpointSnapshot(tensors, metadata, position);
     }
 

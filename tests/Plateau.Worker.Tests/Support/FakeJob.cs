@@ -198,8 +198,11 @@ internal sealed class FakeJob : IJobChannel
             _begun[id] = request;
         }
 
-        return Task.FromResult(new CheckpointTicket(id, request.Generation, StagingPathOverride ?? CheckpointPath(id) + ".partial"));
+        return Task.FromResult(new CheckpointTicket(id, request.Generation, StagingPathOverride ?? CheckpointPath(id) + ".partial", TicketContext));
     }
+
+    /// <summary>What every ticket says the job knew (the schedule's state, the last epoch's metrics), as the JobGrain's does.</summary>
+    public CheckpointContext? TicketContext { get; set; }
 
     private readonly Dictionary<string, CheckpointRequest> _begun = [];
 

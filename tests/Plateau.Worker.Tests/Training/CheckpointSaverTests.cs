@@ -2,6 +2,9 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Rendezvous;
+using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
+using Plateau.Models.Serialization;
 using Plateau.Worker.Checkpointing;
 using Plateau.Worker.Tests.Support;
 using Plateau.Worker.Training;
@@ -60,6 +63,45 @@ public sealed class CheckpointSaverTests : IDisposable
         using var after = CheckpointSnapshot.Take(restored, At(assignment, 0, 16, 1), "tiny");
         Assert.Equal(before.Tensors.Select(t => t.Key), after.Tensors.Select(t => t.Key));
         Assert.All(before.Tensors.Zip(after.Tensors), pair => Assert.True(pair.First.Value.allclose(pair.Second.Value, rtol: 0, atol: 0), $"{pair.First.Key} changed"));
+    }
+
+    [Fact]
+    public async Task ACheckpointFileNamesItsSpecTheScheduleStateAndTheLastEpochsMetrics()
+    {
+        await using var rig = new SaverRig(_folder);
+        rig.Job.TicketContext = new CheckpointContext
+        {
+            Scheduler = new PlateauSchedulerState { Best = 0.25, BestEpoch = 1, NumBadEpochs = 1, CooldownCounter = 0, Lr = 0.01, Steps = 3 },
+            LastEpoch = new EpochMetrics
+            {
+                Epoch = 2, GlobalStep = 30, TrainLoss = double.NaN, TrainTop1Error = 0.5, TrainSamples = 640, ValTop1Error = 0.3, ValTop5Error = 0.1,
+                ValLoss = 1.25, ValSamples = 100, LearningRate = 0.1, At = new DateTimeOffset(2026, 12, 6, 17, 0, 0, TimeSpan.Zero),
+                RankImagesPerSecond = new([120.5, 118.25]),
+            },
+        };
+        rig.Transport.Release.Set();
+
+        rig.Saver.Offer(rig.Step, At(rig.Assignment, 3, cursor: 0, step: 30), null);
+        rig.Saver.Drain(CancellationToken.None);
+
+        var record = Assert.Single(rig.Job.Checkpoints);
+        using var content = SafeTensors.Load(rig.Job.CheckpointPath(record.CheckpointId));
+        var description = CheckpointDescription.FromMetadata(content.Metadata, record.CheckpointId);
+        Assert.Equal(JobSpecJson.Serialize(rig.Assignment.Spec), JobSpecJson.Serialize(description.Spec));
+        Assert.Equal(rig.Job.TicketContext.Scheduler, description.Context?.Scheduler);
+        Assert.Equal(rig.Job.TicketContext.LastEpoch, description.Context?.LastEpoch);
+    }
+
+    [Fact]
+    public void ADescriptionThatCannotBeReadNamesTheMetadataKey()
+    {
+        var spec = JobSpecJson.Serialize(new JobSpec { Name = "x", Model = new ModelSpec { Name = "tiny" } });
+
+        var broken = Assert.Throws<InvalidDataException>(() => CheckpointDescription.FromMetadata(new Dictionary<string, string> { ["spec"] = spec, ["scheduler"] = "{not json" }, "ckpt-1"));
+        var missing = Assert.Throws<InvalidDataException>(() => CheckpointDescription.FromMetadata(new Dictionary<string, string>(), "ckpt-2"));
+
+        Assert.StartsWith("checkpoint ckpt-1: metadata 'scheduler' is not a PlateauSchedulerState", broken.Message, StringComparison.Ordinal);
+        Assert.Equal("checkpoint ckpt-2: metadata 'spec' is missing", missing.Message);
     }
 
     public void Dispose()

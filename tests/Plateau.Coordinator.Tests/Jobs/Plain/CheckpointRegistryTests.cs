@@ -1,5 +1,6 @@
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Training;
 using Plateau.Coordinator.Checkpoints;
 
 namespace Plateau.Coordinator.Tests.Jobs.Plain;

@@ -1,4 +1,4 @@
-namespace Plateau.Contracts.Jobs;
+namespace Plateau.Contracts.Training;
 
 /// <summary>One number per rank, by rank; equal when the numbers are (so records holding it compare by value).</summary>
 [GenerateSerializer, Immutable, Alias("plateau.PerRankValues")]

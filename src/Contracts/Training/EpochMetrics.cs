@@ -1,4 +1,4 @@
-namespace Plateau.Contracts.Jobs;
+namespace Plateau.Contracts.Training;
 
 /// <summary>An epoch's metrics computed from counts summed over all ranks (never averages of averages).</summary>
 [GenerateSerializer, Immutable, Alias("plateau.EpochMetrics")]
