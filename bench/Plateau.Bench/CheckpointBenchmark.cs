@@ -110,7 +110,7 @@ public static class CheckpointBenchmark
         step.Optimizer.LoadMomentumBuffers([.. model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, randn_like(p.parameter)))]);
     }
 
-    private static Save NetworkSave(DataParallelStep step, string modelName, ICheckpointStorage store, NetworkTransport transport, Assignment assignment, StoreSealer sealer, int index, CancellationToken cancellationToken)
+    private static Save NetworkSave(DataParallelStep step, string modelName, DirectoryCheckpointStorage store, NetworkTransport transport, Assignment assignment, StoreSealer sealer, int index, CancellationToken cancellationToken)
     {
         var ticket = new CheckpointTicket($"ckpt-net-{index}", 1, StagingPath: null);
         var clock = Stopwatch.StartNew();
