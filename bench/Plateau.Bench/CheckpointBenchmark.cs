@@ -64,7 +64,7 @@ public static class CheckpointBenchmark
             using var step = new DataParallelStep(model, solo, 0.9, 1e-4, nesterov: false);
             GiveMomentum(model, step);
 
-            var store = new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = Path.Combine(root.FullName, "store") }), NullLogger<CheckpointStore>.Instance);
+            var store = new DirectoryCheckpointStorage(Options.Create(new CheckpointStoreOptions { RootDirectory = Path.Combine(root.FullName, "store") }), NullLogger<DirectoryCheckpointStorage>.Instance);
             await using var endpoint = await CheckpointTransferEndpoint.StartAsync(store);
             using var transport = new NetworkTransport(endpoint.Address, Path.Combine(root.FullName, "worker"), NullLogger<NetworkTransport>.Instance);
             var assignment = BenchAssignment(modelName);
@@ -110,7 +110,7 @@ public static class CheckpointBenchmark
         step.Optimizer.LoadMomentumBuffers([.. model.named_parameters().Select(p => new KeyValuePair<string, Tensor>(p.name, randn_like(p.parameter)))]);
     }
 
-    private static Save NetworkSave(DataParallelStep step, string modelName, CheckpointStore store, NetworkTransport transport, Assignment assignment, StoreSealer sealer, int index, CancellationToken cancellationToken)
+    private static Save NetworkSave(DataParallelStep step, string modelName, DirectoryCheckpointStorage store, NetworkTransport transport, Assignment assignment, StoreSealer sealer, int index, CancellationToken cancellationToken)
     {
         var ticket = new CheckpointTicket($"ckpt-net-{index}", 1, StagingPath: null);
         var clock = Stopwatch.StartNew();
@@ -120,16 +120,17 @@ public static class CheckpointBenchmark
         var writeMs = Lap(clock);
         transport.Publish(sealer, assignment, ticket, size, sha, cancellationToken);
         var publishMs = Lap(clock);
-        store.Commit(JobId, ticket.CheckpointId, size, sha);
+        Committed(store.Commit(JobId, ticket.CheckpointId, size, sha));
         var commitMs = Lap(clock);
         store.Delete(JobId, ticket.CheckpointId);
         return new Save(snapshotMs, writeMs, publishMs, commitMs, size);
     }
 
-    private static Save SharedStoreSave(DataParallelStep step, string modelName, CheckpointStore store, StoreSealer sealer, int index)
+    private static Save SharedStoreSave(DataParallelStep step, string modelName, DirectoryCheckpointStorage store, StoreSealer sealer, int index)
     {
         var id = $"ckpt-shared-{index}";
-        var staging = store.BeginUpload(JobId, id);
+        store.BeginUpload(JobId, id);
+        var staging = store.StagingPath(JobId, id);
         var clock = Stopwatch.StartNew();
         using var snapshot = CheckpointSnapshot.Take(step, new CheckpointPosition(JobId, 1, 1, index, index), modelName);
         var snapshotMs = Lap(clock);
@@ -137,10 +138,18 @@ public static class CheckpointBenchmark
         var writeMs = Lap(clock);
         sealer.SealCheckpoint(new CheckpointCommit(1, id, size, sha)).GetAwaiter().GetResult();
         var sealMs = Lap(clock);
-        store.Commit(JobId, id, size, sha);
+        Committed(store.Commit(JobId, id, size, sha));
         var commitMs = Lap(clock);
         store.Delete(JobId, id);
         return new Save(snapshotMs, writeMs, sealMs, commitMs, size);
+    }
+
+    private static void Committed(StorageOutcome outcome)
+    {
+        if (!outcome.IsSound)
+        {
+            throw new InvalidOperationException($"the storage refused the commit: {outcome.Problem}");
+        }
     }
 
     private static void Print(string path, IReadOnlyList<Save> saves, string publish)
@@ -169,7 +178,7 @@ public static class CheckpointBenchmark
     }
 
     /// <summary>The coordinator's sealing, called in-process as the sealer grain would.</summary>
-    private sealed class StoreSealer(CheckpointStore store) : ICheckpointSealer
+    private sealed class StoreSealer(ICheckpointStorage store) : ICheckpointSealer
     {
         public Task SealCheckpoint(CheckpointCommit commit) => store.SealAsync(JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
     }

@@ -11,7 +11,7 @@ using Proto = Plateau.Protos.V1;
 namespace Plateau.Bench;
 
 /// <summary>
-/// plateau.v1.CheckpointTransfer/Upload on loopback HTTP/2 over the coordinator's own <see cref="CheckpointStore"/>
+/// plateau.v1.CheckpointTransfer/Upload on loopback HTTP/2 over the coordinator's own <see cref="ICheckpointStorage"/>
 /// and chunk reader: what the real service does per byte (hash, write, fsync, seal). Left out: its one grain
 /// call per upload that checks generation and token, which costs nothing next to 200 MB.
 /// </summary>
@@ -23,7 +23,7 @@ internal sealed class CheckpointTransferEndpoint : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<CheckpointTransferEndpoint> StartAsync(CheckpointStore store)
+    public static async Task<CheckpointTransferEndpoint> StartAsync(ICheckpointStorage store)
     {
         var port = Machine.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
@@ -43,7 +43,7 @@ internal sealed class CheckpointTransferEndpoint : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private sealed class UploadOnly(CheckpointStore store) : Proto.CheckpointTransfer.CheckpointTransferBase
+    private sealed class UploadOnly(ICheckpointStorage store) : Proto.CheckpointTransfer.CheckpointTransferBase
     {
         public override async Task<Proto.UploadResult> Upload(IAsyncStreamReader<Proto.UploadChunk> requestStream, ServerCallContext context)
         {
@@ -52,9 +52,9 @@ internal sealed class CheckpointTransferEndpoint : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "header: the first message of an upload must be the header"));
             }
 
-            var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, requestStream.Current.Offset,
+            var received = await store.ReceiveAsync(access.JobId, access.CheckpointId, requestStream.Current.Offset,
                 CheckpointTransferService.DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
-            return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
+            return new Proto.UploadResult { SizeBytes = received.SizeBytes, Sha256 = received.Sha256 };
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Plateau.Coordinator.Api;
 
 /// <summary>plateau.v1.CheckpointTransfer: checkpoint bytes in and out of the store for workers without a
 /// shared filesystem. Every transfer is authorised by the job's grain (generation, checkpoint, token).</summary>
-public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointStore store) : Proto.CheckpointTransfer.CheckpointTransferBase
+public sealed class CheckpointTransferService(IGrainFactory grains, ICheckpointStorage store) : Proto.CheckpointTransfer.CheckpointTransferBase
 {
     private const int ChunkBytes = 1 << 20;
 
@@ -31,8 +31,8 @@ public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointSt
 
         await Authorize(access, upload: true);
         // Hashed, flushed and sealed as the bytes arrive: the JobGrain's commit then only renames.
-        var (size, sha) = await store.ReceiveAsync(access.JobId, access.CheckpointId, offset, DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
-        return new Proto.UploadResult { SizeBytes = size, Sha256 = sha };
+        var received = await store.ReceiveAsync(access.JobId, access.CheckpointId, offset, DataChunks(requestStream, context.CancellationToken), context.CancellationToken);
+        return new Proto.UploadResult { SizeBytes = received.SizeBytes, Sha256 = received.Sha256 };
     }
 
     public override async Task<Proto.UploadStatusResult> UploadStatus(Proto.CheckpointAccess request, ServerCallContext context)
@@ -71,8 +71,7 @@ public sealed class CheckpointTransferService(IGrainFactory grains, CheckpointSt
         ArgumentNullException.ThrowIfNull(context);
         var access = request.Access ?? throw RpcErrors.InvalidArgument("access", "is required");
         await Authorize(access, upload: false);
-        var path = store.CommittedPath(access.JobId, access.CheckpointId);
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var file = await store.OpenReadAsync(access.JobId, access.CheckpointId, context.CancellationToken);
         var buffer = new byte[ChunkBytes];
         int read;
         while ((read = await file.ReadAsync(buffer, context.CancellationToken)) > 0)

@@ -13,7 +13,7 @@ namespace Plateau.Coordinator.Api;
 /// plateau.v1.JobService: the job control API, a thin layer over the JobGrains. Handlers check the request's
 /// fields and throw; <see cref="ApiErrorInterceptor"/> turns the domain's exceptions into statuses.
 /// </summary>
-public sealed partial class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time, CheckpointStore checkpoints) : Proto.JobService.JobServiceBase
+public sealed partial class JobService(IGrainFactory grains, IOptions<CoordinatorOptions> options, TimeProvider time, ICheckpointStorage checkpoints) : Proto.JobService.JobServiceBase
 {
     /// <summary>Longest spec text accepted, in characters.</summary>
     public const int MaxSpecChars = 1 << 20;
@@ -171,16 +171,17 @@ public sealed partial class JobService(IGrainFactory grains, IOptions<Coordinato
         var record = WeightsExportChoice.Choose(jobId, committed, request.CheckpointId);
 
         // Verification and the copy run here, on the request's thread, never in a grain turn.
-        if (await checkpoints.VerifyAsync(jobId, record, context.CancellationToken) is { } problem)
+        var verified = await CheckpointVerification.VerifyAsync(checkpoints, jobId, record, context.CancellationToken);
+        if (!verified.IsSound)
         {
-            throw RpcErrors.FailedPrecondition($"checkpoint {record.CheckpointId} of job {jobId} fails verification: {problem}");
+            throw RpcErrors.FailedPrecondition($"checkpoint {record.CheckpointId} of job {jobId} fails verification: {verified.Problem}");
         }
 
-        var path = checkpoints.CommittedPath(jobId, record.CheckpointId);
+        await using var file = await checkpoints.OpenReadAsync(jobId, record.CheckpointId, context.CancellationToken);
         WeightsExportPlan plan;
         try
         {
-            plan = await WeightsExport.PlanAsync(path, new Dictionary<string, string> { ["plateau.checkpoint"] = record.CheckpointId }, context.CancellationToken);
+            plan = await WeightsExport.PlanAsync(file, record.CheckpointId, new Dictionary<string, string> { ["plateau.checkpoint"] = record.CheckpointId }, context.CancellationToken);
         }
         catch (InvalidDataException e)
         {
@@ -188,7 +189,7 @@ public sealed partial class JobService(IGrainFactory grains, IOptions<Coordinato
         }
 
         var first = true;
-        await WeightsExport.CopyAsync(path, plan, async bytes =>
+        await WeightsExport.CopyAsync(file, record.CheckpointId, plan, async bytes =>
         {
             var chunk = new Proto.WeightsChunk { Data = Google.Protobuf.ByteString.CopyFrom(bytes.Span) };
             if (first)

@@ -2,10 +2,10 @@ using Plateau.Contracts.Checkpoints;
 
 namespace Plateau.Coordinator.Checkpoints;
 
-/// <summary>Seals shared-store uploads of one job (key: job id) with the store, so that the JobGrain's commit
-/// reads no bytes, and sweeps its staging folder. Holds no state; non-reentrant, which keeps one job's seals
+/// <summary>Seals shared-store uploads of one job (key: job id) in the storage, so that the JobGrain's commit
+/// reads no bytes, and sweeps its staging. Holds no state; non-reentrant, which keeps one job's seals
 /// and sweeps in order.</summary>
-public sealed class CheckpointSealerGrain(CheckpointStore store) : Grain, ICheckpointSealerGrain
+public sealed class CheckpointSealerGrain(ICheckpointStorage store) : Grain, ICheckpointSealerGrain
 {
     public Task Seal(CheckpointCommit commit)
     {

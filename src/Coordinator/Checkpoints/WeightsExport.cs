@@ -17,18 +17,19 @@ public static class WeightsExport
     private const string MetadataKey = "__metadata__";
     private const long MaxHeaderBytes = 100_000_000;
 
-    /// <summary>Reads the checkpoint's header and plans the export. Throws <see cref="InvalidDataException"/>
-    /// naming the problem when the file is not a Plateau checkpoint.</summary>
-    public static async Task<WeightsExportPlan> PlanAsync(string checkpointPath, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
+    /// <summary>Reads the header of <paramref name="file"/> (a seekable checkpoint stream, read from its start;
+    /// <paramref name="name"/> says which in errors) and plans the export. Throws <see cref="InvalidDataException"/>
+    /// naming the problem when it is not a Plateau checkpoint.</summary>
+    public static async Task<WeightsExportPlan> PlanAsync(Stream file, string name, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(metadata);
-        await using var file = new FileStream(checkpointPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        var prefix = new byte[8];
+                var prefix = new byte[8];
         await file.ReadExactlyAsync(prefix, cancellationToken);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderBytes || (long)headerLength > file.Length - 8)
         {
-            throw new InvalidDataException($"checkpoint {checkpointPath}: header length {headerLength} does not fit the file ({file.Length} bytes): not a safetensors file");
+            throw new InvalidDataException($"checkpoint {name}: header length {headerLength} does not fit the file ({file.Length} bytes): not a safetensors file");
         }
 
         var header = new byte[headerLength];
@@ -62,7 +63,7 @@ public static class WeightsExport
                 var (begin, end) = (offsets[0].GetInt64(), offsets[1].GetInt64());
                 if (begin < 0 || end < begin || end > dataLength)
                 {
-                    throw new InvalidDataException($"checkpoint {checkpointPath}: tensor '{entry.Name}' has data_offsets [{begin}, {end}] outside the {dataLength} data bytes");
+                    throw new InvalidDataException($"checkpoint {name}: tensor '{entry.Name}' has data_offsets [{begin}, {end}] outside the {dataLength} data bytes");
                 }
 
                 tensors.Add((entry.Name[ModelPrefix.Length..], entry.Value.GetProperty("dtype").GetString()!,
@@ -71,17 +72,17 @@ public static class WeightsExport
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
-            throw new InvalidDataException($"checkpoint {checkpointPath}: the safetensors header cannot be read: {e.Message}", e);
+            throw new InvalidDataException($"checkpoint {name}: the safetensors header cannot be read: {e.Message}", e);
         }
 
         if (source.GetValueOrDefault("format") != CheckpointFormat)
         {
-            throw new InvalidDataException($"checkpoint {checkpointPath}: metadata format is '{source.GetValueOrDefault("format")}', expected '{CheckpointFormat}'");
+            throw new InvalidDataException($"checkpoint {name}: metadata format is '{source.GetValueOrDefault("format")}', expected '{CheckpointFormat}'");
         }
 
         if (tensors.Count == 0)
         {
-            throw new InvalidDataException($"checkpoint {checkpointPath} holds no '{ModelPrefix}' tensors");
+            throw new InvalidDataException($"checkpoint {name} holds no '{ModelPrefix}' tensors");
         }
 
         // File order is the state dict's order (the writer packs tensors in order).
@@ -107,9 +108,11 @@ public static class WeightsExport
         return new WeightsExportPlan(BuildHeader(tensors, exported), [.. tensors.Select(t => (dataStart + t.Begin, t.End - t.Begin))], tensors.Count);
     }
 
-    /// <summary>Writes the planned file in chunks of at most <paramref name="chunkBytes"/> to <paramref name="write"/>.</summary>
-    public static async Task CopyAsync(string checkpointPath, WeightsExportPlan plan, Func<ReadOnlyMemory<byte>, Task> write, int chunkBytes = 1 << 20, CancellationToken cancellationToken = default)
+    /// <summary>Writes the planned file in chunks of at most <paramref name="chunkBytes"/> to <paramref name="write"/>,
+    /// reading the tensor bytes from <paramref name="file"/> (seekable) at the plan's offsets.</summary>
+    public static async Task CopyAsync(Stream file, string name, WeightsExportPlan plan, Func<ReadOnlyMemory<byte>, Task> write, int chunkBytes = 1 << 20, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(write);
         var buffer = new byte[chunkBytes];
@@ -133,7 +136,6 @@ public static class WeightsExport
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)plan.Header.Length);
         await Append(prefix);
         await Append(plan.Header);
-        await using var file = new FileStream(checkpointPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         var read = new byte[chunkBytes];
         foreach (var (offset, length) in plan.Ranges)
         {
@@ -143,7 +145,7 @@ public static class WeightsExport
                 var n = await file.ReadAsync(read.AsMemory(0, (int)Math.Min(left, read.Length)), cancellationToken);
                 if (n == 0)
                 {
-                    throw new InvalidDataException($"checkpoint {checkpointPath} ended early at byte {file.Position}");
+                    throw new InvalidDataException($"checkpoint {name} ended early at byte {file.Position}");
                 }
 
                 await Append(read.AsMemory(0, n));

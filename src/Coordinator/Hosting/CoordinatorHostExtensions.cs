@@ -102,7 +102,7 @@ public static class CoordinatorHostExtensions
 
     /// <summary>
     /// What the coordinator's grains need on a silo: durable file state under <paramref name="stateDirectory"/>,
-    /// the checkpoint store and validated options (configure <see cref="CoordinatorOptions"/> and
+    /// the checkpoint storage and validated options (configure <see cref="CoordinatorOptions"/> and
     /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
     /// </summary>
     public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory, ModelCheck? models = null) =>
@@ -123,7 +123,8 @@ public static class CoordinatorHostExtensions
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
         silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CheckpointStoreOptions>, CheckpointStoreOptionsValidator>());
         silo.Services.TryAddSingleton(TimeProvider.System);
-        silo.Services.TryAddSingleton<CheckpointStore>();
+        // The one checkpoint storage there is; it is also the shared directory CheckpointRegistry asks for.
+        silo.Services.TryAddSingleton<ICheckpointStorage, DirectoryCheckpointStorage>();
         silo.Services.TryAddSingleton(services => models ?? ConfiguredModels(services.GetRequiredService<IOptions<CoordinatorOptions>>().Value));
         silo.AddStartupTask<UnfinishedJobsWakeup>();
         return silo;

@@ -8,12 +8,16 @@ using Plateau.Coordinator.Checkpoints;
 namespace Plateau.Coordinator.Jobs;
 
 /// <summary>
-/// The job's checkpoints: begin (a staging name), commit (sealed by the store, then recorded), abort,
+/// The job's checkpoints: begin (room for an upload), commit (sealed by the storage, then recorded), abort,
 /// retention (the latest <c>spec.checkpoint.keep</c>), who may upload or download, and which checkpoint a
-/// new generation restores. A checkpoint is recorded only after the store sealed (verified) and renamed it.
+/// new generation restores. A checkpoint is recorded only after the storage sealed (verified) and committed it.
 /// </summary>
-public sealed class CheckpointRegistry(JobContext job, JobJournal journal, CheckpointStore store)
+public sealed class CheckpointRegistry(JobContext job, JobJournal journal, ICheckpointStorage store)
 {
+    /// <summary>Paths for workers that mount the storage; a storage that is no shared directory gives none, and
+    /// such a worker is told to move checkpoints through CheckpointTransfer instead.</summary>
+    private readonly ISharedCheckpointDirectory? _shared = store as ISharedCheckpointDirectory;
+
     private JobState S => job.State;
 
     /// <summary>Checkpoint ids sort by generation, epoch and step.</summary>
@@ -34,14 +38,14 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         }
 
         var id = IdFor(request);
-        var staging = store.BeginUpload(job.JobId, id);
+        store.BeginUpload(job.JobId, id);
         S.PendingCheckpoints[id] = new PendingCheckpoint(request, S.Scheduler);
         var context = new CheckpointContext { Scheduler = S.Scheduler, LastEpoch = S.Metrics.LastOrDefault(m => m.Epoch < request.Epoch) };
-        return new CheckpointTicket(id, request.Generation, staging, context);
+        return new CheckpointTicket(id, request.Generation, _shared?.StagingPath(job.JobId, id), context);
     }
 
-    /// <summary>Renames the sealed upload into place and records it; a rejected one is forgotten (the state must
-    /// be persisted either way). Reads no bytes: sealing verified them before (<see cref="CheckpointStore"/>).</summary>
+    /// <summary>Commits the sealed upload in the storage and records it; a rejected one is forgotten (the state must
+    /// be persisted either way). Reads no bytes: sealing verified them before (<see cref="ICheckpointStorage.Commit"/>).</summary>
     public CheckpointRecord Commit(CheckpointCommit commit)
     {
         ArgumentNullException.ThrowIfNull(commit);
@@ -53,7 +57,13 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
         }
 
         var request = pending.Request;
-        store.Commit(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
+        var stored = store.Commit(job.JobId, commit.CheckpointId, commit.SizeBytes, commit.Sha256);
+        if (!stored.IsSound)
+        {
+            // A refused commit discards the upload, except when the checkpoint is committed already.
+            throw new CheckpointRejectedException(commit.CheckpointId, stored.Fault == StorageFault.AlreadyCommitted ? stored.Problem : stored.Problem + "; upload discarded");
+        }
+
         var record = new CheckpointRecord
         {
             CheckpointId = commit.CheckpointId,
@@ -132,23 +142,24 @@ public sealed class CheckpointRegistry(JobContext job, JobJournal journal, Check
             : new(CheckpointAccessVerdict.BadToken, $"token does not match generation {generation} of job {job.JobId}");
     }
 
-    /// <summary>The newest committed checkpoint whose file is in place with its size, with its path; the newer
-    /// ones whose file is not are dropped from the registry and named in the events. Null when there is none
-    /// (start from scratch). The restoring worker verifies the SHA-256 (<see cref="RejectRestore"/>).</summary>
-    public (CheckpointRecord Record, string Path)? ChooseRestore()
+    /// <summary>The newest committed checkpoint that is in place with its size, with its path when the storage is
+    /// a shared directory; the newer ones that are not are dropped from the registry and named in the events. Null
+    /// when there is none (start from scratch). The restoring worker verifies the SHA-256 (<see cref="RejectRestore"/>).</summary>
+    public (CheckpointRecord Record, string? Path)? ChooseRestore()
     {
         if (S.Checkpoints.Count == 0)
         {
             return null;
         }
 
-        var choice = store.ChooseRestore(job.JobId, S.Checkpoints);
+        var choice = RestoreChoice.Choose(store, job.JobId, S.Checkpoints);
         foreach (var (bad, problem) in choice.Rejected)
         {
+            JobLog.RestoreRejected(job.Logger, job.JobId, bad.CheckpointId, problem);
             Drop(bad, $"checkpoint {bad.CheckpointId} cannot be restored and was dropped: {problem}", problem);
         }
 
-        return choice.Record is { } record ? (record, choice.Path!) : null;
+        return choice.Record is { } record ? (record, _shared?.CommittedPath(job.JobId, record.CheckpointId)) : null;
     }
 
     /// <summary>The running generation's restore checkpoint failed the restoring worker's verification: it is

@@ -39,7 +39,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
 
     public JobGrain(
         [PersistentState("job", StorageName)] IPersistentState<JobState> state,
-        CheckpointStore checkpointStore,
+        ICheckpointStorage checkpointStorage,
         IOptions<CoordinatorOptions> coordinatorOptions,
         ModelCheck models,
         TimeProvider time,
@@ -54,7 +54,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         _journal = new JobJournal(_job);
         _lifecycle = new JobLifecycle(_job, _journal, models);
         _epochs = new EpochPlanner(_job, _journal);
-        _checkpoints = new CheckpointRegistry(_job, _journal, checkpointStore);
+        _checkpoints = new CheckpointRegistry(_job, _journal, checkpointStorage);
         _rendezvous = new WorkerRendezvous(_job, _journal, _lifecycle, _epochs, _checkpoints, _options.RendezvousGraceSeconds);
         _progress = new RankProgress(_job, _journal);
     }

@@ -23,6 +23,9 @@ internal static partial class JobLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {Operation} to {WorkerGrain} failed")]
     public static partial void PushFailed(ILogger logger, string jobId, string operation, string workerGrain, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} cannot be restored, falling back: {Problem}")]
+    public static partial void RestoreRejected(ILogger logger, string jobId, string checkpointId, string problem);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: ignoring {Operation}: {Why}")]
     public static partial void Ignored(ILogger logger, string jobId, string operation, string why);
 }

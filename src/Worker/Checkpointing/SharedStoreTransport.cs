@@ -14,7 +14,7 @@ public sealed class SharedStoreTransport : ICheckpointTransport
     {
         ArgumentNullException.ThrowIfNull(ticket);
         return ticket.StagingPath
-            ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the coordinator gave no staging path in its store; {Remedy}");
+            ?? throw new InvalidOperationException($"checkpoint {ticket.CheckpointId}: the coordinator gave no staging path (its checkpoint storage is not a directory workers can mount); {Remedy}");
     }
 
     /// <summary>The bytes are already in the coordinator's staging file: the coordinator verifies and seals them.</summary>
@@ -31,7 +31,7 @@ public sealed class SharedStoreTransport : ICheckpointTransport
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(record);
         var path = assignment.ResumePath
-            ?? throw new InvalidOperationException($"checkpoint {record.CheckpointId}: the assignment names no path in the coordinator's store; {Remedy}");
+            ?? throw new InvalidOperationException($"checkpoint {record.CheckpointId}: the assignment names no path (the coordinator's checkpoint storage is not a directory workers can mount); {Remedy}");
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"checkpoint {record.CheckpointId}: '{path}' of the coordinator's store is not on this machine; {Remedy}", path);

@@ -48,10 +48,12 @@ public sealed class ExportInteropTests : IDisposable
             .Concat(model.named_parameters().Select(p => new KeyValuePair<string, Tensor>("optimizer.momentum." + p.name, zeros_like(p.parameter))))
             .ToList();
         SafeTensors.Save(checkpoint, tensors, new Dictionary<string, string> { ["format"] = WeightsExport.CheckpointFormat, ["model"] = "resnet18", ["epoch"] = "3" });
-        var plan = await WeightsExport.PlanAsync(checkpoint, new Dictionary<string, string>());
+        WeightsExportPlan plan;
+        await using (var source = File.OpenRead(checkpoint))
         await using (var file = File.Create(Path.Combine(_folder, "model.safetensors")))
         {
-            await WeightsExport.CopyAsync(checkpoint, plan, bytes => file.WriteAsync(bytes).AsTask());
+            plan = await WeightsExport.PlanAsync(source, "ckpt-1", new Dictionary<string, string>());
+            await WeightsExport.CopyAsync(source, "ckpt-1", plan, bytes => file.WriteAsync(bytes).AsTask());
         }
 
         model.eval();

@@ -20,7 +20,7 @@ namespace Plateau.Coordinator.Tests.Api;
 public sealed class ExportWeightsTests(CoordinatorCluster fixture) : IClassFixture<CoordinatorCluster>
 {
     private readonly Coordinator.Api.JobService _service = new(fixture.Grains, Options.Create(new CoordinatorOptions()), TimeProvider.System,
-        new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = fixture.CheckpointDirectory }), NullLogger<CheckpointStore>.Instance));
+        new DirectoryCheckpointStorage(Options.Create(new CheckpointStoreOptions { RootDirectory = fixture.CheckpointDirectory }), NullLogger<DirectoryCheckpointStorage>.Instance));
 
     private readonly TestServerCallContext _context = new();
 

@@ -2,6 +2,8 @@ using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Training;
 using Plateau.Coordinator.Checkpoints;
+using Plateau.Coordinator.Jobs;
+using Plateau.Coordinator.Tests.Checkpoints;
 
 namespace Plateau.Coordinator.Tests.Jobs.Plain;
 
@@ -23,6 +25,20 @@ public sealed class CheckpointRegistryTests : IDisposable
         Assert.Equal([record], _job.Checkpoints.Committed());
         Assert.Empty(_job.State.PendingCheckpoints);
         Assert.Contains($"checkpoint {record.CheckpointId} committed: epoch 0, step 10, 4 bytes", _job.EventTexts(JobEventKind.CheckpointCommitted));
+    }
+
+    [Fact]
+    public void ATicketCarriesTheSchedulerAndTheMetricsOfTheLastEpochFinishedBeforeTheCheckpoint()
+    {
+        _job.Formed(JobTestKit.Spec());
+        _job.State.Metrics.Add(new EpochMetrics { Epoch = 0, ValTop1Error = 0.4 });
+        _job.State.Metrics.Add(new EpochMetrics { Epoch = 1, ValTop1Error = 0.3 });
+
+        var insideEpoch1 = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, Cursor = 32, GlobalStep = 12 });
+        var atTheStartOfEpoch2 = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 2, GlobalStep = 20 });
+
+        Assert.Equal(_job.State.Scheduler, insideEpoch1.Context?.Scheduler);
+        Assert.Equal((0, 1), (insideEpoch1.Context?.LastEpoch?.Epoch, atTheStartOfEpoch2.Context?.LastEpoch?.Epoch));
     }
 
     [Fact]
@@ -67,6 +83,39 @@ public sealed class CheckpointRegistryTests : IDisposable
 
         Assert.True(afterDrop.Pinned);
         Assert.Equal([afterDrop.CheckpointId, latest.CheckpointId], _job.Checkpoints.Committed().Select(c => c.CheckpointId));
+    }
+
+    [Fact]
+    public async Task ACommitOfAnUnsealedUploadIsRefusedAndRecordsNothing()
+    {
+        _job.Formed(JobTestKit.Spec());
+        var kept = await _job.Checkpoint(0, 10, [1]);
+        var ticket = _job.Checkpoints.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 20 });
+        byte[] bytes = [2, 2];
+        await _job.Store.WriteUploadAsync(_job.Context.JobId, ticket.CheckpointId, new MemoryStream(bytes));
+
+        var error = Assert.Throws<CheckpointRejectedException>(() => _job.Checkpoints.Commit(
+            new CheckpointCommit(1, ticket.CheckpointId, bytes.Length, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)))));
+
+        Assert.Equal($"checkpoint {ticket.CheckpointId}: the upload was never sealed (its size and SHA-256 were not verified); upload discarded", error.Message);
+        Assert.Equal([kept], _job.Checkpoints.Committed());
+        Assert.Single(_job.EventTexts(JobEventKind.CheckpointCommitted));
+        Assert.False(File.Exists(_job.Store.StagingPath(_job.Context.JobId, ticket.CheckpointId)));
+    }
+
+    [Fact]
+    public async Task OverAStorageWorkersCannotMountTicketsAndRestoresCarryNoPath()
+    {
+        _job.Formed(JobTestKit.Spec());
+        var committed = await _job.Checkpoint(0, 10, [1, 2, 3]);
+        var registry = new CheckpointRegistry(_job.Context, _job.Journal, new StorageWithoutSharedDirectory(_job.Store));
+
+        var ticket = registry.Begin(new CheckpointRequest { Generation = 1, Epoch = 1, GlobalStep = 20 });
+        var restore = registry.ChooseRestore();
+
+        Assert.Null(ticket.StagingPath);
+        Assert.Equal(committed, restore?.Record);
+        Assert.Null(restore?.Path);
     }
 
     [Fact]

@@ -10,14 +10,14 @@ using Plateau.Coordinator.Jobs;
 namespace Plateau.Coordinator.Tests.Jobs.Plain;
 
 /// <summary>One job's plain classes wired together the way JobGrain wires them, over a state in memory and
-/// a checkpoint store in a temporary directory: no silo, no timers, no workers.</summary>
+/// a checkpoint directory in a temporary folder: no silo, no timers, no workers.</summary>
 internal sealed class PlainJob : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("plateau-plain-job-").FullName;
 
     public PlainJob(string jobId = "job-plain", double graceSeconds = 0, ModelCheck? models = null)
     {
-        Store = new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = _root }), NullLogger<CheckpointStore>.Instance);
+        Store = new DirectoryCheckpointStorage(Options.Create(new CheckpointStoreOptions { RootDirectory = _root }), NullLogger<DirectoryCheckpointStorage>.Instance);
         Context = new JobContext(jobId, () => State, Clock, NullLogger.Instance);
         Journal = new JobJournal(Context);
         Lifecycle = new JobLifecycle(Context, Journal, models ?? (_ => []));
@@ -29,7 +29,7 @@ internal sealed class PlainJob : IDisposable
 
     public JobState State { get; } = new();
     public ManualClock Clock { get; } = new();
-    public CheckpointStore Store { get; }
+    public DirectoryCheckpointStorage Store { get; }
     public JobContext Context { get; }
     public JobJournal Journal { get; }
     public JobLifecycle Lifecycle { get; }

@@ -10,8 +10,9 @@ using Plateau.Contracts.Errors;
 namespace Plateau.Coordinator.Checkpoints;
 
 /// <summary>
-/// The central checkpoint files, local directory backend (DESIGN.md invariant 5). A checkpoint moves through
-/// three names in <c>{job}/staging</c> and the job folder:
+/// The checkpoint storage as a directory: local disk in the embedded default, a PersistentVolume in
+/// Kubernetes (<c>Plateau:Checkpoints:RootDirectory</c>). A checkpoint moves through three names in
+/// <c>{job}/staging</c> and the job folder:
 /// <list type="number">
 /// <item><c>{id}.partial</c>: bytes arriving (written in place by a worker on a shared store, or by the
 /// CheckpointTransfer service).</item>
@@ -22,10 +23,11 @@ namespace Plateau.Coordinator.Checkpoints;
 /// <item><c>{id}.ckpt</c>: committed by the JobGrain (<see cref="Commit"/>), which only checks the sealed name
 /// and size and renames; only then does the registry entry exist.</item>
 /// </list>
-/// Restore choice (<see cref="ChooseRestore"/>) checks existence and size only; the restoring worker verifies
-/// the SHA-256 before it loads anything and reports a mismatch, which drops the checkpoint.
+/// Being a directory, it can be shared (<see cref="ISharedCheckpointDirectory"/>): a worker that mounts it
+/// writes the <c>.partial</c> file itself and restores from the <c>.ckpt</c> file.
 /// </summary>
-public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> options, ILogger<CheckpointStore> logger)
+public sealed partial class DirectoryCheckpointStorage(IOptions<CheckpointStoreOptions> options, ILogger<DirectoryCheckpointStorage> logger)
+    : ICheckpointStorage, ISharedCheckpointDirectory
 {
     private const int BufferBytes = 1 << 16;
     private const string PartialSuffix = ".partial";
@@ -37,30 +39,25 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     /// broken call it replaces) waits for the first to end instead of interleaving with it.</summary>
     private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
 
-    /// <summary>Where the bytes of an uncommitted checkpoint go; any earlier upload of that id, partial or sealed, is discarded.</summary>
-    public string BeginUpload(string jobId, string checkpointId)
+    public void BeginUpload(string jobId, string checkpointId)
     {
-        var staging = StagingPath(jobId, checkpointId);
-        Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(StagingPath(jobId, checkpointId))!);
         DiscardUpload(jobId, checkpointId);
-        return staging;
     }
 
     /// <summary>Writes a whole upload from a stream to the staging name, unsealed (as a worker on a shared store does).</summary>
     public async Task WriteUploadAsync(string jobId, string checkpointId, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var staging = BeginUpload(jobId, checkpointId);
+        BeginUpload(jobId, checkpointId);
+        var staging = StagingPath(jobId, checkpointId);
         await using var file = new FileStream(staging, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous);
         await content.CopyToAsync(file, cancellationToken);
     }
 
-    /// <summary>Receives an upload: writes and hashes the chunks as they arrive, flushes the file to disk and seals
-    /// it under the hash it has. Returns what arrived; the commit later compares it with what the worker wrote.
-    /// <paramref name="offset"/> 0 starts over; a larger one continues an interrupted upload of which this store
-    /// holds at least that many bytes (<see cref="UploadStatus"/>): the held prefix is hashed again and the
-    /// chunks are appended. A broken stream keeps what arrived, for the next attempt to continue.</summary>
-    public async Task<(long SizeBytes, string Sha256)> ReceiveAsync(string jobId, string checkpointId, long offset, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
+    /// <summary>Writes and hashes the chunks as they arrive, flushes the file to disk and renames it to the sealed
+    /// name under its hash; continuing at an offset truncates the file there and hashes the held prefix again.</summary>
+    public async Task<SealedUpload> ReceiveAsync(string jobId, string checkpointId, long offset, IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -105,7 +102,7 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
 
             var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
             File.Move(staging, SealedPath(jobId, checkpointId, sha), overwrite: true);
-            return (size, sha);
+            return new SealedUpload(size, sha);
         }
         finally
         {
@@ -113,8 +110,6 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         }
     }
 
-    /// <summary>How much of an upload this store holds: sealed (complete: its size and hash), or the bytes of an
-    /// unfinished one (0 when there is none), and whether a stream is still writing it.</summary>
     public UploadProgress UploadStatus(string jobId, string checkpointId)
     {
         if (SealedFiles(jobId, checkpointId).FirstOrDefault() is { } sealedFile)
@@ -137,8 +132,6 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         }
     }
 
-    /// <summary>Verifies the unsealed upload against what its writer says it wrote, flushes it to disk and seals
-    /// it. Throws <see cref="CheckpointRejectedException"/> (and deletes the upload) when it does not match.</summary>
     public async Task SealAsync(string jobId, string checkpointId, long expectedSize, string expectedSha256, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedSha256);
@@ -164,42 +157,32 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         File.Move(staging, SealedPath(jobId, checkpointId, expectedSha256.ToLowerInvariant()), overwrite: true);
     }
 
-    /// <summary>Renames the sealed upload whose hash and size are the ones given into place: no byte is read, so
-    /// the JobGrain may call it in its turn. Throws <see cref="CheckpointRejectedException"/> (and deletes the
-    /// upload) when the sealed bytes are not these, or when nothing was sealed.</summary>
-    public string Commit(string jobId, string checkpointId, long expectedSize, string expectedSha256)
+    /// <summary>Checks the sealed file's name (the hash) and size, then one rename: no byte is read.</summary>
+    public StorageOutcome Commit(string jobId, string checkpointId, long expectedSize, string expectedSha256)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedSha256);
         var sealedPath = SealedPath(jobId, checkpointId, expectedSha256.ToLowerInvariant());
         var final = CommittedPath(jobId, checkpointId);
-        var problem = SealedProblem(jobId, checkpointId, sealedPath, expectedSize, expectedSha256);
-        if (problem is not null)
+        var outcome = SealedOutcome(jobId, checkpointId, sealedPath, expectedSize, expectedSha256);
+        if (!outcome.IsSound)
         {
             DiscardUpload(jobId, checkpointId);
-            LogRejected(logger, jobId, checkpointId, problem);
-            throw new CheckpointRejectedException(checkpointId, problem + "; upload discarded");
+            LogRejected(logger, jobId, checkpointId, outcome.Problem);
+            return outcome;
         }
 
         if (File.Exists(final))
         {
-            throw new CheckpointRejectedException(checkpointId, "is already committed");
+            return new StorageOutcome(StorageFault.AlreadyCommitted, "is already committed");
         }
 
         File.Move(sealedPath, final, overwrite: false);
         LogCommitted(logger, jobId, checkpointId, expectedSize);
-        return final;
+        return StorageOutcome.Sound;
     }
 
-    /// <summary>Null when the committed file matches its registry entry, else what is wrong.</summary>
-    public Task<string?> VerifyAsync(string jobId, CheckpointRecord record, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        return VerifyFileAsync(CommittedPath(jobId, record.CheckpointId), record.SizeBytes, record.Sha256, cancellationToken);
-    }
-
-    /// <summary>Deletes what uploads of checkpoints that are no longer pending left in the job's staging folder
-    /// (a writer that died, a generation that ended), except files written since <paramref name="olderThan"/>:
-    /// an upload begun after the sweep was asked for is never touched. Returns how many files went.</summary>
+    /// <summary>Files written since <paramref name="olderThan"/> stay: an upload begun after the sweep was asked
+    /// for is never touched.</summary>
     public int SweepStaging(string jobId, IReadOnlySet<string> pending, DateTimeOffset olderThan)
     {
         ArgumentNullException.ThrowIfNull(pending);
@@ -241,39 +224,20 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
             : null;
     }
 
-    /// <summary>Null when the committed file exists with its registry size, else what is wrong (a stat, no read).</summary>
-    public string? Check(string jobId, CheckpointRecord record)
+    /// <summary>A stat of the committed file, no read.</summary>
+    public StorageOutcome Check(string jobId, CheckpointRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         var path = CommittedPath(jobId, record.CheckpointId);
         var file = new FileInfo(path);
-        return !file.Exists ? $"file {path} is missing"
-            : file.Length != record.SizeBytes ? $"size is {file.Length} bytes, expected {record.SizeBytes}"
-            : null;
+        return !file.Exists ? new StorageOutcome(StorageFault.Missing, $"file {path} is missing")
+            : file.Length != record.SizeBytes ? new StorageOutcome(StorageFault.WrongSize, $"size is {file.Length} bytes, expected {record.SizeBytes}")
+            : StorageOutcome.Sound;
     }
 
-    /// <summary>The newest of <paramref name="committed"/> (oldest first) whose file exists with its size; the
-    /// SHA-256 is the restoring worker's to verify.</summary>
-    public RestoreChoice ChooseRestore(string jobId, IReadOnlyList<CheckpointRecord> committed)
-    {
-        ArgumentNullException.ThrowIfNull(committed);
-        var rejected = new List<(CheckpointRecord, string)>();
-        for (var i = committed.Count - 1; i >= 0; i--)
-        {
-            var problem = Check(jobId, committed[i]);
-            if (problem is null)
-            {
-                return new RestoreChoice(committed[i], CommittedPath(jobId, committed[i].CheckpointId), rejected);
-            }
+    public Task<Stream> OpenReadAsync(string jobId, string checkpointId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Stream>(new FileStream(CommittedPath(jobId, checkpointId), FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan));
 
-            LogRestoreRejected(logger, jobId, committed[i].CheckpointId, problem);
-            rejected.Add((committed[i], problem));
-        }
-
-        return new RestoreChoice(null, null, rejected);
-    }
-
-    /// <summary>Removes what an abandoned upload left in staging, if anything.</summary>
     public void DiscardUpload(string jobId, string checkpointId)
     {
         var staging = StagingPath(jobId, checkpointId);
@@ -310,27 +274,24 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
     private static bool IsSealedNameOf(string fileName, string checkpointId) =>
         fileName.Length == checkpointId.Length + 1 + 64 + SealedSuffix.Length && fileName.StartsWith(checkpointId + ".", StringComparison.Ordinal);
 
-    private string? SealedProblem(string jobId, string checkpointId, string sealedPath, long expectedSize, string expectedSha256)
+    private StorageOutcome SealedOutcome(string jobId, string checkpointId, string sealedPath, long expectedSize, string expectedSha256)
     {
         var file = new FileInfo(sealedPath);
         if (file.Exists)
         {
-            return file.Length == expectedSize ? null : $"size is {file.Length} bytes, expected {expectedSize}";
+            return file.Length == expectedSize ? StorageOutcome.Sound : new StorageOutcome(StorageFault.WrongSize, $"size is {file.Length} bytes, expected {expectedSize}");
         }
 
         if (SealedFiles(jobId, checkpointId).FirstOrDefault() is { } other)
         {
             var name = Path.GetFileName(other);
-            return $"SHA-256 is {name.Substring(checkpointId.Length + 1, 64)}, expected {expectedSha256}";
+            return new StorageOutcome(StorageFault.WrongSha256, $"SHA-256 is {name.Substring(checkpointId.Length + 1, 64)}, expected {expectedSha256}");
         }
 
         return File.Exists(StagingPath(jobId, checkpointId))
-            ? "the upload was never sealed (its size and SHA-256 were not verified)"
-            : $"no upload at {StagingPath(jobId, checkpointId)}";
+            ? new StorageOutcome(StorageFault.NotSealed, "the upload was never sealed (its size and SHA-256 were not verified)")
+            : new StorageOutcome(StorageFault.Missing, $"no upload at {StagingPath(jobId, checkpointId)}");
     }
-
-    public static async Task<string> Sha256Async(Stream content, CancellationToken cancellationToken = default) =>
-        Convert.ToHexStringLower(await SHA256.HashDataAsync(content, cancellationToken));
 
     private static async Task<string?> VerifyFileAsync(string path, long expectedSize, string expectedSha256, CancellationToken cancellationToken)
     {
@@ -346,7 +307,7 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
         }
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        var sha = await Sha256Async(file, cancellationToken);
+        var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
         return string.Equals(sha, expectedSha256, StringComparison.OrdinalIgnoreCase)
             ? null
             : $"SHA-256 is {sha}, expected {expectedSha256}";
@@ -372,7 +333,4 @@ public sealed partial class CheckpointStore(IOptions<CheckpointStoreOptions> opt
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} rejected: {Problem}")]
     private static partial void LogRejected(ILogger logger, string jobId, string checkpointId, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: checkpoint {CheckpointId} cannot be restored, falling back: {Problem}")]
-    private static partial void LogRestoreRejected(ILogger logger, string jobId, string checkpointId, string problem);
 }

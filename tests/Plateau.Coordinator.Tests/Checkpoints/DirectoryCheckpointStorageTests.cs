@@ -7,13 +7,13 @@ using Plateau.Coordinator.Tests.Jobs;
 
 namespace Plateau.Coordinator.Tests.Checkpoints;
 
-public sealed class CheckpointStoreTests : IDisposable
+public sealed class DirectoryCheckpointStorageTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("plateau-ckpt-").FullName;
-    private readonly CheckpointStore _store;
+    private readonly DirectoryCheckpointStorage _store;
 
-    public CheckpointStoreTests() =>
-        _store = new CheckpointStore(Options.Create(new CheckpointStoreOptions { RootDirectory = _root }), NullLogger<CheckpointStore>.Instance);
+    public DirectoryCheckpointStorageTests() =>
+        _store = new DirectoryCheckpointStorage(Options.Create(new CheckpointStoreOptions { RootDirectory = _root }), NullLogger<DirectoryCheckpointStorage>.Instance);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
@@ -23,7 +23,7 @@ public sealed class CheckpointStoreTests : IDisposable
     {
         await _store.WriteUploadAsync("job-a", id, new MemoryStream(bytes));
         await _store.SealAsync("job-a", id, bytes.Length, Sha(bytes));
-        _store.Commit("job-a", id, bytes.Length, Sha(bytes));
+        Assert.Equal(StorageOutcome.Sound, _store.Commit("job-a", id, bytes.Length, Sha(bytes)));
         return new CheckpointRecord { CheckpointId = id, SizeBytes = bytes.Length, Sha256 = Sha(bytes) };
     }
 
@@ -40,6 +40,16 @@ public sealed class CheckpointStoreTests : IDisposable
         }
     }
 
+    private async Task<byte[]> ReadCommitted(string id)
+    {
+        await using var reader = await _store.OpenReadAsync("job-a", id);
+        using var copy = new MemoryStream();
+        await reader.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private Task<StorageOutcome> Verify(CheckpointRecord record) => CheckpointVerification.VerifyAsync(_store, "job-a", record);
+
     private string[] StagingFiles() => Directory.GetFiles(Path.Combine(_root, "job-a", "staging")).Select(Path.GetFileName).ToArray()!;
 
     [Fact]
@@ -49,7 +59,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.True(File.Exists(_store.CommittedPath("job-a", "ckpt-1")));
         Assert.Empty(StagingFiles());
-        Assert.Null(await _store.VerifyAsync("job-a", record));
+        Assert.True((await Verify(record)).IsSound);
     }
 
     [Fact]
@@ -80,10 +90,11 @@ public sealed class CheckpointStoreTests : IDisposable
         byte[] bytes = [1, 2, 3];
         await _store.WriteUploadAsync("job-a", "ckpt-1", new MemoryStream(bytes));
 
-        var error = Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", 3, Sha(bytes)));
+        var outcome = _store.Commit("job-a", "ckpt-1", 3, Sha(bytes));
 
-        Assert.Equal("checkpoint ckpt-1: the upload was never sealed (its size and SHA-256 were not verified); upload discarded", error.Message);
+        Assert.Equal(new StorageOutcome(StorageFault.NotSealed, "the upload was never sealed (its size and SHA-256 were not verified)"), outcome);
         Assert.False(File.Exists(_store.CommittedPath("job-a", "ckpt-1")));
+        Assert.Empty(StagingFiles());
     }
 
     [Fact]
@@ -95,8 +106,8 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Equal((300_000L, Sha(bytes)), (size, sha));
         Assert.Equal([$"ckpt-1.{sha}.sealed"], StagingFiles());
-        var other = Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", size, new string('0', 64)));
-        Assert.Equal($"checkpoint ckpt-1: SHA-256 is {sha}, expected {new string('0', 64)}; upload discarded", other.Message);
+        var other = _store.Commit("job-a", "ckpt-1", size, new string('0', 64));
+        Assert.Equal(new StorageOutcome(StorageFault.WrongSha256, $"SHA-256 is {sha}, expected {new string('0', 64)}"), other);
         Assert.Empty(StagingFiles());
     }
 
@@ -106,9 +117,9 @@ public sealed class CheckpointStoreTests : IDisposable
         var bytes = RandomNumberGenerator.GetBytes(300_000);
         var (size, sha) = await _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks(bytes, 65_536));
 
-        var path = _store.Commit("job-a", "ckpt-1", size, sha);
+        Assert.True(_store.Commit("job-a", "ckpt-1", size, sha).IsSound);
 
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
+        Assert.Equal(bytes, await ReadCommitted("ckpt-1"));
     }
 
     [Fact]
@@ -121,7 +132,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Same(broken, error);
         Assert.Equal(new UploadProgress(4_000, InProgress: false, SealedSha256: null), _store.UploadStatus("job-a", "ckpt-1"));
-        Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", 4_000, Sha(bytes[..4_000])));
+        Assert.Equal(StorageFault.NotSealed, _store.Commit("job-a", "ckpt-1", 4_000, Sha(bytes[..4_000])).Fault);
     }
 
     [Fact]
@@ -135,7 +146,8 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Equal((10_000L, Sha(bytes)), (size, sha));
         Assert.Equal(new UploadProgress(10_000, InProgress: false, SealedSha256: sha), _store.UploadStatus("job-a", "ckpt-1"));
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(_store.Commit("job-a", "ckpt-1", size, sha)));
+        Assert.True(_store.Commit("job-a", "ckpt-1", size, sha).IsSound);
+        Assert.Equal(bytes, await ReadCommitted("ckpt-1"));
     }
 
     [Fact]
@@ -175,7 +187,7 @@ public sealed class CheckpointStoreTests : IDisposable
         _store.BeginUpload("job-a", "ckpt-1");
 
         Assert.Empty(StagingFiles());
-        Assert.Throws<CheckpointRejectedException>(() => _store.Commit("job-a", "ckpt-1", size, sha));
+        Assert.Equal(StorageFault.Missing, _store.Commit("job-a", "ckpt-1", size, sha).Fault);
     }
 
     [Fact]
@@ -193,7 +205,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Equal(2, swept);
         Assert.Equal(["ckpt-new.partial", "ckpt-pending.partial"], StagingFiles().Order());
-        Assert.Null(await _store.VerifyAsync("job-a", committed));
+        Assert.True((await Verify(committed)).IsSound);
     }
 
     [Fact]
@@ -205,7 +217,7 @@ public sealed class CheckpointStoreTests : IDisposable
         // Same size, other bytes: the restore choice does not hash (the restoring worker does).
         await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-1"), [7, 7, 7]);
 
-        var choice = _store.ChooseRestore("job-a", [older, newer]);
+        var choice = RestoreChoice.Choose(_store, "job-a", [older, newer]);
 
         Assert.Equal("ckpt-1", choice.Record!.CheckpointId);
         var (record, problem) = Assert.Single(choice.Rejected);
@@ -218,7 +230,7 @@ public sealed class CheckpointStoreTests : IDisposable
         var only = await Commit("ckpt-1", [1]);
         File.Delete(_store.CommittedPath("job-a", "ckpt-1"));
 
-        var choice = _store.ChooseRestore("job-a", [only]);
+        var choice = RestoreChoice.Choose(_store, "job-a", [only]);
 
         Assert.Null(choice.Record);
         Assert.EndsWith("is missing", Assert.Single(choice.Rejected).Problem, StringComparison.Ordinal);
@@ -230,7 +242,47 @@ public sealed class CheckpointStoreTests : IDisposable
         var record = await Commit("ckpt-1", [1, 2, 3]);
         await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-1"), [3, 2, 1]);
 
-        Assert.StartsWith("SHA-256 is", await _store.VerifyAsync("job-a", record), StringComparison.Ordinal);
+        var outcome = await Verify(record);
+
+        Assert.Equal(StorageFault.WrongSha256, outcome.Fault);
+        Assert.StartsWith("SHA-256 is", outcome.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AReaderOpenedOnACommittedCheckpointReturnsItsExactBytesFromAnyOffset()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(200_000);
+        await Commit("ckpt-1", bytes);
+
+        await using var reader = await _store.OpenReadAsync("job-a", "ckpt-1");
+        reader.Position = 150_000; // export reads tensor ranges at their offsets
+        var tail = new byte[50_000];
+        await reader.ReadExactlyAsync(tail);
+
+        Assert.Equal(bytes, await ReadCommitted("ckpt-1"));
+        Assert.Equal(bytes[150_000..], tail);
+    }
+
+    [Fact]
+    public async Task ACheckpointCommittedAlreadyIsNotReplacedByASecondCommitOfItsId()
+    {
+        await Commit("ckpt-1", [1, 2, 3]);
+        var again = await _store.ReceiveAsync("job-a", "ckpt-1", 0, Chunks([4, 5, 6], 3));
+
+        var outcome = _store.Commit("job-a", "ckpt-1", again.SizeBytes, again.Sha256);
+
+        Assert.Equal(StorageFault.AlreadyCommitted, outcome.Fault);
+        Assert.Equal([1, 2, 3], await ReadCommitted("ckpt-1"));
+    }
+
+    [Fact]
+    public async Task ACheckOnlyStatsTheCommittedCheckpoint()
+    {
+        var record = await Commit("ckpt-1", [1, 2, 3]);
+        await File.WriteAllBytesAsync(_store.CommittedPath("job-a", "ckpt-1"), [3, 2, 1]);
+
+        Assert.True(_store.Check("job-a", record).IsSound); // same size, other bytes: a check reads none
+        Assert.Equal(StorageFault.Missing, _store.Check("job-a", record with { CheckpointId = "ckpt-2" }).Fault);
     }
 
     [Fact]
