@@ -7,7 +7,9 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
 using Orleans.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Plateau.Cluster.Placement;
+using Plateau.Cluster.Reminders;
 using Plateau.Contracts.Workers;
 
 namespace Plateau.Cluster;
@@ -28,7 +30,11 @@ public static class ClusterHostingExtensions
         return options;
     }
 
-    /// <summary>Joins this silo to the Plateau cluster named by the <c>Plateau:Cluster</c> section.</summary>
+    /// <summary>
+    /// Joins this silo to the Plateau cluster named by the <c>Plateau:Cluster</c> section, with the reminder
+    /// service every silo must run (Orleans hands a grain's reminder to the silo owning the grain's hash): the
+    /// ADO.NET reminder table with AdoNet, the coordinator's reminder table with Localhost (docs/state.md).
+    /// </summary>
     public static ISiloBuilder UsePlateauCluster(this ISiloBuilder silo, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(silo);
@@ -40,11 +46,17 @@ public static class ClusterHostingExtensions
                     ? IPEndPoint.Parse(endpoint)
                     : new IPEndPoint(IPAddress.Loopback, options.SiloPort);
                 silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
+                // The table is the coordinator's file; the coordinator replaces this with the file itself.
+                silo.AddReminders();
+                silo.Services.AddSingleton<CoordinatorReminderTable>();
+                silo.Services.AddSingleton<IReminderTable>(services => services.GetRequiredService<CoordinatorReminderTable>());
+                silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<CoordinatorReminderTable>());
                 break;
             case ClusteringProvider.AdoNet:
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (options.ClusterId, options.ServiceId))
                     .ConfigureEndpoints(AdvertisedAddress(options), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true)
-                    .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!));
+                    .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!))
+                    .UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!));
                 break;
         }
 

@@ -16,6 +16,7 @@ using Plateau.Coordinator.Jobs;
 using Plateau.Coordinator.Security;
 using Plateau.Coordinator.Storage;
 using Plateau.Coordinator.Storage.PostgreSql;
+using Plateau.Coordinator.Storage.Reminders;
 
 namespace Plateau.Coordinator.Hosting;
 
@@ -101,19 +102,24 @@ public static class CoordinatorHostExtensions
             : silo.AddPlateauCoordinatorGrains(stateDirectory, models);
 
     /// <summary>
-    /// What the coordinator's grains need on a silo: durable file state under <paramref name="stateDirectory"/>,
+    /// What the coordinator's grains need on a silo: durable file state and reminders under <paramref name="stateDirectory"/>,
     /// the checkpoint storage and validated options (configure <see cref="CoordinatorOptions"/> and
     /// <see cref="CheckpointStoreOptions"/> before or after). Test clusters call this too.
     /// </summary>
     public static ISiloBuilder AddPlateauCoordinatorGrains(this ISiloBuilder silo, string stateDirectory, ModelCheck? models = null) =>
-        silo.AddCoordinatorServices(models).AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory);
+        silo.AddCoordinatorServices(models)
+            .AddFileGrainStorage(JobGrain.StorageName, storage => storage.RootDirectory = stateDirectory)
+            .AddFileReminderTable(stateDirectory);
 
     /// <summary>
     /// As <see cref="AddPlateauCoordinatorGrains"/> with the grain state in PostgreSQL: the Orleans schema
-    /// is applied when the silo starts (docs/state.md).
+    /// is applied when the silo starts (docs/state.md). Reminders use the ADO.NET reminder table in the same
+    /// database (<c>UsePlateauCluster</c> gives every AdoNet silo the same; registered here too for test silos).
     /// </summary>
     public static ISiloBuilder AddPlateauCoordinatorGrainsOnPostgreSql(this ISiloBuilder silo, string connectionString, ModelCheck? models = null) =>
-        silo.AddCoordinatorServices(models).AddPostgreSqlGrainState(JobGrain.StorageName, connectionString);
+        silo.AddCoordinatorServices(models)
+            .AddPostgreSqlGrainState(JobGrain.StorageName, connectionString)
+            .AddPostgreSqlReminderTable(connectionString);
 
     private static ISiloBuilder AddCoordinatorServices(this ISiloBuilder silo, ModelCheck? models)
     {

@@ -18,7 +18,7 @@ namespace Plateau.Coordinator.Jobs;
 /// is persisted before anyone is told about it (invariant 1); pushes run after the turn that decided them
 /// (never awaited inside it), so a worker calling the job at the same time cannot deadlock against it.
 /// </summary>
-public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
+public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindable
 {
     /// <summary>The grain storage every coordinator grain uses.</summary>
     public const string StorageName = "plateau";
@@ -36,6 +36,8 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
     private IGrainTimer? _deadlineTimer;
     private IGrainTimer? _graceTimer;
     private IGrainTimer? _livenessTimer;
+    private IGrainReminder? _aliveReminder;
+    private bool _aliveReminderKnown;
 
     public JobGrain(
         [PersistentState("job", StorageName)] IPersistentState<JobState> state,
@@ -61,7 +63,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
 
     private JobState S => _state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         SyncTimers();
         if (S.Exists)
@@ -69,8 +71,16 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
             SweepStaging(); // what a coordinator that died mid-upload left behind
         }
 
-        return Task.CompletedTask;
+        if (JobAliveReminder.Wanted(S))
+        {
+            await SyncAliveReminder();
+        }
     }
+
+    /// <summary>The tick's work is done by the activation it caused; a job that finished without letting go of the
+    /// reminder (its silo died in between) lets go now.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == JobAliveReminder.Name && !JobAliveReminder.Wanted(S) ? SyncAliveReminder() : Task.CompletedTask;
 
     // ---------------------------------------------------------------- user operations
 
@@ -212,6 +222,38 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority
         foreach (var order in orders)
         {
             Deliver(order);
+        }
+
+        await SyncAliveReminder();
+    }
+
+    /// <summary>Holds <see cref="JobAliveReminder"/> while the rule wants it. A failure is logged, not thrown: the
+    /// change is already persisted, and the next save or activation tries again.</summary>
+    private async Task SyncAliveReminder()
+    {
+        var wanted = JobAliveReminder.Wanted(S);
+        try
+        {
+            if (!_aliveReminderKnown)
+            {
+                _aliveReminder = await this.GetReminder(JobAliveReminder.Name);
+                _aliveReminderKnown = true;
+            }
+
+            if (wanted && _aliveReminder is null)
+            {
+                _aliveReminder = await this.RegisterOrUpdateReminder(JobAliveReminder.Name, JobAliveReminder.Period, JobAliveReminder.Period);
+            }
+            else if (!wanted && _aliveReminder is { } held)
+            {
+                await this.UnregisterReminder(held);
+                _aliveReminder = null;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _aliveReminderKnown = false;
+            JobLog.ReminderFailed(_logger, _job.JobId, wanted ? "register" : "unregister", JobAliveReminder.Name, e);
         }
     }
 

@@ -28,4 +28,7 @@ internal static partial class JobLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: ignoring {Operation}: {Why}")]
     public static partial void Ignored(ILogger logger, string jobId, string operation, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not {Operation} reminder {ReminderName}; retried at the next change or activation")]
+    public static partial void ReminderFailed(ILogger logger, string jobId, string operation, string reminderName, Exception exception);
 }

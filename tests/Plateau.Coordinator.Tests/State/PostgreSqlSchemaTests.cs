@@ -23,6 +23,8 @@ public sealed class PostgreSqlSchemaTests(PostgreSqlServer server)
         Assert.Equal(PostgreSqlSchema.Scripts, first.Select(s => s.Script));
         Assert.Equal(queries, await ScalarAsync<long>(database, "SELECT count(*) FROM orleansquery"));
         Assert.True(await ScalarAsync<bool>(database, "SELECT to_regclass('orleansmembershiptable') IS NOT NULL AND to_regclass('orleansstorage') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(database, "SELECT to_regclass('orleansreminderstable') IS NOT NULL"));
+        Assert.Equal(1L, await ScalarAsync<long>(database, "SELECT count(*) FROM plateau_schema_scripts WHERE script = 'PostgreSQL-Reminders.sql' AND outcome = 'Applied'"));
     }
 
     [Fact]
@@ -38,10 +40,25 @@ public sealed class PostgreSqlSchemaTests(PostgreSqlServer server)
         var outcomes = await _schema.ApplyAsync(database);
 
         Assert.Equal(
-            [SchemaScriptOutcome.FoundInPlace, SchemaScriptOutcome.FoundInPlace, SchemaScriptOutcome.Applied, SchemaScriptOutcome.Applied],
+            [SchemaScriptOutcome.FoundInPlace, SchemaScriptOutcome.FoundInPlace, SchemaScriptOutcome.Applied, SchemaScriptOutcome.Applied, SchemaScriptOutcome.Applied],
             outcomes.Select(o => o.Outcome));
         Assert.Equal(1L, await ScalarAsync<long>(database, "SELECT count(*) FROM orleansquery WHERE querykey = 'CleanupDefunctSiloEntriesKey'"));
         Assert.True(await ScalarAsync<bool>(database, "SELECT to_regclass('orleansstorage') IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task AReminderTableMadeByHandIsFoundInPlace()
+    {
+        // Orleans' reminders documentation says to run its script by hand; a coordinator must not run it again.
+        var database = await server.CreateDatabaseAsync("reminders_by_hand");
+        await ExecuteAsync(database, PostgreSqlSchema.Text(PostgreSqlSchema.Scripts[0]));
+        await ExecuteAsync(database, PostgreSqlSchema.Text(PostgreSqlSchema.Scripts.Single(s => s.Name == "PostgreSQL-Reminders.sql")));
+
+        var outcomes = await _schema.ApplyAsync(database);
+
+        Assert.Equal(
+            [SchemaScriptOutcome.FoundInPlace, SchemaScriptOutcome.Applied, SchemaScriptOutcome.Applied, SchemaScriptOutcome.Applied, SchemaScriptOutcome.FoundInPlace],
+            outcomes.Select(o => o.Outcome));
     }
 
     [Fact]

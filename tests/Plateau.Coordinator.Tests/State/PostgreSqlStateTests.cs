@@ -102,6 +102,49 @@ public sealed class PostgreSqlStateTests(PostgreSqlServer server)
     }
 
     [Fact]
+    public async Task ARunningJobHoldsOneReminderRowAndACancelledOrCompletedOneNone()
+    {
+        var database = await server.CreateDatabaseAsync("reminders");
+        await using var cluster = new PostgreSqlCoordinator(database);
+        await cluster.StartAsync();
+        try
+        {
+            var running = NewJobId("running");
+            var job = cluster.Grains.GetGrain<IJobGrain>(running);
+            await job.Submit(Spec());
+            await job.RegisterWorker(Worker($"{running}-b"));
+            await job.RegisterWorker(Worker($"{running}-a"));
+            var cancelled = NewJobId("cancelled");
+            await cluster.Grains.GetGrain<IJobGrain>(cancelled).Submit(Spec());
+            await cluster.Grains.GetGrain<IJobGrain>(cancelled).Cancel("not needed");
+            var completed = NewJobId("completed");
+            var short1 = cluster.Grains.GetGrain<IJobGrain>(completed);
+            await short1.Submit(Spec(epochs: 1));
+            await short1.RegisterWorker(Worker($"{completed}-b"));
+            await short1.RegisterWorker(Worker($"{completed}-a"));
+            await short1.ReportEpoch(Report(1, 0, 0, 10, 60, 100));
+            await short1.ReportEpoch(Report(1, 1, 0, 10, 60, 100));
+
+            Assert.Equal(
+                [JobPhase.Running, JobPhase.Cancelled, JobPhase.Completed],
+                (await Task.WhenAll(new[] { running, cancelled, completed }.Select(id => SummaryOf(cluster.Grains, id)))).Select(s => s.Phase));
+            Assert.Equal([JobAliveReminder.Name], await RemindersAsync(database, cluster.ClusterId, running));
+            Assert.Empty(await RemindersAsync(database, cluster.ClusterId, cancelled));
+            Assert.Empty(await RemindersAsync(database, cluster.ClusterId, completed));
+
+            // A restarted coordinator finds the reminder and keeps it: still one row.
+            await cluster.StopAsync();
+            await cluster.StartAsync();
+            Assert.Equal(JobPhase.Running, (await SummaryOf(cluster.Grains, running)).Phase);
+            Assert.Equal([JobAliveReminder.Name], await RemindersAsync(database, cluster.ClusterId, running));
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task EachSiloOfTheCoordinatorIsARowOfTheMembershipTable()
     {
         var database = await server.CreateDatabaseAsync("membership");
@@ -150,6 +193,23 @@ public sealed class PostgreSqlStateTests(PostgreSqlServer server)
         }
 
         return members;
+    }
+
+    private static async Task<List<string>> RemindersAsync(string connectionString, string serviceId, string jobId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT remindername FROM orleansreminderstable WHERE serviceid = $1 AND grainid = $2", connection);
+        command.Parameters.AddWithValue(serviceId);
+        command.Parameters.AddWithValue(GrainId.Create("job", jobId).ToString());
+        await using var rows = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await rows.ReadAsync())
+        {
+            names.Add(rows.GetString(0));
+        }
+
+        return names;
     }
 
     private static async Task<T> ScalarAsync<T>(string connectionString, string sql)

@@ -26,4 +26,16 @@ public static class PostgreSqlGrainStateExtensions
             storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
     }
+
+    /// <summary>
+    /// Orleans reminders in PostgreSQL through the ADO.NET provider (table <c>OrleansRemindersTable</c>, created by
+    /// the schema at silo start), replacing any reminder table registered before.
+    /// </summary>
+    public static ISiloBuilder AddPostgreSqlReminderTable(this ISiloBuilder silo, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        silo.Services.RemoveAll<IReminderTable>();
+        return silo.UseAdoNetReminderService(options => (options.Invariant, options.ConnectionString) = ("Npgsql", connectionString));
+    }
 }

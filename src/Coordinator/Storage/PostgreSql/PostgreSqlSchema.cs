@@ -8,7 +8,7 @@ using Plateau.Cluster;
 namespace Plateau.Coordinator.Storage.PostgreSql;
 
 /// <summary>
-/// Applies the Orleans PostgreSQL scripts (membership, grain storage) to a database exactly once. The
+/// Applies the Orleans PostgreSQL scripts (membership, grain storage, reminders) to a database exactly once. The
 /// scripts are Orleans' own, unchanged, and create tables without IF NOT EXISTS, so a journal table
 /// (<c>plateau_schema_scripts</c>) records which ran. Everything happens in one transaction under an
 /// advisory lock: two coordinators starting together wait for each other, and a failed script leaves
@@ -30,6 +30,8 @@ public sealed partial class PostgreSqlSchema(ILogger<PostgreSqlSchema> logger)
         // Adds the defunct-silo clean-up query to a membership schema made by an older script; a no-op otherwise.
         new("Migrations/PostgreSQL-Clustering-3.7.0.sql", null),
         new("PostgreSQL-Persistence.sql", "orleansstorage"),
+        // Orleans' reminders documentation says to run it by hand, so a hand-prepared database may have it.
+        new("PostgreSQL-Reminders.sql", "orleansreminderstable"),
     ];
 
     /// <summary>The text of a shipped script.</summary>
