@@ -6,37 +6,36 @@ using Xunit.Abstractions;
 namespace Plateau.Worker.Tests.EndToEnd;
 
 /// <summary>
-/// <c>plateau local</c> survives a worker killed with SIGKILL after its first checkpoint: its supervisor
-/// starts the worker again and the job re-forms at the next generation, or, when <c>--min-workers</c>
-/// allows, the survivors carry on alone. Either way the job completes, resuming inside the epoch at the
-/// checkpoint's cursor (docs/reliability.md).
+/// <c>plateau local</c> survives a worker or its coordinator killed with SIGKILL after the first checkpoint: its
+/// supervisor starts the worker again (or the coordinator, with every worker) and the job re-forms at the next
+/// generation, or, when <c>--min-workers</c> allows, the survivors carry on alone. Either way the job completes,
+/// resuming inside the epoch at the checkpoint's cursor; at the same world size it ends with the weights of a run
+/// nothing interrupted (docs/reliability.md).
 /// </summary>
 [Trait("Category", "Slow")]
 [Collection(LocalRunsTakeTurns.Name)]
-public sealed partial class LocalFaultTests(ITestOutputHelper output)
+public sealed partial class LocalFaultTests(ITestOutputHelper output, UninterruptedLocalRun reference) : IClassFixture<UninterruptedLocalRun>
 {
-    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(6);
+    internal static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(6);
 
     /// <summary>Training samples of the synthetic set: 16 global batches of 64 an epoch.</summary>
     private const int TrainSamples = 1024;
 
-    /// <summary>A checkpoint every 5 steps lands inside epochs (16 steps each), so the first one is mid-epoch.</summary>
-    private static readonly string[] ShortJob =
+    /// <summary>A checkpoint every 5 steps lands inside epochs (16 steps each), so the first one is mid-epoch. The
+    /// workers move checkpoints through the coordinator's CheckpointTransfer service, as workers without a shared
+    /// filesystem do.</summary>
+    internal static readonly string[] ShortJob =
     [
         "--workers", "2", "--model", "resnet20_cifar", "--epochs", "3", "--batch", "64",
-        "--synthetic-train", "1024", "--synthetic-val", "128", "--checkpoint-every-steps", "5",
+        "--synthetic-train", "1024", "--synthetic-val", "128", "--checkpoint-every-steps", "5", "--checkpoint-transfer", "network",
     ];
 
-    /// <remarks>The workers move checkpoints through the coordinator's CheckpointTransfer service, as workers
-    /// without a shared filesystem do: generation 2 restores from a download. The same spec run without the kill
-    /// is the reference: same world size and deterministic CPU kernels, so the final weights must be the same bits.</remarks>
+    /// <remarks>Generation 2 restores from a download. The reference ran the same spec with nothing killed: same
+    /// world size and deterministic CPU kernels, so the final weights must be the same bits.</remarks>
     [Fact]
     public async Task AWorkerKilledMidEpochIsStartedAgainAndTheResumedJobEndsWithTheWeightsOfAnUninterruptedRun()
     {
-        using var uninterrupted = LocalRun.Start(NewFolder(), [.. ShortJob, "--checkpoint-transfer", "network"]);
-        Assert.True(await uninterrupted.WaitForExitAsync(RunLimit) == 0, uninterrupted.Output + "\n" + uninterrupted.Logs());
-
-        using var run = LocalRun.Start(NewFolder(), [.. ShortJob, "--checkpoint-transfer", "network"]);
+        using var run = LocalRun.Start(NewFolder(), ShortJob);
         await run.WaitForCheckpointAsync(RunLimit);
         var killedAt = run.Elapsed;
         Process.GetProcessById(run.WorkerPid("worker-1")).Kill();
@@ -60,11 +59,40 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output)
         var localCopies = Path.Combine(Path.GetTempPath(), "plateau-checkpoints");
         Assert.Empty(Directory.Exists(localCopies) ? Directory.GetFiles(localCopies, $"{jobId}-*", SearchOption.AllDirectories) : []);
 
-        using var expected = FinalCheckpoint.Of(uninterrupted);
         using var actual = FinalCheckpoint.Of(run);
-        output.WriteLine($"final checkpoints: {expected.Id} (uninterrupted), {actual.Id} (resumed)");
-        actual.AssertSameTrainingStateAs(expected);
+        output.WriteLine($"final checkpoints: {reference.Final.Id} (uninterrupted), {actual.Id} (resumed)");
+        actual.AssertSameTrainingStateAs(reference.Final);
         Assert.Contains($"(latest {actual.Id}, epoch 3)", text, StringComparison.Ordinal); // the summary names the checkpoint taken at the end
+    }
+
+    /// <remarks>The coordinator is the primary silo of the run's cluster, so its supervisor starts it again on the
+    /// same ports and state folder together with both workers; the job wakes from its persisted state, re-forms from
+    /// its last checkpoint and ends with the weights of the run nothing interrupted.</remarks>
+    [Fact]
+    public async Task ACoordinatorKilledMidEpochIsStartedAgainWithItsWorkersAndTheJobEndsWithTheWeightsOfAnUninterruptedRun()
+    {
+        using var run = LocalRun.Start(NewFolder(), ShortJob);
+        // The job's event, not the file: a checkpoint exists once the job has recorded it (a coordinator killed
+        // between the rename and that record restarts without it, from the checkpoint before).
+        await run.WaitForLineAsync(" committed: epoch 0, step ", RunLimit);
+        var killedAt = run.Elapsed;
+        Process.GetProcessById(run.CoordinatorPid()).Kill();
+
+        var reformed = await run.WaitForLineAsync("generation 2 formed with 2 workers", RunLimit);
+        Assert.Equal(0, await run.WaitForExitAsync(RunLimit));
+
+        output.WriteLine($"generation 2 formed {(reformed - killedAt).TotalSeconds:0.0} s after the coordinator was killed");
+        var text = run.Output;
+        output.WriteLine(text);
+        Assert.Contains("coordinator was killed by signal 9; starting it again with every worker, whose silos belonged to its cluster (coordinator restart 1 of 3)", text, StringComparison.Ordinal);
+        Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
+        Assert.Contains("0 worker process restart(s), 1 coordinator restart(s)", text, StringComparison.Ordinal);
+        AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
+        var phaseLines = text.Split('\n').Where(l => l.StartsWith("phase ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(phaseLines.Distinct().Count(), phaseLines.Count); // the watch reconnected without repeating itself
+
+        using var actual = FinalCheckpoint.Of(run);
+        actual.AssertSameTrainingStateAs(reference.Final);
     }
 
     /// <remarks>Each rank takes 32 samples (<c>batch.perDevice</c>), so losing a worker halves the global batch and

@@ -113,7 +113,12 @@ internal sealed class LocalRun : IDisposable
     }
 
     /// <summary>The process id of the child started with <c>--Plateau:Worker:WorkerId=<paramref name="workerId"/></c>.</summary>
-    public int WorkerPid(string workerId)
+    public int WorkerPid(string workerId) => ChildPid(workerId, arguments => arguments.Contains($"--Plateau:Worker:WorkerId={workerId}"));
+
+    /// <summary>The process id of the run's <c>plateau coordinator</c> child.</summary>
+    public int CoordinatorPid() => ChildPid("coordinator", arguments => Array.IndexOf(arguments, "--exit-with") is var at && at > 0 && arguments[at - 1] == "coordinator");
+
+    private int ChildPid(string what, Func<string[], bool> matches)
     {
         var parent = _process.Id.ToString(CultureInfo.InvariantCulture);
         foreach (var dir in Directory.GetDirectories("/proc"))
@@ -138,14 +143,13 @@ internal sealed class LocalRun : IDisposable
             }
 
             var exitWith = Array.IndexOf(arguments, "--exit-with");
-            if (exitWith >= 0 && exitWith + 1 < arguments.Length && arguments[exitWith + 1] == parent
-                && arguments.Contains($"--Plateau:Worker:WorkerId={workerId}"))
+            if (exitWith >= 0 && exitWith + 1 < arguments.Length && arguments[exitWith + 1] == parent && matches(arguments))
             {
                 return pid;
             }
         }
 
-        throw new InvalidOperationException($"no {workerId} process of plateau local {parent} found:\n{Output}\n{Logs()}");
+        throw new InvalidOperationException($"no {what} process of plateau local {parent} found:\n{Output}\n{Logs()}");
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan limit)

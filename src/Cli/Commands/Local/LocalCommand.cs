@@ -54,11 +54,12 @@ public static class LocalCommand
             DefaultValueFactory = _ => "shared",
         };
         checkpointTransfer.AcceptOnlyFromAmong("shared", "network");
+        var maxCoordinatorRestarts = new Option<int>("--max-coordinator-restarts") { Description = "A coordinator that dies is started again, with every worker, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxCoordinatorRestarts };
         var checkpointEverySteps = new Option<int?>("--checkpoint-every-steps") { Description = "Also checkpoint inside an epoch after every N global steps (spec.checkpoint.everySteps; default 0: only at epoch ends)." };
         var maxRestarts = new Option<int>("--max-worker-restarts") { Description = "Worker processes that die are started again, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxWorkerRestarts };
         var command = new Command("local", "Train on this machine: a coordinator and N worker processes on loopback, live progress, summary at the end.")
         {
-            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer, checkpointEverySteps,
+            data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer, checkpointEverySteps, maxCoordinatorRestarts,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -69,7 +70,8 @@ public static class LocalCommand
                 parseResult.GetValue(trainImages), parseResult.GetValue(valImages), parseResult.GetValue(seed), parseResult.GetValue(threads),
                 parseResult.GetValue(spec), parseResult.GetValue(dir), parseResult.GetValue(plain) || Console.IsOutputRedirected,
                 parseResult.GetResult(workers) is { Implicit: false }, parseResult.GetValue(minWorkers), parseResult.GetValue(maxRestarts),
-                NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network", CheckpointEverySteps: parseResult.GetValue(checkpointEverySteps));
+                NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network", CheckpointEverySteps: parseResult.GetValue(checkpointEverySteps),
+                MaxCoordinatorRestarts: parseResult.GetValue(maxCoordinatorRestarts));
             return await RunAsync(settings, Console.Out, cancellationToken);
         });
         return command;
@@ -107,14 +109,16 @@ public static class LocalCommand
         var ranks = workerCount * spec.Workers.DevicesPerWorker;
         var threads = settings.Threads > 0 ? settings.Threads : Math.Max(1, Environment.ProcessorCount / ranks) * spec.Workers.DevicesPerWorker;
         Directory.CreateDirectory(Path.Combine(root, "logs"));
-        if (settings.MaxWorkerRestarts < 0)
+        if (settings.MaxWorkerRestarts < 0 || settings.MaxCoordinatorRestarts < 0)
         {
-            await output.WriteLineAsync($"plateau local: --max-worker-restarts must be ≥ 0, got {settings.MaxWorkerRestarts}");
+            await output.WriteLineAsync(settings.MaxWorkerRestarts < 0
+                ? $"plateau local: --max-worker-restarts must be ≥ 0, got {settings.MaxWorkerRestarts}"
+                : $"plateau local: --max-coordinator-restarts must be ≥ 0, got {settings.MaxCoordinatorRestarts}");
             return 2;
         }
 
         var display = new LocalDisplay(output, settings.Plain);
-        await using var children = new LocalSupervisor(Path.Combine(root, "logs"), root, settings.MaxWorkerRestarts, display.Supervisor);
+        await using var children = new LocalSupervisor(Path.Combine(root, "logs"), root, settings.MaxWorkerRestarts, settings.MaxCoordinatorRestarts, display.Supervisor);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -128,7 +132,7 @@ public static class LocalCommand
         int[] metricsPorts = [.. Enumerable.Range(0, workerCount + 1).Select(_ => FreePort())];
         var secrets = LocalSecrets.Create(root);
         string[] cluster = [$"--Plateau:Cluster:ClusterId={clusterId}", "--Plateau:Cluster:ServiceId=plateau-local", $"--Plateau:Cluster:TlsCertificatePath={secrets.ClusterCertificatePath}"];
-        children.Start("coordinator", restartable: false, arguments: [
+        children.Start("coordinator", LocalChildRole.Coordinator, arguments: [
             "coordinator", .. cluster,
             $"--Plateau:Cluster:SiloPort={coordinatorSilo}", $"--Plateau:Cluster:GatewayPort={FreePort()}",
             $"--Plateau:Coordinator:GrpcPort={grpcPort}", "--Plateau:Coordinator:HealthPort=0",
@@ -164,7 +168,7 @@ public static class LocalCommand
             $"job {jobId}: {spec.Model.Name} on {Describe(spec.Dataset)}, {workerCount} workers × {spec.Workers.DevicesPerWorker} device(s), {threads} thread(s) each, global batch {(BatchSplit.For(spec.Batch, ranks) is { } split ? split.Global.ToString(Invariant) : "-")}, {spec.Epochs} epochs"));
         for (var w = 0; w < workerCount; w++)
         {
-            children.Start($"worker-{w}", restartable: true, arguments: [
+            children.Start($"worker-{w}", LocalChildRole.Worker, arguments: [
                 "worker", .. cluster,
                 $"--Plateau:Cluster:SiloPort={FreePort()}", "--Plateau:Cluster:GatewayPort=0",
                 $"--Plateau:Cluster:PrimarySiloEndpoint=127.0.0.1:{coordinatorSilo}",
@@ -217,7 +221,7 @@ public static class LocalCommand
 
         var report = await WriteReportAsync(client, jobId, Path.Combine(root, "report.html"));
         await children.DisposeAsync();
-        display.Summary(job, started.Elapsed, Path.Combine(root, "checkpoints", jobId), Path.Combine(root, "logs"), children.Restarts);
+        display.Summary(job, started.Elapsed, Path.Combine(root, "checkpoints", jobId), Path.Combine(root, "logs"), children.Restarts, children.CoordinatorRestarts);
         await output.WriteLineAsync($"report: {report}");
         return interrupted ? 130 : job.Phase == Proto.JobPhase.Completed ? 0 : 1;
     }

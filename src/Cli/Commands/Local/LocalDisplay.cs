@@ -15,6 +15,7 @@ internal sealed class LocalDisplay(TextWriter output, bool plain)
     private double? _valError;
     private double _lr;
     private bool _live;
+    private string? _lastPhase;
 
     public void Snapshot(Proto.Job job)
     {
@@ -25,7 +26,13 @@ internal sealed class LocalDisplay(TextWriter output, bool plain)
             _valError = job.LatestMetrics.ValTop1Error;
         }
 
-        Line($"phase {Phase(job.Phase)}: {job.PhaseReason}");
+        // A watch that reconnects (the coordinator restarted) gets the snapshot again: say it once.
+        var phase = $"phase {Phase(job.Phase)}: {job.PhaseReason}";
+        if (phase != _lastPhase)
+        {
+            _lastPhase = phase;
+            Line(phase);
+        }
     }
 
     public void Event(Proto.JobEvent e)
@@ -94,7 +101,7 @@ internal sealed class LocalDisplay(TextWriter output, bool plain)
     /// <summary>What the process supervisor did (a worker died, was started again); called from its threads.</summary>
     public void Supervisor(string text) => Line($"!!  {text}", "red");
 
-    public void Summary(Proto.Job job, TimeSpan wall, string checkpoints, string logs, int workerRestarts)
+    public void Summary(Proto.Job job, TimeSpan wall, string checkpoints, string logs, int workerRestarts, int coordinatorRestarts)
     {
         EndLive();
         output.WriteLine();
@@ -113,7 +120,7 @@ internal sealed class LocalDisplay(TextWriter output, bool plain)
             output.WriteLine(string.Create(Invariant, $"  epoch {decision.Epoch,3}, step {decision.GlobalStep,6} [{decision.Kind}] {decision.Reason}"));
         }
 
-        output.WriteLine(string.Create(Invariant, $"wall time {wall:h\\:mm\\:ss}; generation {job.Generation}, {job.Restarts} job restart(s), {workerRestarts} worker process restart(s)"));
+        output.WriteLine(string.Create(Invariant, $"wall time {wall:h\\:mm\\:ss}; generation {job.Generation}, {job.Restarts} job restart(s), {workerRestarts} worker process restart(s), {coordinatorRestarts} coordinator restart(s)"));
         if (job.LatestCheckpoint is { } checkpoint && !string.IsNullOrEmpty(checkpoint.CheckpointId))
         {
             output.WriteLine($"checkpoints: {checkpoints} (latest {checkpoint.CheckpointId}, epoch {checkpoint.Epoch})");

@@ -5,12 +5,15 @@ namespace Plateau.Cli.Commands.Local;
 
 /// <summary>
 /// The child processes of <c>plateau local</c> (this binary with a subcommand), their logs and their
-/// process trees. A restartable child (a worker) that dies while the job runs is started again with
-/// the same arguments, as torchrun's <c>--max-restarts</c> does: counted, bounded, and announced.
-/// The restarted worker registers under the same id, and the coordinator admits it at the next
-/// generation. Children also stop by themselves if this process dies (<see cref="ParentProcess"/>).
+/// process trees. A worker that dies while the job runs is started again with the same arguments, as
+/// torchrun's <c>--max-restarts</c> does: counted, bounded, and announced. The restarted worker registers
+/// under the same id, and the coordinator admits it at the next generation. A coordinator that dies is
+/// started again on the same ports and state folder together with every worker, because the workers' silos
+/// belonged to the cluster whose primary silo it was (Orleans would have them abort on their own); the job
+/// continues from its persisted state and last checkpoint. Children also stop by themselves if this process
+/// dies (<see cref="ParentProcess"/>).
 /// </summary>
-internal sealed class LocalSupervisor(string logDirectory, string workingDirectory, int maxRestarts, Action<string> notice) : IAsyncDisposable
+internal sealed class LocalSupervisor(string logDirectory, string workingDirectory, int maxRestarts, int maxCoordinatorRestarts, Action<string> notice) : IAsyncDisposable
 {
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
     private readonly Lock _lock = new();
@@ -18,15 +21,19 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
     private readonly List<Task> _restarts = [];
     private volatile bool _stopping;
     private int _restartCount;
+    private int _coordinatorRestartCount;
 
-    /// <summary>Worker processes started again so far.</summary>
+    /// <summary>Worker processes started again after they died on their own so far.</summary>
     public int Restarts => Volatile.Read(ref _restartCount);
 
+    /// <summary>Times the coordinator (and with it every worker) was started again so far.</summary>
+    public int CoordinatorRestarts => Volatile.Read(ref _coordinatorRestartCount);
+
     /// <summary>Starts a child; <paramref name="environment"/> carries what must not show on a command line (tokens).</summary>
-    public void Start(string name, IReadOnlyList<string> arguments, bool restartable, IReadOnlyDictionary<string, string>? environment = null)
+    public void Start(string name, LocalChildRole role, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var log = new StreamWriter(Path.Combine(logDirectory, name + ".log"), append: false) { AutoFlush = true };
-        Launch(new Child(name, arguments, restartable, log, environment ?? new Dictionary<string, string>()));
+        Launch(new Child(name, arguments, role, log, environment ?? new Dictionary<string, string>()));
     }
 
     public string LogOf(string name) => Path.Combine(logDirectory, name + ".log");
@@ -187,15 +194,21 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
             return;
         }
 
-        if (_stopping || !child.Restartable || code == 0)
+        if (_stopping || code == 0)
         {
             return;
         }
 
         lock (_lock)
         {
-            if (_stopping || !ReferenceEquals(child.Process, process))
+            if (_stopping || !ReferenceEquals(child.Process, process) || child.Restarting)
             {
+                return; // a worker the coordinator's restart is replacing
+            }
+
+            if (child.Role == LocalChildRole.Coordinator)
+            {
+                RestartCluster(child, code);
                 return;
             }
 
@@ -224,6 +237,73 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         }
     }
 
+    /// <summary>Under the lock: the coordinator died; start it again, then every worker (killed first).</summary>
+    private void RestartCluster(Child coordinator, int code)
+    {
+        if (_coordinatorRestartCount >= maxCoordinatorRestarts)
+        {
+            notice($"{coordinator.Name} {DescribeExit(code)}; not started again: all {maxCoordinatorRestarts} coordinator restarts are used (--max-coordinator-restarts)");
+            return;
+        }
+
+        _coordinatorRestartCount++;
+        // A worker already waiting to be started again is launched by its own restart.
+        var workers = _children.Values.Where(c => c.Role == LocalChildRole.Worker && !c.Restarting).ToList();
+        foreach (var child in workers.Prepend(coordinator))
+        {
+            child.Restarting = true;
+        }
+
+        notice($"{coordinator.Name} {DescribeExit(code)}; starting it again with every worker, whose silos belonged to its cluster (coordinator restart {_coordinatorRestartCount} of {maxCoordinatorRestarts})");
+        Write(coordinator.Log, $"---- plateau local: {coordinator.Name} {DescribeExit(code)}; coordinator restart {_coordinatorRestartCount} of {maxCoordinatorRestarts} ----");
+        _restarts.Add(Task.Run(async () =>
+        {
+            foreach (var worker in workers)
+            {
+                Write(worker.Log, $"---- plateau local: stopped and started again with the coordinator ----");
+                await StopAsync(worker.Process);
+            }
+
+            await Task.Delay(RestartDelay);
+            if (_stopping)
+            {
+                workers.Prepend(coordinator).ToList().ForEach(c => c.Restarting = false);
+                return;
+            }
+
+            Launch(coordinator);
+            await Task.Delay(RestartDelay); // the primary silo first: workers join its cluster
+            foreach (var worker in workers)
+            {
+                if (_stopping)
+                {
+                    worker.Restarting = false;
+                    continue;
+                }
+
+                Launch(worker);
+            }
+        }));
+    }
+
+    private static async Task StopAsync(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        {
+            // gone already, or a zombie the OS reaps later
+        }
+    }
+
     private static void Write(StreamWriter log, string? line)
     {
         if (line is null)
@@ -244,7 +324,7 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         }
     }
 
-    private sealed class Child(string name, IReadOnlyList<string> arguments, bool restartable, StreamWriter log, IReadOnlyDictionary<string, string> environment)
+    private sealed class Child(string name, IReadOnlyList<string> arguments, LocalChildRole role, StreamWriter log, IReadOnlyDictionary<string, string> environment)
     {
         public IReadOnlyDictionary<string, string> Environment { get; } = environment;
 
@@ -252,7 +332,7 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
 
         public IReadOnlyList<string> Arguments { get; } = arguments;
 
-        public bool Restartable { get; } = restartable;
+        public LocalChildRole Role { get; } = role;
 
         public StreamWriter Log { get; } = log;
 
