@@ -76,9 +76,21 @@ public static class CoordinatorLoadBenchmark
         Console.WriteLine("# one process: the coordinator host (silo + JobService) and an Orleans client for the simulated ranks, calling through the silo's gateway on loopback TCP; CPU and memory are of both");
         await using var coordinator = await InProcessCoordinator.StartAsync("coordinator", cancellationToken);
         using var client = await StartClientAsync(coordinator, cancellationToken);
-        var grains = client.Services.GetRequiredService<IClusterClient>();
-        var run = Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            return await MeasureAsync(client.Services.GetRequiredService<IClusterClient>(), jobSizes, intervalMs, seconds, cancellationToken);
+        }
+        finally
+        {
+            await client.StopAsync(CancellationToken.None);
+        }
+    }
 
+    /// <summary>Forms the jobs, runs the ranks' report loops and prints the table; 1 when a job did not form or a report failed.</summary>
+    private static async Task<int> MeasureAsync(IClusterClient grains, List<int> jobSizes, int intervalMs, int seconds, CancellationToken cancellationToken)
+    {
+        var ranks = jobSizes.Sum();
+        var run = Guid.NewGuid().ToString("N")[..8];
         var setup = Stopwatch.StartNew();
         var members = await FormAsync(grains, run, jobSizes, cancellationToken);
         if (members is null)
@@ -115,7 +127,6 @@ public static class CoordinatorLoadBenchmark
         }
 
         await Task.WhenAll(members.Select(m => m.Job).Distinct().Select(job => job.Cancel("plateau-bench coordinator: run over")));
-        await client.StopAsync(CancellationToken.None);
         return failed == 0 ? 0 : 1;
     }
 
