@@ -13,6 +13,8 @@ public static class BenchmarkDispatch
         root.Subcommands.Add(DistributedStepBenchmark.Build());
         root.Subcommands.Add(DataLoaderBenchmark.Build());
         root.Subcommands.Add(CheckpointBenchmark.Build());
+        root.Subcommands.Add(ApiLoadBenchmark.Build());
+        root.Subcommands.Add(CoordinatorLoadBenchmark.Build());
         return root;
     }
 }

@@ -28,6 +28,27 @@ public static class BenchmarkOptions
         return option;
     }
 
+    /// <summary>Accepts only integers from 1 to <paramref name="most"/>; <paramref name="why"/> says where that bound comes from.</summary>
+    public static Option<int> PositiveUpTo(this Option<int> option, int most, string why)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.CustomParser = result =>
+        {
+            if (ParseAtLeast(result, option.Name, 1) is not { } value)
+            {
+                return 0;
+            }
+
+            if (value > most)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be at most {most} ({why}), got {value}"));
+            }
+
+            return value;
+        };
+        return option;
+    }
+
     /// <summary>Accepts only integers of 0 or more (warm-up steps may be none).</summary>
     public static Option<int> NonNegative(this Option<int> option)
     {

@@ -14,6 +14,16 @@ internal static class Machine
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
+    /// <summary>"2 cores, AMD EPYC … (AVX-512)": the logical processors, the CPU model and whether it has AVX-512F,
+    /// from /proc/cpuinfo ("CPU model n/a" off Linux).</summary>
+    public static string Describe()
+    {
+        var lines = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").ToList() : [];
+        var model = lines.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "CPU model n/a";
+        var avx512 = lines.FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ').Contains("avx512f") == true;
+        return $"{Environment.ProcessorCount} cores, {model} ({(avx512 ? "AVX-512" : "no AVX-512")})";
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
