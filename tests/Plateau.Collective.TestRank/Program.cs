@@ -26,6 +26,18 @@ for (var rank = 0; rank < options.World; rank++)
     peers[rank] = await File.ReadAllTextAsync(path);
 }
 
+// Dialled through a test's relays (a partition test cuts them): the addresses this rank uses for the others.
+for (var rank = 0; options.DialDirectory is { } dial && rank < options.World; rank++)
+{
+    var path = Path.Combine(dial, $"rank-{rank}.addr");
+    while (rank != options.Rank && !File.Exists(path))
+    {
+        await Task.Delay(50);
+    }
+
+    peers[rank] = rank == options.Rank ? peers[rank] : await File.ReadAllTextAsync(path);
+}
+
 var buffer = new float[options.Floats];
 var expected = options.World * (options.World + 1) / 2f;
 try
@@ -78,8 +90,8 @@ static void Emit(object payload)
     Console.Out.Flush();
 }
 
-/// <summary>Command line of one test rank: <c>--rank R --world W --rendezvous DIR [--peer-timeout S] [--transport T] [--floats N] [--iterations K] [--pause MS] [--linger S]</c>.</summary>
-internal sealed record RankArguments(int Rank, int World, string Rendezvous, TimeSpan PeerTimeout, DataTransport Transport, int Floats, int Iterations, int PauseMilliseconds, int LingerSeconds)
+/// <summary>Command line of one test rank: <c>--rank R --world W --rendezvous DIR [--peer-timeout S] [--transport T] [--floats N] [--iterations K] [--pause MS] [--linger S] [--dial-dir DIR]</c>.</summary>
+internal sealed record RankArguments(int Rank, int World, string Rendezvous, TimeSpan PeerTimeout, DataTransport Transport, int Floats, int Iterations, int PauseMilliseconds, int LingerSeconds, string? DialDirectory)
 {
     public const string SecretVariable = "PLATEAU_TEST_RING_SECRET";
 
@@ -100,6 +112,7 @@ internal sealed record RankArguments(int Rank, int World, string Rendezvous, Tim
             Int("floats", 1 << 18),
             Int("iterations", 100_000),
             Int("pause", 20),
-            Int("linger", 60));
+            Int("linger", 60),
+            values.GetValueOrDefault("dial-dir"));
     }
 }

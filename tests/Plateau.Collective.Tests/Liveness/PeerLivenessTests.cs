@@ -67,6 +67,35 @@ public sealed class PeerLivenessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task APartitionedPeerIsDeclaredDeadByBothNeighboursAfterThePeerTimeoutAndNothingHangs()
+    {
+        const int victim = 1;
+        const double peerTimeoutSeconds = 8;
+        // Every byte on the gRPC streams, so cutting the relays cuts the data too.
+        await using var ring = await RankProcesses.StartAsync(world: 3, peerTimeoutSeconds, DataTransport.Grpc, throughRelays: true);
+
+        var cutAt = RankProcesses.NowMs();
+        ring.Partition(victim); // the victim runs on; its connections stay open but carry nothing
+
+        foreach (var rank in new[] { 0, 2 })
+        {
+            var failure = await ring.WaitForAsync(rank, "failed", Patience);
+            var detectedAfter = TimeSpan.FromMilliseconds(failure.GetProperty("atMs").GetInt64() - cutAt);
+            output.WriteLine($"rank {rank} declared the partitioned rank dead after {detectedAfter.TotalMilliseconds:0} ms: {failure.GetProperty("message").GetString()}");
+            Assert.Equal(victim, failure.GetProperty("failedRank").GetInt32());
+            // Whichever survivor noticed first tells the other, with the address it dials the victim at (each has
+            // its own relay here; without relays every rank has the same address for it).
+            Assert.Contains(failure.GetProperty("failedAddress").GetString(), new[] { ring.DialAddress(0, victim), ring.DialAddress(2, victim) });
+            Assert.True(detectedAfter >= TimeSpan.FromSeconds(peerTimeoutSeconds / 2), $"rank {rank} gave up on the partitioned rank after {detectedAfter}, long before the {peerTimeoutSeconds} s peer timeout");
+            Assert.True(detectedAfter < TimeSpan.FromSeconds(peerTimeoutSeconds + 30), $"rank {rank} took {detectedAfter} to give up on the partitioned rank (peer timeout {peerTimeoutSeconds} s)");
+        }
+
+        // The cut-off rank does not hang either: its own deadline ends its group.
+        var own = await ring.WaitForAsync(victim, "failed", Patience);
+        output.WriteLine($"the partitioned rank itself failed after {own.GetProperty("atMs").GetInt64() - cutAt} ms: {own.GetProperty("message").GetString()}");
+    }
+
+    [Fact]
     public async Task APeerWithoutCpuForLessThanThePeerTimeoutIsNotDeclaredDead()
     {
         const int victim = 1;

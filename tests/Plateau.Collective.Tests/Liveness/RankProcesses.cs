@@ -20,6 +20,7 @@ internal sealed partial class RankProcesses : IAsyncDisposable
     private readonly List<JsonElement>[] _events;
     private readonly DirectoryInfo _rendezvous;
     private readonly Task[] _readers;
+    private readonly Dictionary<(int From, int To), LoopbackProxy> _relays = [];
 
     private RankProcesses(Process[] processes, DirectoryInfo rendezvous)
     {
@@ -31,8 +32,10 @@ internal sealed partial class RankProcesses : IAsyncDisposable
 
     public int World => _processes.Length;
 
-    /// <summary>Starts <paramref name="world"/> ranks that all-reduce in a loop, and waits until every one has joined.</summary>
-    public static async Task<RankProcesses> StartAsync(int world, double peerTimeoutSeconds, DataTransport transport = RingOptions.DefaultTransport)
+    /// <summary>Starts <paramref name="world"/> ranks that all-reduce in a loop, and waits until every one has joined.
+    /// <paramref name="throughRelays"/>: every rank dials every other through its own <see cref="LoopbackProxy"/>, so a
+    /// test can cut a rank off the network (<see cref="Partition"/>).</summary>
+    public static async Task<RankProcesses> StartAsync(int world, double peerTimeoutSeconds, DataTransport transport = RingOptions.DefaultTransport, bool throughRelays = false)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-liveness-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -48,12 +51,22 @@ internal sealed partial class RankProcesses : IAsyncDisposable
             {
                 start.ArgumentList.Add(argument);
             }
+            if (throughRelays)
+            {
+                start.ArgumentList.Add("--dial-dir");
+                start.ArgumentList.Add(DialDirectory(rendezvous, rank));
+            }
             start.Environment["PLATEAU_TEST_RING_SECRET"] = secret;
             return Process.Start(start)!;
         }).ToArray();
         var ring = new RankProcesses(processes, rendezvous);
         try
         {
+            if (throughRelays)
+            {
+                await ring.StartRelaysAsync();
+            }
+
             for (var rank = 0; rank < world; rank++)
             {
                 await ring.WaitForAsync(rank, "op", TimeSpan.FromSeconds(120));
@@ -70,6 +83,21 @@ internal sealed partial class RankProcesses : IAsyncDisposable
     public static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public string AddressOf(int rank) => File.ReadAllText(Path.Combine(_rendezvous.FullName, $"rank-{rank}.addr"));
+
+    /// <summary>The address <paramref name="from"/> dials <paramref name="to"/> at: its relay, or the rank's own.</summary>
+    public string DialAddress(int from, int to) => _relays.TryGetValue((from, to), out var relay) ? relay.Address : AddressOf(to);
+
+    /// <summary>Cuts <paramref name="rank"/> off: every relay to or from it stops forwarding and keeps its connections open.</summary>
+    public void Partition(int rank)
+    {
+        foreach (var ((from, to), relay) in _relays)
+        {
+            if (from == rank || to == rank)
+            {
+                relay.StopForwarding();
+            }
+        }
+    }
 
     public void Kill(int rank) => Signal(rank, Sigkill);
 
@@ -155,7 +183,46 @@ internal sealed partial class RankProcesses : IAsyncDisposable
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             process.Dispose();
         }
+        foreach (var relay in _relays.Values)
+        {
+            await relay.DisposeAsync();
+        }
         _rendezvous.Delete(recursive: true);
+    }
+
+    private static string DialDirectory(DirectoryInfo rendezvous, int rank) => Path.Combine(rendezvous.FullName, $"dial-{rank}");
+
+    /// <summary>Once every rank has published its address: a relay for each ordered pair, written where the dialling rank looks.</summary>
+    private async Task StartRelaysAsync()
+    {
+        var addresses = new Uri[World];
+        for (var rank = 0; rank < World; rank++)
+        {
+            var path = Path.Combine(_rendezvous.FullName, $"rank-{rank}.addr");
+            var limit = Stopwatch.StartNew();
+            while (!File.Exists(path))
+            {
+                Assert.True(limit.Elapsed < TimeSpan.FromSeconds(120), $"rank {rank} published no address: {Describe(rank)}");
+                await Task.Delay(50);
+            }
+            addresses[rank] = new Uri(await File.ReadAllTextAsync(path));
+        }
+
+        for (var from = 0; from < World; from++)
+        {
+            var folder = Directory.CreateDirectory(DialDirectory(_rendezvous, from)).FullName;
+            for (var to = 0; to < World; to++)
+            {
+                if (from == to)
+                {
+                    continue;
+                }
+                var relay = _relays[(from, to)] = new LoopbackProxy(addresses[to]);
+                var path = Path.Combine(folder, $"rank-{to}.addr");
+                await File.WriteAllTextAsync(path + ".tmp", relay.Address);
+                File.Move(path + ".tmp", path);
+            }
+        }
     }
 
     private void Signal(int rank, int signal) => Signal(_processes[rank], signal);
