@@ -58,7 +58,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
         _epochs = new EpochPlanner(_job, _journal);
         _checkpoints = new CheckpointRegistry(_job, _journal, checkpointStorage);
         _rendezvous = new WorkerRendezvous(_job, _journal, _lifecycle, _epochs, _checkpoints, _options.RendezvousGraceSeconds);
-        _progress = new RankProgress(_job, _journal);
+        _progress = new RankProgress(_job, _journal, _lifecycle);
     }
 
     private JobState S => _state.State;

@@ -150,6 +150,29 @@ public sealed class JobLifecycle(JobContext job, JobJournal journal, ModelCheck 
         Reform($"rank {rejection.Rank.ToString(CultureInfo.InvariantCulture)} could not restore checkpoint {rejection.CheckpointId}", S.Members.ToList(), S.FormedGeneration, "not counted as a restart");
     }
 
+    /// <summary>spec.workers.evictStragglers: the straggler's worker leaves the job for good and the rest re-form
+    /// (from the last checkpoint, not counted as a restart), unless that would leave fewer than workers.min.</summary>
+    public void EvictStraggler(PeerInfo straggler, long globalStep, double ratio)
+    {
+        ArgumentNullException.ThrowIfNull(straggler);
+        var spec = S.Spec!;
+        var remaining = S.Members.Select(m => m.WorkerId).Where(w => w != straggler.WorkerId).Distinct().Count();
+        if (remaining < spec.Workers.Min)
+        {
+            journal.Add(JobEventKind.Warning, $"worker {straggler.WorkerId} not evicted: without it {remaining} workers would remain, fewer than workers.min {spec.Workers.Min}",
+                new WarningDetail(WarningKind.Straggler, straggler.Rank, globalStep, ratio));
+            return;
+        }
+
+        S.Evicted.Add(straggler.WorkerId);
+        var members = S.Members.ToList();
+        var generation = S.FormedGeneration;
+        var description = string.Create(CultureInfo.InvariantCulture,
+            $"worker {straggler.WorkerId} on {straggler.Host} evicted as a straggler at step {globalStep} ({ratio:0.0}x the other ranks' own work per step; spec.workers.evictStragglers)");
+        Reform(description, [.. members.Where(m => m.WorkerId != straggler.WorkerId)], generation, "not counted as a restart");
+        job.Order(new MemberOrder(MemberOrderKind.Stop, [.. members.Where(m => m.WorkerId == straggler.WorkerId)], generation, description));
+    }
+
     private void Reform(string description, List<PeerInfo> members, long generation, string count)
     {
         var spec = S.Spec!;

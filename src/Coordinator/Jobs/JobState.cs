@@ -68,4 +68,7 @@ public sealed class JobState
     [Id(36)] public List<ScheduleUpdate> ScheduleUpdates { get; set; } = [];
 
     public bool Exists => Spec is not null;
+
+    /// <summary>Workers evicted as stragglers (spec.workers.evictStragglers): never admitted to this job again.</summary>
+    [Id(38)] public List<string> Evicted { get; set; } = [];
 }

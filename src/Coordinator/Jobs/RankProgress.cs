@@ -10,7 +10,7 @@ namespace Plateau.Coordinator.Jobs;
 /// when each was last heard from (the coordinator's liveness check), skipped steps and stragglers. Held in
 /// memory only: a new activation or generation starts it again.
 /// </summary>
-public sealed class RankProgress(JobContext job, JobJournal journal)
+public sealed class RankProgress(JobContext job, JobJournal journal, JobLifecycle lifecycle)
 {
     private readonly Dictionary<int, ProgressReport> _reports = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
@@ -64,6 +64,10 @@ public sealed class RankProgress(JobContext job, JobJournal journal)
             journal.Add(JobEventKind.Warning, string.Create(CultureInfo.InvariantCulture,
                 $"rank {slow.Rank} ({slow.WorkerId} on {slow.Host}) is a straggler: {straggler.OwnSecondsPerStep:0.000} s of its own work per step, {straggler.Ratio:0.0}x the other ranks' median of {straggler.OthersMedianSeconds:0.000} s; the whole group trains at its pace"),
                 new WarningDetail(WarningKind.Straggler, slow.Rank, report.GlobalStep, straggler.Ratio));
+            if (S.Spec!.Workers.EvictStragglers)
+            {
+                lifecycle.EvictStraggler(slow, report.GlobalStep, straggler.Ratio);
+            }
         }
 
         _reports[report.Rank] = report;

@@ -239,6 +239,11 @@ public sealed class WorkerRendezvous(
             return $"workerId must be non-empty and without '/', got {Quote.Value(r.WorkerId)}";
         }
 
+        if (S.Evicted.Contains(r.WorkerId))
+        {
+            return $"worker {r.WorkerId} was evicted from this job as a straggler (spec.workers.evictStragglers) and is not admitted again";
+        }
+
         if (string.IsNullOrWhiteSpace(r.Host))
         {
             return $"worker {r.WorkerId}: host is required";

@@ -484,6 +484,44 @@ public sealed class JobGrainTests(CoordinatorCluster fixture) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task WithEvictStragglersTheStragglersWorkerLeavesForGoodAndTheOthersReformWithoutARestart()
+    {
+        var spec = Spec(min: 1, max: 2) with { Workers = new WorkersSpec { Min = 1, Max = 2, RendezvousTimeoutSeconds = 30, EvictStragglers = true } };
+        var (job, a, b) = await FormTwoWorkerJob(spec, stem: "evict");
+        var directives = new List<WorkerDirective>();
+        for (var i = 0; i < StragglerDetector.Reports; i++)
+        {
+            directives.Add((await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = i, OwnSecondsPerStep = 0.1 })).Directive);
+            directives.Add((await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = i, OwnSecondsPerStep = 0.45 })).Directive);
+        }
+
+        var evicted = (await job.GetSummary())!;
+        Assert.Equal(WorkerDirective.Stop, directives[^1]);
+        Assert.Equal((JobPhase.Rendezvous, 0), (evicted.Phase, evicted.Restarts));
+        Assert.StartsWith($"worker {b} on host-{b} evicted as a straggler at step 2 (4.5x the other ranks' own work per step; spec.workers.evictStragglers); re-forming as generation 2", evicted.PhaseReason, StringComparison.Ordinal);
+        var refused = await job.RegisterWorker(Worker(b));
+        Assert.Equal(RendezvousStatus.Rejected, refused.Status);
+        Assert.Equal($"worker {b} was evicted from this job as a straggler (spec.workers.evictStragglers) and is not admitted again", refused.Message);
+        Assert.Equal(RendezvousStatus.Waiting, (await job.RegisterWorker(Worker(a))).Status);
+    }
+
+    [Fact]
+    public async Task AStragglerIsNotEvictedWhenTheRestWouldFallBelowWorkersMin()
+    {
+        var (job, _, b) = await FormTwoWorkerJob(Spec() with { Workers = new WorkersSpec { Min = 2, Max = 2, RendezvousTimeoutSeconds = 30, EvictStragglers = true } }, stem: "no-evict");
+        for (var i = 0; i < StragglerDetector.Reports; i++)
+        {
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 0, GlobalStep = i, OwnSecondsPerStep = 0.1 });
+            await job.ReportProgress(new ProgressReport { Generation = 1, Rank = 1, GlobalStep = i, OwnSecondsPerStep = 0.45 });
+        }
+
+        Assert.Equal(JobPhase.Running, (await job.GetSummary())!.Phase);
+        var warnings = (await job.GetEvents(0, 1000)).Events.Where(e => e.Kind == JobEventKind.Warning).Select(e => e.Message).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Equal($"worker {b} not evicted: without it 1 workers would remain, fewer than workers.min 2", warnings[1]);
+    }
+
+    [Fact]
     public async Task APausedJobWhoseWorkerFailsStaysPausedInTheNextGeneration()
     {
         var (job, a, b) = await FormTwoWorkerJob(stem: "paused-failure");

@@ -24,7 +24,7 @@ internal sealed class PlainJob : IDisposable
         Epochs = new EpochPlanner(Context, Journal);
         Checkpoints = new CheckpointRegistry(Context, Journal, Store);
         Rendezvous = new WorkerRendezvous(Context, Journal, Lifecycle, Epochs, Checkpoints, graceSeconds);
-        Progress = new RankProgress(Context, Journal);
+        Progress = new RankProgress(Context, Journal, Lifecycle);
     }
 
     public JobState State { get; } = new();
