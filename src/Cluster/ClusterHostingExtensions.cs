@@ -57,6 +57,11 @@ public static class ClusterHostingExtensions
                     .ConfigureEndpoints(AdvertisedAddress(options), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true)
                     .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!))
                     .UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!));
+                if (options.KubernetesHosting)
+                {
+                    UseKubernetesHosting(silo, options);
+                }
+
                 break;
         }
 
@@ -130,6 +135,24 @@ public static class ClusterHostingExtensions
         chain.ChainPolicy.CustomTrustStore.Add(trusted);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(remote);
+    }
+
+    /// <summary>
+    /// Orleans' Kubernetes hosting, after the pod's variables were checked (it would otherwise fall back to the machine name
+    /// and let ORLEANS_CLUSTER_ID override the configured cluster silently). Its endpoint options only fill what is unset,
+    /// so the advertised address stays <see cref="AdvertisedAddress"/>'s.
+    /// </summary>
+    private static void UseKubernetesHosting(ISiloBuilder silo, PlateauClusterOptions options)
+    {
+        var problems = KubernetesPodEnvironment.Problems(options, Environment.GetEnvironmentVariable, File.Exists);
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(PlateauClusterOptions.SectionName, typeof(PlateauClusterOptions), problems);
+        }
+
+        // A silo Orleans declares dead stops its own process and the StatefulSet restarts the pod, so pods are never
+        // deleted and the ServiceAccount needs no delete right (KubernetesPodEnvironment.PodVerbs).
+        silo.UseKubernetesHosting(hosting => hosting.Configure(o => o.DeleteDefunctSiloPods = false));
     }
 
     private static IPAddress AdvertisedAddress(PlateauClusterOptions options)
