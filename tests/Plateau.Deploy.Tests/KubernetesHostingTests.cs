@@ -1,5 +1,10 @@
+using System.Net;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Plateau.Cluster;
 
 namespace Plateau.Deploy.Tests;
@@ -112,6 +117,63 @@ public sealed class KubernetesHostingTests
         Assert.Contains(problems, p => p.StartsWith("ORLEANS_CLUSTER_ID 'other' differs from Plateau:Cluster:ClusterId 'plateau'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("POD_IP '10.0.0.9' differs from Plateau:Cluster:AdvertisedAddress '10.0.0.1'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_hosted_silo_is_named_after_its_pod_and_keeps_the_configured_address_and_cluster_ids()
+    {
+        // Orleans' hosting reads the process's own variables: a POD_IP other than the configured address shows which wins.
+        var process = new Dictionary<string, string?>
+        {
+            [KubernetesPodEnvironment.PodName] = "plateau-worker-3",
+            [KubernetesPodEnvironment.PodNamespace] = "plateau",
+            [KubernetesPodEnvironment.PodIp] = "10.9.9.9",
+        };
+        var saved = process.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        try
+        {
+            foreach (var (name, value) in process)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.UseOrleans(silo => silo.UsePlateauCluster(HostedConfiguration(), v => v == KubernetesPodEnvironment.PodIp ? null : process.GetValueOrDefault(v), _ => true));
+            using var host = builder.Build();
+
+            Assert.Equal(IPAddress.Parse("10.0.0.1"), host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value.AdvertisedIPAddress);
+            Assert.Equal("plateau-worker-3", host.Services.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName);
+            var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            Assert.Equal(("cluster-a", "service-a"), (cluster.ClusterId, cluster.ServiceId));
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_silo_with_Kubernetes_hosting_outside_a_pod_does_not_start_and_names_what_is_missing()
+    {
+        var builder = Host.CreateApplicationBuilder();
+
+        var error = Assert.Throws<OptionsValidationException>(() => builder.UseOrleans(silo => silo.UsePlateauCluster(HostedConfiguration(), _ => null, _ => false)));
+
+        Assert.Contains("POD_NAME is not set", error.Message, StringComparison.Ordinal);
+        Assert.Contains(KubernetesPodEnvironment.ServiceAccountTokenPath, error.Message, StringComparison.Ordinal);
+    }
+
+    private static IConfiguration HostedConfiguration() => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Plateau:Cluster:Provider"] = "AdoNet",
+        ["Plateau:Cluster:KubernetesHosting"] = "true",
+        ["Plateau:Cluster:AdvertisedAddress"] = "10.0.0.1",
+        ["Plateau:Cluster:ClusterId"] = "cluster-a",
+        ["Plateau:Cluster:ServiceId"] = "service-a",
+        ["Plateau:Cluster:AdoNetConnectionString"] = ContainerSettings.ExternalConnectionString,
+    }).Build();
 
     private static PlateauClusterOptions Hosted() => new()
     {
