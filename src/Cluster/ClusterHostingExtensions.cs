@@ -35,7 +35,11 @@ public static class ClusterHostingExtensions
     /// service every silo must run (Orleans hands a grain's reminder to the silo owning the grain's hash): the
     /// ADO.NET reminder table with AdoNet, the coordinator's reminder table with Localhost (docs/state.md).
     /// </summary>
-    public static ISiloBuilder UsePlateauCluster(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder UsePlateauCluster(this ISiloBuilder silo, IConfiguration configuration) =>
+        silo.UsePlateauCluster(configuration, Environment.GetEnvironmentVariable, File.Exists);
+
+    /// <summary>As above, with the pod's environment and files Kubernetes hosting is checked against given (tests).</summary>
+    internal static ISiloBuilder UsePlateauCluster(this ISiloBuilder silo, IConfiguration configuration, Func<string, string?> variable, Func<string, bool> fileExists)
     {
         ArgumentNullException.ThrowIfNull(silo);
         var options = configuration.ReadPlateauClusterOptions();
@@ -57,6 +61,11 @@ public static class ClusterHostingExtensions
                     .ConfigureEndpoints(AdvertisedAddress(options), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true)
                     .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!))
                     .UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = (options.AdoNetInvariant, options.AdoNetConnectionString!));
+                if (options.KubernetesHosting)
+                {
+                    UseKubernetesHosting(silo, options, variable, fileExists);
+                }
+
                 break;
         }
 
@@ -130,6 +139,24 @@ public static class ClusterHostingExtensions
         chain.ChainPolicy.CustomTrustStore.Add(trusted);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(remote);
+    }
+
+    /// <summary>
+    /// Orleans' Kubernetes hosting, after the pod's variables were checked (it would otherwise fall back to the machine name
+    /// and let ORLEANS_CLUSTER_ID override the configured cluster silently). Its endpoint options only fill what is unset,
+    /// so the advertised address stays <see cref="AdvertisedAddress"/>'s.
+    /// </summary>
+    private static void UseKubernetesHosting(ISiloBuilder silo, PlateauClusterOptions options, Func<string, string?> variable, Func<string, bool> fileExists)
+    {
+        var problems = KubernetesPodEnvironment.Problems(options, variable, fileExists);
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(PlateauClusterOptions.SectionName, typeof(PlateauClusterOptions), problems);
+        }
+
+        // A silo Orleans declares dead stops its own process and the StatefulSet restarts the pod, so pods are never
+        // deleted and the ServiceAccount needs no delete right (KubernetesPodEnvironment.PodVerbs).
+        silo.UseKubernetesHosting(hosting => hosting.Configure(o => o.DeleteDefunctSiloPods = false));
     }
 
     private static IPAddress AdvertisedAddress(PlateauClusterOptions options)

@@ -29,6 +29,15 @@ public sealed class PlateauClusterOptions
     /// <summary>AdoNet provider: the address other silos reach this one at (the pod IP). Defaults to a non-loopback address of this host.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// AdoNet provider in a Kubernetes pod: Orleans' Kubernetes hosting (<c>UseKubernetesHosting</c>) names the silo after
+    /// the pod and watches the namespace's silo pods, declaring a silo dead as soon as its pod is deleted instead of after
+    /// the missed-probe deadline. The membership table, cluster ids and advertised address stay as configured here. Needs
+    /// the variables of <see cref="KubernetesPodEnvironment"/> from the downward API and a mounted ServiceAccount token
+    /// allowed <see cref="KubernetesPodEnvironment.PodVerbs"/> on pods (docs/kubernetes.md). Off by default (outside pods).
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
     /// <summary>AdoNet provider: ADO.NET invariant name; only "Npgsql" (PostgreSQL) is accepted.</summary>
     public string AdoNetInvariant { get; set; } = "Npgsql";
 

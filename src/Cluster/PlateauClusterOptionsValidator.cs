@@ -79,6 +79,12 @@ public sealed class PlateauClusterOptionsValidator : IValidateOptions<PlateauClu
             }
         }
 
+        // Kubernetes hosting only adds the pod's identity and the pod watch; the membership table is still PostgreSQL's.
+        if (options.KubernetesHosting && options.Provider != ClusteringProvider.AdoNet)
+        {
+            errors.Add($"{Section}:KubernetesHosting needs {Section}:Provider AdoNet (the membership table in PostgreSQL), got {options.Provider}");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -55,6 +55,7 @@ internal static class ContainerSettings
             return field.FieldPath switch
             {
                 "metadata.name" => set.Metadata.Name + "-0",
+                "metadata.namespace" => set.Metadata.NamespaceProperty,
                 "status.podIP" => PodIp,
                 var other => throw new InvalidOperationException($"{variable.Name}: no stand-in for fieldRef {other}"),
             };

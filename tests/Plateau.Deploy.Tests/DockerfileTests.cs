@@ -3,7 +3,6 @@ using System.Xml.Linq;
 using Plateau.Cluster;
 using Plateau.Coordinator.Configuration;
 using Plateau.Data.Decoding;
-using Plateau.ServiceDefaults;
 
 namespace Plateau.Deploy.Tests;
 
@@ -106,13 +105,18 @@ public sealed class DockerfileTests
     }
 
     [Fact]
-    public void The_health_check_asks_the_liveness_endpoint_on_the_health_port()
+    public void The_health_check_is_the_plateau_health_verb_which_finds_each_role_s_health_port()
     {
         var check = Assert.Single(File.Final.Arguments("HEALTHCHECK"));
+        var entry = Assert.Single(File.Final.Arguments("ENTRYPOINT")).Trim('[', ']').Trim('"');
 
-        Assert.Contains($"\"http://127.0.0.1:{new CoordinatorOptions().HealthPort}{ServiceDefaultsExtensions.AlivePath}\"", check, StringComparison.Ordinal);
-        Assert.Contains("CMD [\"curl\", \"--fail\"", check, StringComparison.Ordinal);
-        Assert.Contains(File.Named("runtime-cpu").Arguments("RUN"), a => a.Split(' ').Contains("curl"));
+        Assert.EndsWith($"CMD [\"{entry}\", \"health\"]", check, StringComparison.Ordinal);
+        Assert.Contains(Plateau.Cli.PlateauCommand.Build().Subcommands, c => c.Name == "health");
+        // The check needs no curl: both runtimes leave it out.
+        foreach (var stage in File.Stages.Where(s => s.Name is "runtime-cpu" or "runtime-cuda"))
+        {
+            Assert.DoesNotContain(stage.Arguments("RUN"), a => a.Split(' ').Contains("curl"));
+        }
     }
 
     [Fact]

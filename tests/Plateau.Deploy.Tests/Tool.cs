@@ -28,7 +28,7 @@ internal static class Tool
         catch (System.ComponentModel.Win32Exception e)
         {
             var how = file == "kubectl"
-                ? "install kubectl (its built-in kustomize must be v5 or newer; Debian's kubernetes-client 1.20 is too old)"
+                ? "scripts/install-kubectl.sh installs it (its built-in kustomize must be v5 or newer; Debian's kubernetes-client 1.20 is too old)"
                 : "scripts/install-test-deps.sh installs it";
             throw new InvalidOperationException($"{file} is not installed ({e.Message}); {how}", e);
         }
