@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Plateau.Worker.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Plateau.Worker.Tests.EndToEnd;
@@ -59,7 +60,7 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         var localCopies = Path.Combine(Path.GetTempPath(), "plateau-checkpoints");
         Assert.Empty(Directory.Exists(localCopies) ? Directory.GetFiles(localCopies, $"{jobId}-*", SearchOption.AllDirectories) : []);
 
-        using var actual = FinalCheckpoint.Of(run);
+        using var actual = CheckpointContents.Newest(Path.Combine(run.Folder, "checkpoints"));
         output.WriteLine($"final checkpoints: {reference.Final.Id} (uninterrupted), {actual.Id} (resumed)");
         actual.AssertSameTrainingStateAs(reference.Final);
         Assert.Contains($"(latest {actual.Id}, epoch 3)", text, StringComparison.Ordinal); // the summary names the checkpoint taken at the end
@@ -91,7 +92,7 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         var phaseLines = text.Split('\n').Where(l => l.StartsWith("phase ", StringComparison.Ordinal)).ToList();
         Assert.Equal(phaseLines.Distinct().Count(), phaseLines.Count); // the watch reconnected without repeating itself
 
-        using var actual = FinalCheckpoint.Of(run);
+        using var actual = CheckpointContents.Newest(Path.Combine(run.Folder, "checkpoints"));
         actual.AssertSameTrainingStateAs(reference.Final);
     }
 

@@ -1,3 +1,5 @@
+using Plateau.Worker.Tests.Support;
+
 namespace Plateau.Worker.Tests.EndToEnd;
 
 /// <summary>
@@ -8,14 +10,14 @@ public sealed class UninterruptedLocalRun : IAsyncLifetime
 {
     private LocalRun? _run;
 
-    internal FinalCheckpoint Final { get; private set; } = null!;
+    internal CheckpointContents Final { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         _run = LocalRun.Start(Path.Combine(Path.GetTempPath(), "plateau-local-reference-" + Guid.NewGuid().ToString("N")[..8]), LocalFaultTests.ShortJob);
         var exit = await _run.WaitForExitAsync(LocalFaultTests.RunLimit);
         Assert.True(exit == 0, $"the uninterrupted reference run exited {exit}:\n{_run.Output}\n{_run.Logs()}");
-        Final = FinalCheckpoint.Of(_run);
+        Final = CheckpointContents.Newest(Path.Combine(_run.Folder, "checkpoints"));
     }
 
     public Task DisposeAsync()

@@ -2,20 +2,20 @@ using System.Globalization;
 using Plateau.Models.Serialization;
 using static TorchSharp.torch;
 
-namespace Plateau.Worker.Tests.EndToEnd;
+namespace Plateau.Worker.Tests.Support;
 
 /// <summary>
-/// The checkpoint a finished <c>plateau local</c> run committed last (the highest global step), read from its
-/// folder: weights, momentum and the position training would continue from. Which generation wrote it and
-/// when are left out of the comparison: they differ between a run that was resumed and one that was not.
+/// A checkpoint file as the exact-resume tests compare it: weights, momentum and the position training would
+/// continue from. What describes the run rather than the training (which generation wrote it, the spec with its
+/// folders) is left out: it differs between a run that was resumed and one that was not.
 /// </summary>
-internal sealed class FinalCheckpoint : IDisposable
+internal sealed class CheckpointContents : IDisposable
 {
     private static readonly string[] Position = ["epoch", "cursor", "global_step", "optimizer_steps"];
 
     private readonly SafeTensorsContent _content;
 
-    private FinalCheckpoint(string path, SafeTensorsContent content)
+    private CheckpointContents(string path, SafeTensorsContent content)
     {
         Id = Path.GetFileNameWithoutExtension(path);
         _content = content;
@@ -23,9 +23,12 @@ internal sealed class FinalCheckpoint : IDisposable
 
     public string Id { get; }
 
-    public static FinalCheckpoint Of(LocalRun run)
+    public static CheckpointContents Load(string path) => new(path, SafeTensors.Load(path));
+
+    /// <summary>The checkpoint with the highest global step among the <c>*.ckpt</c> files under <paramref name="folder"/>.</summary>
+    public static CheckpointContents Newest(string folder)
     {
-        var files = Directory.GetFiles(Path.Combine(run.Folder, "checkpoints"), "*.ckpt", SearchOption.AllDirectories);
+        var files = Directory.GetFiles(folder, "*.ckpt", SearchOption.AllDirectories);
         Assert.NotEmpty(files);
         var newest = files.Select(f => (Path: f, Content: SafeTensors.Load(f))).ToList();
         var last = newest.MaxBy(c => long.Parse(c.Content.Metadata["global_step"], CultureInfo.InvariantCulture));
@@ -34,11 +37,11 @@ internal sealed class FinalCheckpoint : IDisposable
             other.Content.Dispose();
         }
 
-        return new FinalCheckpoint(last.Path, last.Content);
+        return new CheckpointContents(last.Path, last.Content);
     }
 
     /// <summary>Same position, same tensor names, and every tensor equal bit for bit.</summary>
-    public void AssertSameTrainingStateAs(FinalCheckpoint expected)
+    public void AssertSameTrainingStateAs(CheckpointContents expected)
     {
         ArgumentNullException.ThrowIfNull(expected);
         Assert.Equal(Position.Select(k => expected._content.Metadata[k]), Position.Select(k => _content.Metadata[k]));
@@ -47,7 +50,7 @@ internal sealed class FinalCheckpoint : IDisposable
             .Where(pair => pair.First.Value.dtype != pair.Second.Value.dtype || !pair.First.Value.bytes.SequenceEqual(pair.Second.Value.bytes))
             .Select(pair => $"{pair.First.Key} (largest difference {(pair.First.Value - pair.Second.Value).abs().max().to_type(ScalarType.Float64).item<double>():G3})")
             .ToList();
-        Assert.True(different.Count == 0, $"{different.Count} of {_content.Tensors.Count} tensors differ from the uninterrupted run: {string.Join(", ", different.Take(5))}");
+        Assert.True(different.Count == 0, $"{different.Count} of {_content.Tensors.Count} tensors differ from the expected checkpoint: {string.Join(", ", different.Take(5))}");
     }
 
     public void Dispose() => _content.Dispose();
