@@ -13,8 +13,9 @@ public interface ICheckpointSealerGrain : IGrainWithStringKey
     [Alias("Seal")]
     Task Seal(CheckpointCommit commit);
 
-    /// <summary>Removes staging files of checkpoints not in <paramref name="pending"/> that were last written
-    /// before <paramref name="olderThan"/> (asked by the JobGrain when it activates and after each formation).</summary>
+    /// <summary>Removes, of the files last written before <paramref name="olderThan"/>, staging files of checkpoints
+    /// not in <paramref name="pending"/> and committed files of checkpoints neither pending nor in
+    /// <paramref name="committed"/> (asked by the JobGrain when it activates and after each formation).</summary>
     [Alias("Sweep")]
-    Task<int> Sweep(IReadOnlyList<string> pending, DateTimeOffset olderThan);
+    Task<int> Sweep(IReadOnlyList<string> pending, IReadOnlyList<string> committed, DateTimeOffset olderThan);
 }

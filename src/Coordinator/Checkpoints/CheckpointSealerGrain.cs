@@ -13,6 +13,6 @@ public sealed class CheckpointSealerGrain(ICheckpointStorage store) : Grain, ICh
         return store.SealAsync(this.GetPrimaryKeyString(), commit.CheckpointId, commit.SizeBytes, commit.Sha256);
     }
 
-    public Task<int> Sweep(IReadOnlyList<string> pending, DateTimeOffset olderThan) =>
-        Task.FromResult(store.SweepStaging(this.GetPrimaryKeyString(), pending.ToHashSet(StringComparer.Ordinal), olderThan));
+    public Task<int> Sweep(IReadOnlyList<string> pending, IReadOnlyList<string> committed, DateTimeOffset olderThan) =>
+        Task.FromResult(store.SweepStaging(this.GetPrimaryKeyString(), pending.ToHashSet(StringComparer.Ordinal), committed.ToHashSet(StringComparer.Ordinal), olderThan));
 }

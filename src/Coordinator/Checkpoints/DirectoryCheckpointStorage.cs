@@ -31,6 +31,7 @@ public sealed partial class DirectoryCheckpointStorage(IOptions<CheckpointStoreO
 {
     private const int BufferBytes = 1 << 16;
     private const string PartialSuffix = ".partial";
+    private const string CommittedSuffix = ".ckpt";
     private const string SealedSuffix = ".sealed";
 
     private readonly string _root = Path.GetFullPath(options.Value.RootDirectory);
@@ -183,19 +184,26 @@ public sealed partial class DirectoryCheckpointStorage(IOptions<CheckpointStoreO
 
     /// <summary>Files written since <paramref name="olderThan"/> stay: an upload begun after the sweep was asked
     /// for is never touched.</summary>
-    public int SweepStaging(string jobId, IReadOnlySet<string> pending, DateTimeOffset olderThan)
+    public int SweepStaging(string jobId, IReadOnlySet<string> pending, IReadOnlySet<string> committed, DateTimeOffset olderThan)
     {
         ArgumentNullException.ThrowIfNull(pending);
-        var folder = Path.Combine(_root, Checked(jobId, "job id"), "staging");
-        if (!Directory.Exists(folder))
-        {
-            return 0;
-        }
-
+        ArgumentNullException.ThrowIfNull(committed);
+        var jobFolder = new DirectoryInfo(Path.Combine(_root, Checked(jobId, "job id")));
+        var staging = new DirectoryInfo(Path.Combine(jobFolder.FullName, "staging"));
         var swept = 0;
-        foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
+        foreach (var file in staging.Exists ? staging.EnumerateFiles() : [])
         {
             if (StagedId(file.Name) is { } id && !pending.Contains(id) && file.LastWriteTimeUtc < olderThan.UtcDateTime)
+            {
+                file.Delete();
+                swept++;
+            }
+        }
+
+        foreach (var file in jobFolder.Exists ? jobFolder.EnumerateFiles("*" + CommittedSuffix) : [])
+        {
+            var id = file.Name[..^CommittedSuffix.Length];
+            if (!committed.Contains(id) && !pending.Contains(id) && file.LastWriteTimeUtc < olderThan.UtcDateTime)
             {
                 file.Delete();
                 swept++;
@@ -255,7 +263,7 @@ public sealed partial class DirectoryCheckpointStorage(IOptions<CheckpointStoreO
     }
 
     public string CommittedPath(string jobId, string checkpointId) =>
-        Path.Combine(_root, Checked(jobId, "job id"), Checked(checkpointId, "checkpoint id") + ".ckpt");
+        Path.Combine(_root, Checked(jobId, "job id"), Checked(checkpointId, "checkpoint id") + CommittedSuffix);
 
     public string StagingPath(string jobId, string checkpointId) =>
         Path.Combine(_root, Checked(jobId, "job id"), "staging", Checked(checkpointId, "checkpoint id") + PartialSuffix);

@@ -49,7 +49,9 @@ public interface ICheckpointStorage
     /// <summary>Removes what an abandoned upload left, if anything.</summary>
     void DiscardUpload(string jobId, string checkpointId);
 
-    /// <summary>Removes uploads of checkpoints not in <paramref name="pending"/> last written before
-    /// <paramref name="olderThan"/> (writers that died, generations that ended). Returns how many went.</summary>
-    int SweepStaging(string jobId, IReadOnlySet<string> pending, DateTimeOffset olderThan);
+    /// <summary>Removes, of what was last written before <paramref name="olderThan"/>, uploads of checkpoints not in
+    /// <paramref name="pending"/> (writers that died, generations that ended) and committed files of checkpoints
+    /// neither pending nor in <paramref name="committed"/> (a coordinator that died between a commit's rename and
+    /// its record: the record is the commit). Returns how many went.</summary>
+    int SweepStaging(string jobId, IReadOnlySet<string> pending, IReadOnlySet<string> committed, DateTimeOffset olderThan);
 }

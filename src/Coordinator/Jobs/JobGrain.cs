@@ -330,7 +330,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
     /// <summary>Staging files of checkpoints no longer pending go; the sealer reads the folder, not this turn.
     /// Not awaited: a sweep that fails is retried by the next one.</summary>
     private void SweepStaging() =>
-        GrainFactory.GetGrain<ICheckpointSealerGrain>(_job.JobId).Sweep([.. S.PendingCheckpoints.Keys], _job.Now).Ignore();
+        GrainFactory.GetGrain<ICheckpointSealerGrain>(_job.JobId).Sweep([.. S.PendingCheckpoints.Keys], [.. S.Checkpoints.Select(c => c.CheckpointId)], _job.Now).Ignore();
 
     /// <summary>Every change a decision makes is journalled; one that journalled nothing changed nothing.</summary>
     private Task SaveIfJournalled(long lastSequenceBefore) => S.LastEventSequence != lastSequenceBefore ? Save() : Task.CompletedTask;

@@ -201,11 +201,30 @@ public sealed class DirectoryCheckpointStorageTests : IDisposable
         await _store.WriteUploadAsync("job-a", "ckpt-new", new MemoryStream([5]));
         File.SetLastWriteTimeUtc(_store.StagingPath("job-a", "ckpt-new"), sweptAt.UtcDateTime.AddSeconds(1)); // begun after the sweep was asked for
 
-        var swept = _store.SweepStaging("job-a", new HashSet<string> { "ckpt-pending" }, sweptAt);
+        var swept = _store.SweepStaging("job-a", new HashSet<string> { "ckpt-pending" }, new HashSet<string> { "ckpt-committed" }, sweptAt);
 
         Assert.Equal(2, swept);
         Assert.Equal(["ckpt-new.partial", "ckpt-pending.partial"], StagingFiles().Order());
         Assert.True((await Verify(committed)).IsSound);
+    }
+
+    [Fact]
+    public async Task ASweepRemovesACommittedFileTheRegistryNeverRecordedAndKeepsRecordedPendingAndNewerOnes()
+    {
+        var recorded = await Commit("ckpt-recorded", [1]);
+        await Commit("ckpt-unrecorded", [2]); // renamed, then the coordinator died before recording it
+        await Commit("ckpt-pending", [3]);
+        var sweptAt = DateTimeOffset.UtcNow.AddSeconds(5);
+        await Commit("ckpt-newer", [4]);
+        File.SetLastWriteTimeUtc(_store.CommittedPath("job-a", "ckpt-newer"), sweptAt.UtcDateTime.AddSeconds(1)); // committed after the sweep was asked for
+
+        var swept = _store.SweepStaging("job-a", new HashSet<string> { "ckpt-pending" }, new HashSet<string> { "ckpt-recorded" }, sweptAt);
+
+        Assert.Equal(1, swept);
+        Assert.False(File.Exists(_store.CommittedPath("job-a", "ckpt-unrecorded")));
+        Assert.True((await Verify(recorded)).IsSound);
+        Assert.True(File.Exists(_store.CommittedPath("job-a", "ckpt-pending")));
+        Assert.True(File.Exists(_store.CommittedPath("job-a", "ckpt-newer")));
     }
 
     [Fact]

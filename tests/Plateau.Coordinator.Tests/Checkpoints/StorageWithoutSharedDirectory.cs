@@ -29,5 +29,5 @@ internal sealed class StorageWithoutSharedDirectory(ICheckpointStorage inner) : 
 
     public void DiscardUpload(string jobId, string checkpointId) => inner.DiscardUpload(jobId, checkpointId);
 
-    public int SweepStaging(string jobId, IReadOnlySet<string> pending, DateTimeOffset olderThan) => inner.SweepStaging(jobId, pending, olderThan);
+    public int SweepStaging(string jobId, IReadOnlySet<string> pending, IReadOnlySet<string> committed, DateTimeOffset olderThan) => inner.SweepStaging(jobId, pending, committed, olderThan);
 }
