@@ -1,10 +1,12 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Rendezvous;
+using Plateau.Protos.Calls;
 using Proto = Plateau.Protos.V1;
 
 namespace Plateau.Worker.Checkpointing;
@@ -168,20 +170,21 @@ public sealed partial class NetworkTransport : ICheckpointTransport, IDisposable
     private async Task<Proto.UploadResult> UploadFromAsync(Proto.CheckpointAccess access, string path, long offset, CancellationToken cancellationToken)
     {
         using var call = _client.Upload(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new Proto.UploadChunk { Header = access, Offset = offset }, cancellationToken);
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
-        {
-            file.Position = offset;
-            var buffer = new byte[ChunkBytes];
-            int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                await call.RequestStream.WriteAsync(new Proto.UploadChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
-            }
-        }
+        return await call.SendAllAsync(Chunks(access, path, offset, cancellationToken), cancellationToken);
+    }
 
-        await call.RequestStream.CompleteAsync();
-        return await call;
+    /// <summary>The header, then the file from <paramref name="offset"/> in <see cref="ChunkBytes"/> pieces.</summary>
+    private static async IAsyncEnumerable<Proto.UploadChunk> Chunks(Proto.CheckpointAccess access, string path, long offset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return new Proto.UploadChunk { Header = access, Offset = offset };
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        file.Position = offset;
+        var buffer = new byte[ChunkBytes];
+        int read;
+        while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            yield return new Proto.UploadChunk { Data = ByteString.CopyFrom(buffer, 0, read) };
+        }
     }
 
     private async Task<long> DownloadAsync(Proto.CheckpointAccess access, string path, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Plateau.Contracts.Checkpoints;
 using Plateau.Contracts.Jobs;
+using Plateau.Protos.Calls;
 using Plateau.Protos.V1;
 using static Plateau.Coordinator.Tests.Jobs.JobTestKit;
 
@@ -17,13 +18,7 @@ public sealed class CheckpointTransferServiceTests(ApiHost fixture) : IClassFixt
     private async Task<UploadResult> Upload(IEnumerable<UploadChunk> chunks)
     {
         using var call = _client.Upload();
-        foreach (var chunk in chunks)
-        {
-            await call.RequestStream.WriteAsync(chunk);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        return await call;
+        return await call.SendAllAsync(chunks.ToAsyncEnumerable());
     }
 
     private async Task<byte[]> Download(CheckpointAccess access)
@@ -139,6 +134,19 @@ public sealed class CheckpointTransferServiceTests(ApiHost fixture) : IClassFixt
         var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(new byte[32], id, 1, ticket.CheckpointId) };
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(access, [1, 2], 1)));
+
+        Assert.Equal((StatusCode.Unauthenticated, $"token does not match generation 1 of job {id}"), (error.StatusCode, error.Status.Detail));
+    }
+
+    [Fact]
+    public async Task ARefusalIsReportedWithTheCoordinatorsReasonWhileTheSenderIsStillStreaming()
+    {
+        var (job, id, _) = await FormedJob();
+        var ticket = await job.BeginCheckpoint(new CheckpointRequest { Generation = 1 });
+        var access = new CheckpointAccess { JobId = id, Generation = 1, CheckpointId = ticket.CheckpointId, Token = CheckpointAccessToken.Compute(new byte[32], id, 1, ticket.CheckpointId) };
+
+        // 64 MiB behind a refused header: the writes outlive the call, and the coordinator's status must still come through.
+        var error = await Assert.ThrowsAsync<RpcException>(() => Upload(Chunks(access, new byte[64 << 20], 1 << 20)));
 
         Assert.Equal((StatusCode.Unauthenticated, $"token does not match generation 1 of job {id}"), (error.StatusCode, error.Status.Detail));
     }
