@@ -372,7 +372,8 @@ public sealed partial class CollectiveGroup
         }
         catch (ChannelClosedException ex)
         {
-            throw _failure is not null ? Rethrow() : LinkLost(LeftRank, $"stream {stream} from rank {LeftRank} ({AddressOf(LeftRank)}) ended", ex);
+            // The data ended (the socket closed, or the stream): why is the control stream's to say.
+            throw _failure is not null ? Rethrow() : await LinkLostAfterControlAsync(LeftRank, $"stream {stream} from rank {LeftRank} ({AddressOf(LeftRank)}) ended", ex, link.ControlStreamEnded);
         }
         finally
         {

@@ -31,6 +31,7 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private readonly CancellationTokenSource _failed = new();
     private readonly CancellationTokenSource _stopping = new();
     private CollectiveException? _failure;
+    private Task _abortSent = Task.CompletedTask;
     private PeerDeparture? _peerLeft;
     private ulong _operationSequence;
     private ulong _completedSequence;
@@ -236,15 +237,35 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     }
 
     /// <summary>
+    /// A link to <paramref name="peerRank"/> ended or broke, but not on its control stream: a data socket
+    /// closed or reset, or a send failed. That alone does not say why: the peer may have died, or it may
+    /// have failed on another rank's verdict (or left) and be closing its links, with the abort that
+    /// names the real culprit on its way down the control stream (which is a separate connection, so its
+    /// frames can arrive after the data socket's end). So the control stream is heard out first: until
+    /// it ends (<paramref name="controlStreamEnded"/>), a verdict arrives, or <see cref="ControlSendTimeout"/>
+    /// passes. A killed peer's control stream breaks at once too, so this costs a dead peer no time.
+    /// </summary>
+    internal async Task<CollectiveException> LinkLostAfterControlAsync(int peerRank, string reason, Exception? cause, Task controlStreamEnded)
+    {
+        if (_failure is null && !_disposed)
+        {
+            await Task.WhenAny(controlStreamEnded, Task.Delay(ControlSendTimeout, _failed.Token)).ConfigureAwait(false);
+        }
+        return LinkLost(peerRank, reason, cause);
+    }
+
+    /// <summary>
     /// A send of operation <paramref name="sequence"/> toward <paramref name="peerRank"/> failed: it
     /// was delivered after all if the peer said goodbye having completed that operation. The goodbye
     /// travels on the control stream, which <paramref name="controlStreamEnded"/> finishes reading.
     /// </summary>
     internal async Task<bool> WasDeliveredToLeaverAsync(int peerRank, ulong sequence, Task controlStreamEnded)
     {
-        if (_peerLeft is null)
+        if (_peerLeft is null && _failure is null)
         {
-            await controlStreamEnded.WaitAsync(ControlSendTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+            // Until the peer's control stream ends (a goodbye travels ahead of its end) or a verdict
+            // arrives from elsewhere (an abort naming the rank that really failed).
+            await Task.WhenAny(controlStreamEnded, Task.Delay(ControlSendTimeout, _failed.Token)).ConfigureAwait(false);
         }
         return _peerLeft is { } departure && departure.Covers(peerRank, sequence);
     }
@@ -278,12 +299,21 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
             return;
         }
         CollectiveLog.GroupFailed(Logger, JobId, Generation, Rank, failure.FailedRank, failure.FailedAddress, reason);
-        _failed.Cancel();
         var abort = new PeerFrame
         {
             Abort = new Abort { FailedRank = failure.FailedRank, FailedAddress = failure.FailedAddress ?? "", Reason = reason, ReportingRank = Rank },
         };
-        _ = SendControlEverywhereAsync(abort);
+        // The abort goes on every link before the operation is woken: cancelling runs the operation's
+        // continuations, and its caller typically disposes the group at once. Were the links closed
+        // before the abort was on them, the neighbours would see an unexplained close and blame this
+        // rank instead of the one that failed. TearDownAsync waits for these sends. A group that has
+        // left or been killed says nothing more: its verdict is its own (a killed rank's in-flight operation
+        // sees its own links go and would otherwise blame a live neighbour to the whole ring).
+        if (!_disposed)
+        {
+            _abortSent = SendControlEverywhereAsync(abort);
+        }
+        _failed.Cancel();
     }
 
     private Task SendControlEverywhereAsync(PeerFrame control)
@@ -350,6 +380,9 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
 
     private async Task TearDownAsync(bool graceful)
     {
+        // A failed group's abort must be on its links before they close (each send gives up on its own
+        // after ControlSendTimeout), or a neighbour would read the close first and blame this rank.
+        await _abortSent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _disposed = true;
         _registry.Unregister(this);
         _failed.Cancel();

@@ -104,7 +104,7 @@ internal sealed class DownstreamLink : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             await _responses.WriteAsync(frame, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException)
+        catch (Exception ex) when (IsSendFailure(ex, cancellationToken))
         {
             await FailedSendAsync(frame, "", ex);
         }
@@ -113,6 +113,17 @@ internal sealed class DownstreamLink : IDisposable
             _writeLock.Release();
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="ex"/>, thrown by a send, means the link to the right neighbour failed. A
+    /// cancellation counts unless it is this operation's own token (a verdict already taken, the deadline,
+    /// the caller): the transport reports an aborted stream or connection as one too (Kestrel's
+    /// ConnectionAbortedException is an OperationCanceledException), and left to travel up as a bare
+    /// cancellation it would become a generic verdict that names the wrong rank.
+    /// </summary>
+    private static bool IsSendFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is RpcException or IOException or InvalidOperationException ||
+        (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>A send toward the right neighbour failed: no failure when it left after completing this frame's
     /// operation (the goodbye is waited for briefly); otherwise the link is lost, naming it.</summary>
@@ -172,7 +183,7 @@ internal sealed class DownstreamLink : IDisposable
             await DataSockets.SendAllAsync(socket, _header);
             await DataSockets.SendAllAsync(socket, payload);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is SocketException || IsSendFailure(ex, cancellationToken))
         {
             await FailedSendAsync(frame, " over the data socket", ex);
         }

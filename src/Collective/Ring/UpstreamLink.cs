@@ -94,6 +94,9 @@ internal sealed class UpstreamLink : IAsyncDisposable
 
     public ChannelReader<WireFrame> Frames => _frames.Reader;
 
+    /// <summary>Completes when the gRPC stream (the control channel: aborts, goodbyes) has ended or broken and its last frame was handled.</summary>
+    public Task ControlStreamEnded => _responseLoop;
+
     /// <summary>Whether chunks arrive on a raw data socket rather than the gRPC stream.</summary>
     public bool HasDataSocket => _dataSocket is not null;
 
@@ -259,7 +262,10 @@ internal sealed class UpstreamLink : IAsyncDisposable
         {
             if (!token.IsCancellationRequested)
             {
-                _group.LinkLost(PeerRank, $"data connection to rank {PeerRank} ({PeerAddress}) lost: {ex.Message}", ex);
+                // A reset is no proof of death: a peer closing its links after it failed on another rank's
+                // verdict resets a socket with unread bytes too. Its abort, sent before the close, is on the
+                // control stream, a separate connection: hear it out before blaming the peer.
+                _ = _group.LinkLostAfterControlAsync(PeerRank, $"data connection to rank {PeerRank} ({PeerAddress}) lost: {ex.Message}", ex, _responseLoop);
             }
         }
         _frames.Writer.TryComplete();
