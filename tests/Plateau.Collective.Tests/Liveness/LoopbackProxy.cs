@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace Plateau.Collective.Tests.Liveness;
 
@@ -7,6 +9,7 @@ namespace Plateau.Collective.Tests.Liveness;
 /// A TCP relay on loopback in front of one rank, for the connections one other rank opens to it. Told to stop
 /// forwarding, it becomes a network partition: every connection stays open and nothing more crosses in either
 /// direction, so neither end sees a reset or a close, only silence (what a cut cable or a dropped route gives).
+/// Told to delay, it holds each read from the target that long before passing it on, in order (a slow route).
 /// </summary>
 internal sealed class LoopbackProxy : IAsyncDisposable
 {
@@ -18,6 +21,7 @@ internal sealed class LoopbackProxy : IAsyncDisposable
     private readonly TaskCompletionSource _cut = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Socket> _sockets = [];
     private readonly Task _accepting;
+    private long _delayTicks;
 
     public LoopbackProxy(Uri target)
     {
@@ -31,6 +35,9 @@ internal sealed class LoopbackProxy : IAsyncDisposable
     public string Address => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
     public void StopForwarding() => _cut.TrySetResult();
+
+    /// <summary>From now on, what the target sends reaches the dialling rank <paramref name="delay"/> late (order kept).</summary>
+    public void DelayFromTarget(TimeSpan delay) => Interlocked.Exchange(ref _delayTicks, delay.Ticks);
 
     public async ValueTask DisposeAsync()
     {
@@ -75,7 +82,7 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         try
         {
             await server.ConnectAsync(_target, _stop.Token);
-            await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
+            await Task.WhenAny(PumpAsync(client, server, fromTarget: false), PumpAsync(server, client, fromTarget: true));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -90,24 +97,68 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool fromTarget)
     {
         var buffer = new byte[BufferBytes];
-        while (true)
+        Channel<(byte[] Data, int Length, long Due)>? late = null;
+        Task forwarding = Task.CompletedTask;
+        try
         {
-            var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-            if (_cut.Task.IsCompleted)
+            while (true)
             {
-                // Cut: hold what arrived, read nothing more (the sender's window fills) and never close.
-                await Task.Delay(Timeout.Infinite, _stop.Token);
+                var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                if (_cut.Task.IsCompleted)
+                {
+                    // Cut: hold what arrived, read nothing more (the sender's window fills) and never close.
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                }
+
+                var delay = fromTarget ? Interlocked.Read(ref _delayTicks) : 0;
+                if (delay > 0 && late is null)
+                {
+                    late = Channel.CreateUnbounded<(byte[] Data, int Length, long Due)>();
+                    forwarding = ForwardLateAsync(late.Reader, to);
+                }
+
+                if (late is not null)
+                {
+                    // Latency, not a throttle: each read goes on at its own due time, in order, while reading goes on.
+                    late.Writer.TryWrite((buffer.AsSpan(0, read).ToArray(), read, Stopwatch.GetTimestamp() + (delay * Stopwatch.Frequency / TimeSpan.TicksPerSecond)));
+                }
+                else if (read > 0)
+                {
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+                }
+
+                if (read == 0)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            late?.Writer.TryComplete();
+            await forwarding;
+        }
+    }
+
+    private async Task ForwardLateAsync(ChannelReader<(byte[] Data, int Length, long Due)> late, Socket to)
+    {
+        await foreach (var (data, length, due) in late.ReadAllAsync(_stop.Token))
+        {
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _stop.Token);
             }
 
-            if (read == 0)
+            if (length == 0)
             {
                 return;
             }
 
-            await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+            await to.SendAsync(data, SocketFlags.None, _stop.Token);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Plateau.Collective.Tests.Liveness;
 
 namespace Plateau.Collective.Tests.Ring;
 
@@ -28,6 +29,81 @@ public abstract class FailureTests : RingTestBase
             Assert.Equal(victim, failure.FailedRank);
             Assert.Equal(ring.Addresses[victim], failure.FailedAddress);
         }
+    }
+
+    /// <summary>
+    /// The blame of the rank that sends to a killed peer (docs/reliability.md). The victim's other neighbour (the
+    /// receiver) sees it die, fails, tells its neighbours and, like a worker, leaves its group at once. Here the
+    /// sender learns nothing from the victim's own streams (they reach it through a relay that goes silent at the
+    /// kill) and hears the receiver late (the receiver's streams reach it through a relay that delays them by
+    /// 500 ms): so the first news it gets is the end of the receiver's data (the data socket, which bypasses the
+    /// relay, or the gRPC stream) and the abort that names the victim comes after. It must wait for the abort, not
+    /// blame the receiver for closing; its own failed writes toward the victim name the victim too.
+    /// </summary>
+    [Fact]
+    public async Task TheRankSendingToAKilledPeerNamesItEvenWhenASurvivorsCloseArrivesBeforeItsAbort()
+    {
+        const int worldSize = 3;
+        const int victim = 2;
+        const int sender = 1; // sends to the victim; receives from the receiver
+        const int receiver = 0; // receives from the victim
+        await using var ring = await RingHarness.StartServersAsync(worldSize, Transport);
+        var addresses = ring.Addresses;
+        // A rank dials its left neighbour: the sender dials the receiver, the victim dials the sender.
+        await using var receiverToSender = new LoopbackProxy(new Uri(addresses[receiver]));
+        await using var victimToSender = new LoopbackProxy(new Uri(addresses[sender]));
+        await ring.JoinAsync(1, o =>
+        {
+            o.ChunkBytes = 64 << 10;
+            o.Peers = o.Rank switch
+            {
+                sender => [receiverToSender.Address, addresses[sender], addresses[victim]],
+                victim => [addresses[receiver], victimToSender.Address, addresses[victim]],
+                _ => addresses,
+            };
+        });
+
+        var completed = new int[worldSize];
+        var loops = Enumerable.Range(0, worldSize).Select(rank => Task.Run(async () =>
+        {
+            var group = ring.Groups[rank];
+            var buffer = new float[1 << 18];
+            try
+            {
+                while (true)
+                {
+                    await group.AllReduceAsync(buffer);
+                    Interlocked.Increment(ref completed[rank]);
+                }
+            }
+            catch (Exception ex) when (ex is CollectiveException or ObjectDisposedException)
+            {
+                // A worker reports its verdict and leaves the group at once: its links close right behind its abort.
+                await group.DisposeAsync();
+                return ex;
+            }
+        })).ToArray();
+        while (Enumerable.Range(0, worldSize).Any(rank => Volatile.Read(ref completed[rank]) < 2))
+        {
+            Assert.DoesNotContain(loops, l => l.IsCompleted);
+            await Task.Delay(20);
+        }
+
+        victimToSender.StopForwarding();
+        receiverToSender.DelayFromTarget(TimeSpan.FromMilliseconds(500));
+        var watch = Stopwatch.StartNew();
+        await ring.Groups[victim].KillAsync();
+        var failures = await Task.WhenAll(loops[receiver], loops[sender]).WaitAsync(TimeSpan.FromSeconds(30));
+        watch.Stop();
+
+        foreach (var (rank, failure) in new[] { (receiver, failures[0]), (sender, failures[1]) })
+        {
+            var error = Assert.IsType<CollectiveException>(failure);
+            Assert.True(victim == error.FailedRank, $"rank {rank} named rank {error.FailedRank} ({error.FailedAddress}), not the killed rank {victim}: {error.Message}");
+            Assert.Equal(addresses[victim], error.FailedAddress);
+        }
+        // The sender heard the verdict 500 ms late by construction; anything near the 60 s operation deadline would be a hang.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"the survivors took {watch.Elapsed} to fail");
     }
 
     [Fact]
