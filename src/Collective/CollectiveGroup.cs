@@ -31,7 +31,9 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private readonly CancellationTokenSource _failed = new();
     private readonly CancellationTokenSource _stopping = new();
     private CollectiveException? _failure;
-    private Task _abortSent = Task.CompletedTask;
+    // Completes once the failing rank's abort has been written on every link (or given up on): set by
+    // the thread whose verdict won, awaited by TearDownAsync, whichever thread saw the verdict first.
+    private readonly TaskCompletionSource _abortSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PeerDeparture? _peerLeft;
     private ulong _operationSequence;
     private ulong _completedSequence;
@@ -309,9 +311,13 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
         // rank instead of the one that failed. TearDownAsync waits for these sends. A group that has
         // left or been killed says nothing more: its verdict is its own (a killed rank's in-flight operation
         // sees its own links go and would otherwise blame a live neighbour to the whole ring).
-        if (!_disposed)
+        if (_disposed)
         {
-            _abortSent = SendControlEverywhereAsync(abort);
+            _abortSent.TrySetResult();
+        }
+        else
+        {
+            _ = SendControlEverywhereAsync(abort).ContinueWith(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), _abortSent, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         _failed.Cancel();
     }
@@ -381,8 +387,12 @@ public sealed partial class CollectiveGroup : IAsyncDisposable
     private async Task TearDownAsync(bool graceful)
     {
         // A failed group's abort must be on its links before they close (each send gives up on its own
-        // after ControlSendTimeout), or a neighbour would read the close first and blame this rank.
-        await _abortSent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // after ControlSendTimeout), or a neighbour would read the close first and blame this rank. The
+        // verdict may have been seen here before the thread that set it has queued the abort: wait for that.
+        if (_failure is not null)
+        {
+            await Task.WhenAny(_abortSent.Task, Task.Delay(2 * ControlSendTimeout)); // each send gives up by itself; never hang a dispose
+        }
         _disposed = true;
         _registry.Unregister(this);
         _failed.Cancel();
