@@ -146,7 +146,7 @@ public static class DistributedStepBenchmark
             using var model = ModelRegistry.Create(o.Model);
             using var step = new DataParallelStep(model, group, 0.9, 1e-4, nesterov: false);
             StateSync.VerifyLayout(step, CancellationToken.None);
-            StateSync.BroadcastFromRankZero(step, includeMomentum: true, CancellationToken.None);
+            StateSync.BroadcastFrom(step, root: 0, includeMomentum: true, CancellationToken.None);
             using var input = randn(o.Batch, 3, size, size);
             using var target = randint(ModelRegistry.Describe(o.Model).NumClasses, [o.Batch], dtype: ScalarType.Int64);
             manual_seed(0);

@@ -6,7 +6,8 @@ namespace Plateau.Contracts.Rendezvous;
 
 /// <summary>
 /// What one device (rank) trains in one generation. Rank 0 broadcasts the initial weights (or the
-/// restored checkpoint's) before the first step.
+/// restored checkpoint's) before the first step; with <see cref="ResumeFromPeer"/> its source rank
+/// broadcasts the state it kept in memory.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("plateau.Assignment")]
 public sealed record Assignment
@@ -33,4 +34,6 @@ public sealed record Assignment
     [Id(13)] public required EpochPlan FirstEpoch { get; init; }
     /// <summary>The job was paused when this generation formed: restore and sync, then wait for Resume before the first step.</summary>
     [Id(14)] public bool StartPaused { get; init; }
+    /// <summary>Start from a survivor's in-memory state (then <see cref="ResumeFrom"/> is null).</summary>
+    [Id(15)] public PeerStateSource? ResumeFromPeer { get; init; }
 }

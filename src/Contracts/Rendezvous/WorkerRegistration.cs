@@ -12,4 +12,6 @@ public sealed record WorkerRegistration
     [Id(3)] public IReadOnlyList<DeviceInfo> Devices { get; init; } = [];
     /// <summary>What the worker found at the spec's dataset; every worker must agree.</summary>
     [Id(4)] public required DatasetSummary Dataset { get; init; }
+    /// <summary>What its devices kept in memory from the generation they last trained (empty: nothing).</summary>
+    [Id(5)] public IReadOnlyList<RetainedState> Retained { get; init; } = [];
 }

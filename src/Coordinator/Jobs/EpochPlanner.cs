@@ -184,7 +184,9 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
         journal.Add(JobEventKind.EpochMetrics, $"epoch {plan.Epoch}: {text}", new EpochMetricsDetail(metrics));
         JobLog.EpochDone(job.Logger, job.JobId, plan.Epoch, text);
 
-        if (Plateau is { } plateau && (eval is not null || PlateauMetricInfo.IsTraining(plateau.Metric)))
+        // A generation resumed at an epoch's end (a survivor's state kept after its last step) trains no sample of
+        // it: a training-loss rule has nothing to judge that epoch by.
+        if (Plateau is { } plateau && (eval is not null || (PlateauMetricInfo.IsTraining(plateau.Metric) && train.Samples > 0)))
         {
             var value = plateau.Metric switch
             {

@@ -71,4 +71,7 @@ public sealed class JobState
 
     /// <summary>Workers evicted as stragglers (spec.workers.evictStragglers): never admitted to this job again.</summary>
     [Id(38)] public List<string> Evicted { get; set; } = [];
+
+    /// <summary>The formed group starts from a survivor's in-memory state (then <see cref="ResumeFrom"/> is null).</summary>
+    [Id(39)] public PeerStateSource? ResumeFromPeer { get; set; }
 }

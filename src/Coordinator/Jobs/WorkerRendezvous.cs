@@ -130,14 +130,28 @@ public sealed class WorkerRendezvous(
         S.TotalEpochs = spec.Epochs ?? (int)Math.Ceiling((double)spec.Iterations!.Value / stepsPerEpoch);
         var schedule = new LrSchedule(spec, S.GlobalBatch, stepsPerEpoch);
 
-        // Where to start: the newest checkpoint whose file is in place, else from scratch.
+        // Where to start: a survivor's in-memory state of the generation that just ended when it is at least as
+        // new as the newest checkpoint whose file is in place, else that checkpoint, else from scratch.
         var (epoch, cursor, step) = (0, 0L, 0L);
         var origin = "starting from scratch";
         S.ResumeFrom = null;
         S.ResumePath = null;
-        if (checkpoints.ChooseRestore() is { } restore)
+        S.ResumeFromPeer = null;
+        var restore = checkpoints.ChooseRestore();
+        if (PeerStateChoice.Choose(job.JobId, S.Generation - 1, formation.Members, formation.Workers, restore?.Record) is { } peer
+            && PeerStateChoice.ResumePoint(peer.State, S.Metrics) is { } point)
         {
-            var (record, path) = restore;
+            var kept = peer.State;
+            (epoch, cursor, step) = point;
+            S.ResumeFromPeer = peer;
+            var source = formation.Members[peer.SourceRank];
+            var saved = restore is { } r ? $"checkpoint {r.Record.CheckpointId} would restart at step {r.Record.GlobalStep}" : "no checkpoint";
+            origin = $"resuming from the state rank {kept.Rank} of generation {kept.Generation} ({source.WorkerId}/{source.DeviceId}) kept in memory after step {kept.GlobalStep}, " +
+                     $"inside epoch {epoch} at sample {cursor} of its order; only the step in flight is lost ({saved})";
+        }
+        else if (restore is { } chosen)
+        {
+            var (record, path) = chosen;
             (epoch, cursor, step) = (record.Epoch, record.Cursor, record.GlobalStep);
             S.ResumeFrom = record;
             S.ResumePath = path;
@@ -154,7 +168,7 @@ public sealed class WorkerRendezvous(
             }
         }
 
-        if (S.ResumeFrom is null)
+        if (S.ResumeFrom is null && S.ResumeFromPeer is null)
         {
             S.Scheduler = ReduceLrOnPlateau.Initial(schedule.ScaledLr);
             S.EpochReports.Clear();
@@ -224,6 +238,7 @@ public sealed class WorkerRendezvous(
             Dataset = S.Dataset!,
             ResumeFrom = S.ResumeFrom,
             ResumePath = S.ResumePath,
+            ResumeFromPeer = S.ResumeFromPeer,
             FirstEpoch = S.FormationPlan!,
             StartPaused = S.Phase == JobPhase.Paused,
         };
@@ -267,6 +282,19 @@ public sealed class WorkerRendezvous(
         if (r.Dataset is null || r.Dataset.TrainSamples < 1)
         {
             return $"worker {r.WorkerId} found no training samples in the dataset ({spec.Dataset.Kind} {spec.Dataset.Path})";
+        }
+
+        foreach (var kept in r.Retained ?? [])
+        {
+            if (kept is null || r.Devices.All(d => d.DeviceId != kept.DeviceId))
+            {
+                return $"worker {r.WorkerId}: retained state names device {Quote.Value(kept?.DeviceId)}, which the worker does not list";
+            }
+
+            if (kept.Rank < 0 || kept.Epoch < 0 || kept.Cursor < 0 || kept.GlobalStep < 1 || kept.Generation < 1)
+            {
+                return $"worker {r.WorkerId}: retained state of device {Quote.Value(kept.DeviceId)} has a negative rank, epoch or cursor, or no completed step or generation";
+            }
         }
 
         var reference = S.Dataset is not null && S.FormedGeneration != 0

@@ -10,7 +10,8 @@ namespace Plateau.Worker.Hosting;
 /// <summary>
 /// One device of this worker: owns the dedicated trainer thread (never the Orleans scheduler) and
 /// the control of the run on it. Its WorkerGrain forwards start, pause, resume and stop here and reads
-/// the status; requests for another generation than the running one are ignored (invariant 2).
+/// the status; requests for another generation than the running one are ignored (invariant 2). It also
+/// keeps what an ended generation's trainer left in memory (<see cref="RetainedSlot"/>) until the next starts.
 /// </summary>
 public sealed partial class DeviceTrainer
 {
@@ -22,6 +23,7 @@ public sealed partial class DeviceTrainer
     private readonly ICheckpointTransport _checkpoints;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly RetainedSlot _memory = new();
     private Thread? _thread;
     private TrainerControl? _control;
     private RankTrainer? _trainer;
@@ -52,6 +54,9 @@ public sealed partial class DeviceTrainer
     public torch.Device TorchDevice { get; }
 
     public int LocalRank { get; }
+
+    /// <summary>The state kept in memory from the generation this device last trained, or null.</summary>
+    public RetainedState? Retained => _memory.State;
 
     /// <summary>True while a trainer thread is alive.</summary>
     public bool IsRunning
@@ -103,10 +108,15 @@ public sealed partial class DeviceTrainer
 
             var previous = _thread;
             _control?.RequestStop($"replaced by generation {assignment.Generation}", _trainerOptions.StopGrace);
+            if (assignment.ResumeFromPeer?.SourceRank != assignment.Rank)
+            {
+                _memory.Clear(); // the new generation starts from elsewhere: the kept copy is out of date
+            }
+
             var addresses = assignment.Peers.OrderBy(p => p.Rank).Select(WorkerDataPlane.AddressOf).ToList();
             var control = new TrainerControl();
             var trainer = new RankTrainer(assignment, TorchDevice, _dataPlane.Registry(LocalRank), addresses, _jobFor(assignment),
-                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets, _checkpoints);
+                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets, _checkpoints, _memory);
             _assignment = assignment;
             _control = control;
             _trainer = trainer;
@@ -167,7 +177,13 @@ public sealed partial class DeviceTrainer
             thread = _thread;
         }
 
-        return thread is null || thread.Join(timeout);
+        var stopped = thread is null || thread.Join(timeout);
+        if (stopped)
+        {
+            _memory.Clear();
+        }
+
+        return stopped;
     }
 
     private TrainerControl? Current(string jobId, long generation, string operation)

@@ -57,16 +57,17 @@ public sealed partial class WorkerRegistrar(
             // dataset cannot change after submission).
             using var data = datasets.Acquire(summary.Spec.Dataset, summary.Spec.Seed);
             var dataset = data.Data.Summary;
-            var registration = new WorkerRegistration
-            {
-                WorkerId = devices.WorkerId,
-                Host = Environment.MachineName,
-                DataPlaneAddress = dataPlane.Address,
-                Devices = devices.Devices,
-                Dataset = dataset,
-            };
             while (!stoppingToken.IsCancellationRequested)
             {
+                var registration = new WorkerRegistration
+                {
+                    WorkerId = devices.WorkerId,
+                    Host = Environment.MachineName,
+                    DataPlaneAddress = dataPlane.Address,
+                    Devices = devices.Devices,
+                    Dataset = dataset,
+                    Retained = [.. devices.Trainers.Select(t => t.Retained).OfType<RetainedState>()],
+                };
                 var result = await job.RegisterWorker(registration).WaitAsync(TimeSpan.FromSeconds(_options.JoinTimeoutSeconds), stoppingToken);
                 LogRegistered(logger, devices.WorkerId, _options.JobId, result.Status, result.Generation, result.Message);
                 if (result.Status == RendezvousStatus.Rejected)

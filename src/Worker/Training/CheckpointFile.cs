@@ -60,11 +60,7 @@ public static class CheckpointFile
             throw new InvalidDataException($"checkpoint {path}: metadata format is '{format}', expected '{Format}'");
         }
 
-        var model = content.Tensors.Where(t => CheckpointSnapshot.IsModel(t.Key))
-            .Select(t => new KeyValuePair<string, Tensor>(CheckpointSnapshot.ModelKey(t.Key), t.Value)).ToList();
-        ModelWeights.Copy(step.Model, model, $"checkpoint {path}");
-        step.Optimizer.LoadMomentumBuffers(content.Tensors.Where(t => CheckpointSnapshot.IsMomentum(t.Key))
-            .Select(t => new KeyValuePair<string, Tensor>(CheckpointSnapshot.MomentumKey(t.Key), t.Value)));
+        CheckpointSnapshot.Load(content.Tensors, step, $"checkpoint {path}");
         step.Optimizer.Steps = Number(content.Metadata, "optimizer_steps", path);
         return new CheckpointPosition(
             content.Metadata.GetValueOrDefault("job", ""),

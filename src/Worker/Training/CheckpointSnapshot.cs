@@ -85,6 +85,18 @@ public sealed class CheckpointSnapshot : IDisposable
         _tensors.Clear();
     }
 
+    /// <summary>Loads checkpoint-layout tensors (<c>model.*</c>, <c>optimizer.momentum.*</c>) into <paramref name="step"/>:
+    /// a file's, or a snapshot kept in memory.</summary>
+    public static void Load(IEnumerable<KeyValuePair<string, Tensor>> tensors, DataParallelStep step, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(step);
+        var all = tensors.ToList();
+        var model = all.Where(t => IsModel(t.Key)).Select(t => new KeyValuePair<string, Tensor>(ModelKey(t.Key), t.Value)).ToList();
+        ModelWeights.Copy(step.Model, model, origin);
+        step.Optimizer.LoadMomentumBuffers(all.Where(t => IsMomentum(t.Key)).Select(t => new KeyValuePair<string, Tensor>(MomentumKey(t.Key), t.Value)));
+    }
+
     internal static string ModelKey(string key) => key[ModelPrefix.Length..];
 
     internal static bool IsModel(string key) => key.StartsWith(ModelPrefix, StringComparison.Ordinal);

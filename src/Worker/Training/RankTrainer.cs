@@ -40,6 +40,7 @@ public sealed partial class RankTrainer
     private readonly Action<WorkerTrainerState, string> _onState;
     private readonly TrainingDataCache _datasets;
     private readonly ICheckpointTransport _checkpoints;
+    private readonly RetainedSlot? _memory;
     private volatile RankTelemetry? _telemetry;
 
     public RankTrainer(
@@ -53,7 +54,8 @@ public sealed partial class RankTrainer
         ILoggerFactory loggerFactory,
         Action<WorkerTrainerState, string>? onState = null,
         TrainingDataCache? datasets = null,
-        ICheckpointTransport? checkpoints = null)
+        ICheckpointTransport? checkpoints = null,
+        RetainedSlot? memory = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(peerAddresses);
@@ -75,6 +77,7 @@ public sealed partial class RankTrainer
         _onState = onState ?? ((_, _) => { });
         _datasets = datasets ?? new TrainingDataCache();
         _checkpoints = checkpoints ?? new SharedStoreTransport();
+        _memory = memory;
     }
 
     public ProgressMeter Meter { get; } = new();
@@ -154,6 +157,7 @@ public sealed partial class RankTrainer
 
         using var model = WorkerModels.Create(spec.Model, _assignment.Dataset.Classes, spec.Seed);
         model.to(_device);
+        using var lastStep = new LastCompletedStep(model);
         var ring = new RingOptions
         {
             JobId = _assignment.JobId,
@@ -175,7 +179,17 @@ public sealed partial class RankTrainer
             using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes);
             StateSync.VerifyLayout(step, token);
             _telemetry = new RankTelemetry(_assignment.JobId, Rank, _assignment.WorldSize, step.Buckets.GradientElements * sizeof(float));
-            if (Rank == 0 && _assignment.ResumeFrom is { } record)
+            var source = _assignment.ResumeFromPeer?.SourceRank ?? 0;
+            if (_assignment.ResumeFromPeer is { } peer && Rank == peer.SourceRank)
+            {
+                // A survivor of the last generation starts this one from what it kept in memory; without it
+                // (its process restarted since it registered) this generation fails and the next one forms without it.
+                using var kept = _memory?.Take(peer.State)
+                    ?? throw new InvalidOperationException($"rank {Rank} was to start generation {Generation} from the state it kept after step {peer.State.GlobalStep} of generation {peer.State.Generation}, but it holds none");
+                kept.Restore(step);
+                Log.RestoredFromMemory(_logger, _assignment.JobId, Generation, Rank, peer.State.Generation, peer.State.Epoch, peer.State.GlobalStep);
+            }
+            else if (Rank == 0 && _assignment.ResumeFromPeer is null && _assignment.ResumeFrom is { } record)
             {
                 try
                 {
@@ -194,7 +208,7 @@ public sealed partial class RankTrainer
                 Log.Restored(_logger, _assignment.JobId, Generation, record.CheckpointId, record.Epoch, record.GlobalStep);
             }
 
-            StateSync.BroadcastFromRankZero(step, includeMomentum: true, token);
+            StateSync.BroadcastFrom(step, source, includeMomentum: true, token);
             step.Optimizer.Steps = plan.StartGlobalStep;
             var deviceName = _device.ToString();
             Log.Started(_logger, _assignment.JobId, Generation, Rank, _assignment.WorldSize, deviceName, plan.Epoch, plan.StartGlobalStep);
@@ -209,7 +223,23 @@ public sealed partial class RankTrainer
                 }
             }
 
-            return TrainEpochs(step, data, plan, token);
+            TrainerResult result;
+            try
+            {
+                result = TrainEpochs(step, data, plan, lastStep, token);
+            }
+            catch
+            {
+                Keep(step, lastStep);
+                throw;
+            }
+
+            if (result.Outcome != TrainerOutcome.Completed)
+            {
+                Keep(step, lastStep);
+            }
+
+            return result;
         }
         finally
         {
@@ -217,11 +247,42 @@ public sealed partial class RankTrainer
         }
     }
 
-    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CancellationToken token)
+    /// <summary>Keeps this rank's state after its last completed step in host memory for the next generation
+    /// (<see cref="RetainedSlot"/>); never masks the way the run ended.</summary>
+    private void Keep(DataParallelStep step, LastCompletedStep lastStep)
+    {
+        if (_memory is null || lastStep.Position is not { } position)
+        {
+            return;
+        }
+
+        try
+        {
+            lastStep.PutBackBuffers();
+            var snapshot = CheckpointSnapshot.Take(step, position, _assignment.Spec.Model.Name);
+            _memory.Keep(new RetainedTraining(snapshot, new RetainedState
+            {
+                JobId = _assignment.JobId,
+                DeviceId = _assignment.DeviceId,
+                Generation = Generation,
+                Rank = Rank,
+                Epoch = position.Epoch,
+                Cursor = position.Cursor,
+                GlobalStep = position.GlobalStep,
+            }));
+            Log.Kept(_logger, _assignment.JobId, Generation, Rank, position.Epoch, position.Cursor, position.GlobalStep);
+        }
+        catch (Exception e)
+        {
+            Log.KeepFailed(_logger, _assignment.JobId, Generation, Rank, e.Message);
+        }
+    }
+
+    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, LastCompletedStep lastStep, CancellationToken token)
     {
         using var saver = new CheckpointSaver(_assignment, _job, _checkpoints, _options.CallTimeout, _logger, () => _telemetry!.Tags, token);
         var cadence = new CheckpointCadence(_assignment.Spec.Checkpoint);
-        var result = TrainEpochs(step, data, plan, saver, cadence, token);
+        var result = TrainEpochs(step, data, plan, saver, cadence, lastStep, token);
         if (result.Outcome != TrainerOutcome.Failed)
         {
             // The last checkpoint belongs to the run: it commits before this rank says it is done.
@@ -231,7 +292,7 @@ public sealed partial class RankTrainer
         return result;
     }
 
-    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, CancellationToken token)
+    private TrainerResult TrainEpochs(DataParallelStep step, TrainingData data, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, LastCompletedStep lastStep, CancellationToken token)
     {
         var loaderOptions = new DataLoaderOptions { DecodeThreads = _options.DecodeThreads, Output = LoaderOutput.Pixels, Normalisation = data.Normalisation };
         using var loader = new DataLoader(data.Train, data.TrainTransform, plan.PerRankBatch, unchecked((int)plan.Seed), loaderOptions);
@@ -241,7 +302,7 @@ public sealed partial class RankTrainer
             using (var span = StartSpan(PlateauActivities.Epoch, plan.Epoch, plan.TraceParent))
             {
                 var trainStart = Stopwatch.GetTimestamp();
-                var (train, stopped) = TrainEpoch(step, data, loader, plan, saver, cadence, token);
+                var (train, stopped) = TrainEpoch(step, data, loader, plan, saver, cadence, lastStep, token);
                 var trainSeconds = Stopwatch.GetElapsedTime(trainStart).TotalSeconds;
                 if (stopped)
                 {
@@ -263,6 +324,12 @@ public sealed partial class RankTrainer
             }
 
             var next = WaitForPlan(plan.Epoch + 1, token);
+            if (next is not null)
+            {
+                // The job closed the epoch (every report in, the schedule decided): the state now stands at the next one's start.
+                lastStep.Record(new CheckpointPosition(_assignment.JobId, Generation, next.Epoch, next.Cursor, next.StartGlobalStep));
+            }
+
             if (Rank == 0 && (plan.Checkpoint || cadence.IsDue(plan.EndGlobalStep)))
             {
                 saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch + 1, 0, plan.EndGlobalStep), plan.TraceParent);
@@ -278,7 +345,7 @@ public sealed partial class RankTrainer
         }
     }
 
-    private (TrainCounts Counts, bool Stopped) TrainEpoch(DataParallelStep step, TrainingData data, DataLoader loader, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, CancellationToken token)
+    private (TrainCounts Counts, bool Stopped) TrainEpoch(DataParallelStep step, TrainingData data, DataLoader loader, EpochPlan plan, CheckpointSaver saver, CheckpointCadence cadence, LastCompletedStep lastStep, CancellationToken token)
     {
         if (plan.PerRankBatch * plan.WorldSize != plan.GlobalBatch || plan.WorldSize != _assignment.WorldSize)
         {
@@ -322,6 +389,7 @@ public sealed partial class RankTrainer
                     }
                 }
 
+                lastStep.Record(new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1));
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
                 _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch));
                 if (outcome.Skipped)
@@ -534,6 +602,15 @@ public sealed partial class RankTrainer
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} of {WorldSize} on {Device} starts at epoch {Epoch}, step {Step}")]
         public static partial void Started(ILogger logger, string jobId, long generation, int rank, int worldSize, string device, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} starts from the state it kept in memory after step {Step} of generation {KeptGeneration} (epoch {Epoch})")]
+        public static partial void RestoredFromMemory(ILogger logger, string jobId, long generation, int rank, long keptGeneration, int epoch, long step);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: rank {Rank} keeps its state after step {Step} in memory (epoch {Epoch}, cursor {Cursor}) for the next generation")]
+        public static partial void Kept(ILogger logger, string jobId, long generation, int rank, int epoch, long cursor, long step);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} generation {Generation}: rank {Rank} could not keep its state in memory: {Problem}")]
+        public static partial void KeepFailed(ILogger logger, string jobId, long generation, int rank, string problem);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} generation {Generation}: restored checkpoint {CheckpointId} (epoch {Epoch}, step {Step})")]
         public static partial void Restored(ILogger logger, string jobId, long generation, string checkpointId, int epoch, long step);

@@ -5,8 +5,9 @@ namespace Plateau.Worker.Training;
 
 /// <summary>
 /// Start-of-generation agreement: the ranks check they built the same parameter list (names, shapes,
-/// order), then rank 0's weights — fresh from the seed or restored from a checkpoint — and BN running
-/// statistics (and momentum buffers when resuming) are broadcast so every rank starts bit-identical.
+/// order), then the source rank's weights — rank 0's, fresh from the seed or restored from a checkpoint, or
+/// a survivor's kept in memory — and BN running statistics (and momentum buffers when resuming) are
+/// broadcast so every rank starts bit-identical.
 /// </summary>
 public static class StateSync
 {
@@ -18,8 +19,8 @@ public static class StateSync
     }
 
     /// <summary>Broadcasts every floating-point parameter and buffer of the model (and, with
-    /// <paramref name="includeMomentum"/>, the momentum buffers) from rank 0, in state-dict order.</summary>
-    public static void BroadcastFromRankZero(DataParallelStep step, bool includeMomentum, CancellationToken cancellationToken)
+    /// <paramref name="includeMomentum"/>, the momentum buffers) from <paramref name="root"/>, in state-dict order.</summary>
+    public static void BroadcastFrom(DataParallelStep step, int root, bool includeMomentum, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(step);
         var tensors = step.Model.state_dict().Where(kv => kv.Value.is_floating_point()).Select(kv => kv.Value).ToList();
@@ -30,13 +31,13 @@ public static class StateSync
 
         var total = tensors.Sum(t => t.numel());
         var buffer = GC.AllocateUninitializedArray<float>(checked((int)total), pinned: true);
-        if (step.Group.Rank == 0)
+        if (step.Group.Rank == root)
         {
             Copy(tensors, buffer, toBuffer: true);
         }
 
-        step.Group.BroadcastAsync(buffer, root: 0, cancellationToken).GetAwaiter().GetResult();
-        if (step.Group.Rank != 0)
+        step.Group.BroadcastAsync(buffer, root, cancellationToken).GetAwaiter().GetResult();
+        if (step.Group.Rank != root)
         {
             Copy(tensors, buffer, toBuffer: false);
         }

@@ -9,9 +9,10 @@ namespace Plateau.Worker.Tests.EndToEnd;
 /// <summary>
 /// <c>plateau local</c> survives a worker or its coordinator killed with SIGKILL after the first checkpoint: its
 /// supervisor starts the worker again (or the coordinator, with every worker) and the job re-forms at the next
-/// generation, or, when <c>--min-workers</c> allows, the survivors carry on alone. Either way the job completes,
-/// resuming inside the epoch at the checkpoint's cursor; at the same world size it ends with the weights of a run
-/// nothing interrupted (docs/reliability.md).
+/// generation, or, when <c>--min-workers</c> allows, the survivors carry on alone. A surviving worker's state after
+/// its last step restarts the job (only the step in flight is lost); with no survivor, the last checkpoint does.
+/// Either way the job completes, resuming inside the epoch at the exact cursor; at the same world size it ends with
+/// the weights of a run nothing interrupted (docs/reliability.md).
 /// </summary>
 [Trait("Category", "Slow")]
 [Collection(LocalRunsTakeTurns.Name)]
@@ -31,8 +32,9 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         "--synthetic-train", "1024", "--synthetic-val", "128", "--checkpoint-every-steps", "5", "--checkpoint-transfer", "network",
     ];
 
-    /// <remarks>Generation 2 restores from a download. The reference ran the same spec with nothing killed: same
-    /// world size and deterministic CPU kernels, so the final weights must be the same bits.</remarks>
+    /// <remarks>Generation 2 starts from what the surviving worker kept in memory after its last step, broadcast to
+    /// the restarted one; no checkpoint is downloaded. The reference ran the same spec with nothing killed: same world
+    /// size and deterministic CPU kernels, so the final weights must be the same bits.</remarks>
     [Fact]
     public async Task AWorkerKilledMidEpochIsStartedAgainAndTheResumedJobEndsWithTheWeightsOfAnUninterruptedRun()
     {
@@ -52,10 +54,13 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
         Assert.Contains("1 job restart(s), 1 worker process restart(s)", text, StringComparison.Ordinal);
         AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
+        AssertGenerationTwoStartedFromTheSurvivorsMemory(text);
 
-        var workerLogs = string.Join("\n", Directory.GetFiles(Path.Combine(run.Folder, "logs"), "worker-*").Select(File.ReadAllText));
+        var workerLogs = WorkerLogs(run);
         Assert.Matches(@"Checkpoint \S+: uploaded \d+ bytes to http://127\.0\.0\.1:\d+/", workerLogs);
-        Assert.Matches(@"Checkpoint \S+: downloaded \d+ bytes from http://127\.0\.0\.1:\d+/", workerLogs);
+        Assert.Matches(@"rank 0 keeps its state after step \d+ in memory", workerLogs);
+        Assert.Matches(@"generation 2: rank 0 starts from the state it kept in memory after step \d+ of generation 1", workerLogs);
+        Assert.DoesNotMatch(@"Checkpoint \S+: downloaded", workerLogs);
         var jobId = JobId(text);
         var localCopies = Path.Combine(Path.GetTempPath(), "plateau-checkpoints");
         Assert.Empty(Directory.Exists(localCopies) ? Directory.GetFiles(localCopies, $"{jobId}-*", SearchOption.AllDirectories) : []);
@@ -89,6 +94,9 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
         Assert.Contains("0 worker process restart(s), 1 coordinator restart(s)", text, StringComparison.Ordinal);
         AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
+        // Every process was started again, so nothing was kept in memory: the checkpoint is downloaded.
+        Assert.Contains("; resuming from checkpoint ", text, StringComparison.Ordinal);
+        Assert.Matches(@"Checkpoint \S+: downloaded \d+ bytes from http://127\.0\.0\.1:\d+/", WorkerLogs(run));
         var phaseLines = text.Split('\n').Where(l => l.StartsWith("phase ", StringComparison.Ordinal)).ToList();
         Assert.Equal(phaseLines.Distinct().Count(), phaseLines.Count); // the watch reconnected without repeating itself
 
@@ -132,6 +140,18 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         Assert.Contains("global batch 64 → 32 (linear scaling) → lr 0.1 → 0.05", text, StringComparison.Ordinal);
         Assert.Contains("completed — trained 3 epochs", text, StringComparison.Ordinal);
         AssertTheResumedEpochTrainedExactlyTheRestOfItsOrder(text);
+        AssertGenerationTwoStartedFromTheSurvivorsMemory(text);
+    }
+
+    /// <summary>The survivor's kept state, never older than the last checkpoint, restarted the job; prints the steps
+    /// it saved over that checkpoint.</summary>
+    private void AssertGenerationTwoStartedFromTheSurvivorsMemory(string text)
+    {
+        var resume = ResumedFromMemory().Match(text);
+        Assert.True(resume.Success, "generation 2 did not start from the survivor's memory:\n" + text);
+        var (kept, checkpoint) = (long.Parse(resume.Groups["step"].Value, CultureInfo.InvariantCulture), long.Parse(resume.Groups["checkpoint"].Value, CultureInfo.InvariantCulture));
+        Assert.True(kept >= checkpoint, $"kept step {kept} is older than checkpoint step {checkpoint}");
+        output.WriteLine($"generation 2 started after step {kept} from the survivor's memory; the checkpoint would have restarted at step {checkpoint} ({kept - checkpoint} step(s) more lost)");
     }
 
     /// <summary>Generation 2 resumes inside the epoch the kill interrupted, and that epoch's metrics count exactly
@@ -147,12 +167,18 @@ public sealed partial class LocalFaultTests(ITestOutputHelper output, Uninterrup
         Assert.Equal(TrainSamples - cursor, long.Parse(samples.Groups["samples"].Value, CultureInfo.InvariantCulture));
     }
 
+    private static string WorkerLogs(LocalRun run) =>
+        string.Join("\n", Directory.GetFiles(Path.Combine(run.Folder, "logs"), "worker-*").Select(File.ReadAllText));
+
     private static string JobId(string text) => Regex.Match(text, @"job (local-\d{8}-\d{6}):").Groups[1].Value;
 
     private static string NewFolder() => Path.Combine(Path.GetTempPath(), "plateau-local-fault-" + Guid.NewGuid().ToString("N")[..8]);
 
-    [GeneratedRegex(@"resuming from checkpoint \S+ inside epoch (?<epoch>\d+) at sample (?<cursor>\d+) of its order")]
+    [GeneratedRegex(@"resuming from (checkpoint \S+|the state .*? kept in memory after step \d+,) inside epoch (?<epoch>\d+) at sample (?<cursor>\d+) of its order")]
     private static partial Regex ResumedInsideEpoch();
+
+    [GeneratedRegex(@"resuming from the state rank 0 of generation 1 \(worker-0/\S+\) kept in memory after step (?<step>\d+), .*?\(checkpoint \S+ would restart at step (?<checkpoint>\d+)\)")]
+    private static partial Regex ResumedFromMemory();
 
     [GeneratedRegex(@"epoch (?<epoch>\d+): train loss \S+, train top-1 error \S+ \((?<samples>\d+) samples\)")]
     private static partial Regex EpochTrainSamples();

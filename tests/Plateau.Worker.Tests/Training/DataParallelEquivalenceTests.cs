@@ -49,7 +49,7 @@ public sealed class DataParallelEquivalenceTests
             var model = TinyNets.BatchNormFree(seed: rank == 0 ? 7 : 8);
             using var step = new DataParallelStep(model, ring.Groups[rank], momentum: 0.9, weightDecay: 1e-4, nesterov: true);
             StateSync.VerifyLayout(step, CancellationToken.None);
-            StateSync.BroadcastFromRankZero(step, includeMomentum: true, CancellationToken.None);
+            StateSync.BroadcastFrom(step, root: 0, includeMomentum: true, CancellationToken.None);
             for (var s = 0; s < Steps; s++)
             {
                 var (x, y) = TinyNets.Batch(100 + s, GlobalBatch);

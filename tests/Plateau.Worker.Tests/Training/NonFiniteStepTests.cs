@@ -21,7 +21,7 @@ public sealed class NonFiniteStepTests
         {
             var model = TinyNets.BatchNormFree(seed: 7);
             using var step = new DataParallelStep(model, ring.Groups[rank], momentum: 0.9, weightDecay: 1e-4, nesterov: false);
-            StateSync.BroadcastFromRankZero(step, includeMomentum: true, CancellationToken.None);
+            StateSync.BroadcastFrom(step, root: 0, includeMomentum: true, CancellationToken.None);
             var skipped = new List<bool>();
             var weightsBefore = new List<float[]>();
             for (var s = 0; s < 3; s++)
