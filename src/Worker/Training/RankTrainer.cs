@@ -374,41 +374,12 @@ public sealed partial class RankTrainer
         return (counts, false);
     }
 
-    /// <summary>This rank's exact share of the validation set (contiguous, no padding); the job sums the counts.</summary>
+    /// <summary>This rank's exact share of the validation set (contiguous, no padding) in the spec's evaluation mode; the job sums the counts.</summary>
     private EvalCounts Evaluate(DataParallelStep step, TrainingData data, EpochPlan plan, DataLoaderOptions loaderOptions, CancellationToken token)
     {
-        var model = step.Model;
-        var batches = DistributedSampler.ValidationBatches(data.Validation.Count, _options.EvalBatchSize, Rank, _assignment.WorldSize).ToList();
-        var counts = ClassificationCounts.Zero;
-        if (batches.Count > 0)
-        {
-            using var loader = new DataLoader(data.Validation, data.EvalTransform, _options.EvalBatchSize, unchecked((int)plan.Seed), loaderOptions);
-            model.eval();
-            try
-            {
-                using var noGrad = no_grad();
-                var enumerator = loader.ReadBatches(plan.Epoch, batches, token).GetAsyncEnumerator(token);
-                try
-                {
-                    while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
-                    {
-                        var batch = enumerator.Current;
-                        using var scope = NewDisposeScope();
-                        var logits = model.call(batch.ToDeviceNormalised(_device, data.Normalisation));
-                        counts += ClassificationCounts.FromLogits(logits, batch.Labels);
-                    }
-                }
-                finally
-                {
-                    enumerator.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
-                }
-            }
-            finally
-            {
-                model.train();
-            }
-        }
-
+        var passes = ValidationEvaluator.Passes(data.EvalTransform, _assignment.Spec.Evaluation.Mode);
+        var counts = ValidationEvaluator.Evaluate(step.Model, data.Validation, passes, data.Normalisation, _device, Rank, _assignment.WorldSize,
+            _options.EvalBatchSize, unchecked((int)plan.Seed), plan.Epoch, loaderOptions, token);
         return new EvalCounts(counts.Correct1, counts.Correct5, counts.Total, counts.LossSum);
     }
 
