@@ -159,11 +159,6 @@ public static partial class JobSpecValidator
             fail("spec.batch.global", $"must be ≥ 1, got {global}");
         }
 
-        if (!spec.Batch.DropLast)
-        {
-            fail("spec.batch.dropLast", "false is not supported yet: the trainer trains full global batches only (the epoch's last partial batch is skipped); use true");
-        }
-
         if (perDevice is < 1)
         {
             fail("spec.batch.perDevice", $"must be ≥ 1, got {perDevice}");

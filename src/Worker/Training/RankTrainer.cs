@@ -311,7 +311,9 @@ public sealed partial class RankTrainer
                     var labels = onDevice ? batch.Labels : batch.Labels.to(_device);
                     try
                     {
-                        outcome = step.Step(images, labels, lr, _control.Votes, token);
+                        // Only the epoch's partial last batch (spec.batch.dropLast false) has unequal shares to weight.
+                        var partial = batch.Plan is { } rankBatch && rankBatch.GlobalBatchSize < plan.GlobalBatch ? rankBatch.GlobalBatchSize : (int?)null;
+                        outcome = step.Step(images, labels, lr, _control.Votes, token, partial);
                     }
                     finally
                     {
@@ -323,7 +325,7 @@ public sealed partial class RankTrainer
                 }
 
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
-                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch));
+                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch));
                 if (outcome.Skipped)
                 {
                     // Every rank saw the same non-finite averages and skipped alike; the epoch's counts leave the step out.
@@ -349,7 +351,7 @@ public sealed partial class RankTrainer
                 if (Rank == 0 && s + 1 < steps && cadence.IsDue(globalStep + 1))
                 {
                     // Mid-epoch: the cursor counts the global batches of this epoch already trained.
-                    saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1), plan.TraceParent);
+                    saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch), globalStep + 1), plan.TraceParent);
                     cadence.Taken();
                 }
 
