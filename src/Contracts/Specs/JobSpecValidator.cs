@@ -42,6 +42,12 @@ public static partial class JobSpecValidator
             Fail("spec.evaluation.everyEpochs", $"must be ≥ 1, got {spec.Evaluation.EveryEpochs}");
         }
 
+        if (!Enum.IsDefined(spec.Evaluation.Mode))
+        {
+            // The JSON/YAML loader already refuses unknown names; this catches a value built in code or over Orleans.
+            Fail("spec.evaluation.mode", $"unknown evaluation mode {(int)spec.Evaluation.Mode}; expected centerCrop, tenCrop or multiScale");
+        }
+
         ValidateWorkers(spec.Workers, Fail);
 
         if (spec.Precision == Precision.Amp)

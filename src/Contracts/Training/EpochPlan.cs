@@ -4,7 +4,8 @@ namespace Plateau.Contracts.Training;
 /// What every rank does in one epoch (epochs count from 0). The sample order is a pure function of
 /// (<see cref="Seed"/>, <see cref="Epoch"/>); step s (from <see cref="StartGlobalStep"/>) takes positions
 /// <c>Cursor + (s − StartGlobalStep) × GlobalBatch</c> onward of that order, and rank r its
-/// <c>[r × PerRankBatch, (r + 1) × PerRankBatch)</c> share of them. The rate at each step comes from
+/// <c>[r × PerRankBatch, (r + 1) × PerRankBatch)</c> share of them (of a partial last batch, trained when
+/// spec.batch.dropLast is false, the first b mod w ranks take ⌈b/w⌉ and the rest ⌊b/w⌋). The rate at each step comes from
 /// <see cref="LearningRateAt"/>; workers never decide it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("plateau.EpochPlan")]
@@ -13,7 +14,7 @@ public sealed record EpochPlan
     [Id(0)] public long Generation { get; init; }
     [Id(1)] public int Epoch { get; init; }
     [Id(2)] public int TotalEpochs { get; init; }
-    /// <summary>Full steps in an epoch (train samples / global batch, last partial batch dropped).</summary>
+    /// <summary>Steps in an epoch from cursor 0 (<see cref="EpochSteps.From"/>: the last partial batch dropped or trained as spec.batch.dropLast says).</summary>
     [Id(3)] public long StepsInEpoch { get; init; }
     /// <summary>The global step this plan starts at (mid-epoch when resuming).</summary>
     [Id(4)] public long StartGlobalStep { get; init; }

@@ -26,7 +26,7 @@ public sealed class EpochPlanner(JobContext job, JobJournal journal)
     {
         var spec = S.Spec!;
         var schedule = new LrSchedule(spec, S.GlobalBatch, S.StepsPerEpoch);
-        var remaining = Math.Max(0, (S.Dataset!.TrainSamples - cursor) / S.GlobalBatch);
+        var remaining = EpochSteps.From(S.Dataset!.TrainSamples, cursor, S.GlobalBatch, spec.Batch.DropLast);
         var end = startStep + remaining;
         if (spec.Iterations is { } iterations)
         {

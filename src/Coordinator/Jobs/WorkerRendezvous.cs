@@ -4,6 +4,7 @@ using Plateau.Contracts.Errors;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Specs;
+using Plateau.Contracts.Training;
 using Plateau.Coordinator.Scheduling;
 
 namespace Plateau.Coordinator.Jobs;
@@ -115,7 +116,7 @@ public sealed class WorkerRendezvous(
         }
 
         var dataset = formation.Workers[0].Dataset;
-        var stepsPerEpoch = dataset.TrainSamples / formation.GlobalBatch;
+        var stepsPerEpoch = EpochSteps.From(dataset.TrainSamples, 0, formation.GlobalBatch, spec.Batch.DropLast);
         if (stepsPerEpoch < 1)
         {
             lifecycle.Fail($"cannot form generation {S.Generation}: the dataset has {dataset.TrainSamples} training samples, fewer than the global batch {formation.GlobalBatch}");

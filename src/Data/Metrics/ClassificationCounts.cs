@@ -65,4 +65,50 @@ public readonly record struct ClassificationCounts(long Correct1, long Correct5,
         var loss = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), labels.to(logits.device), reduction: nn.Reduction.Sum).item<float>();
         return new ClassificationCounts(c1, c5, n, loss);
     }
+
+    /// <summary>
+    /// Counts for multi-view scores: <paramref name="logits"/> [n, views, classes]. Each view's logits become softmax
+    /// probabilities (in float64), which are averaged over the views, as the papers average scores; see
+    /// <see cref="FromProbabilities"/>.
+    /// </summary>
+    public static ClassificationCounts FromViewLogits(Tensor logits, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.dim() != 3)
+        {
+            throw new ArgumentException($"view logits must be [n, views, classes]; got [{string.Join(",", logits.shape)}]", nameof(logits));
+        }
+        using var scope = NewDisposeScope();
+        var mean = logits.to_type(ScalarType.Float64).softmax(-1).mean([1]);
+        return FromProbabilities(mean, labels);
+    }
+
+    /// <summary>
+    /// Counts for averaged scores: <paramref name="probabilities"/> [n, classes], each row a probability distribution.
+    /// Top-1/top-5 rank the averaged probabilities; the loss is the summed negative log of the averaged probability of
+    /// the true class (cross-entropy of the averaged prediction; for one view it equals <see cref="FromLogits"/>'s).
+    /// </summary>
+    public static ClassificationCounts FromProbabilities(Tensor probabilities, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(probabilities);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (probabilities.dim() != 2 || labels.dim() != 1 || probabilities.shape[0] != labels.shape[0])
+        {
+            throw new ArgumentException($"probabilities must be [n, classes] and labels [n]; got [{string.Join(",", probabilities.shape)}] and [{string.Join(",", labels.shape)}]");
+        }
+        var n = probabilities.shape[0];
+        if (n == 0)
+        {
+            return Zero;
+        }
+        using var scope = NewDisposeScope();
+        var k = (int)Math.Min(5, probabilities.shape[1]);
+        var target = labels.to(probabilities.device).unsqueeze(1);
+        var hits = probabilities.topk(k, dim: 1).indexes.eq(target);
+        var c1 = hits.narrow(1, 0, 1).sum().item<long>();
+        var c5 = hits.any(1).sum().item<long>();
+        // The smallest positive double keeps a probability that underflowed to 0 finite (−log ≈ 744).
+        var loss = probabilities.to_type(ScalarType.Float64).gather(1, target).clamp_min(double.Epsilon).log().neg().sum().item<double>();
+        return new ClassificationCounts(c1, c5, n, loss);
+    }
 }

@@ -26,6 +26,16 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
     /// <summary>The paper's multi-scale test sizes: shorter side in {224, 256, 384, 480, 640}.</summary>
     public static IReadOnlyList<int> PaperTestScales { get; } = [224, 256, 384, 480, 640];
 
+    /// <summary>
+    /// The paper's test scales for a network evaluated at <paramref name="cropSize"/> instead of 224: each scale times
+    /// cropSize / 224, rounded to the nearest pixel (224 → the paper's own; 32 → 32, 37, 55, 69, 91).
+    /// </summary>
+    public static IReadOnlyList<int> ScalesFor(int cropSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cropSize);
+        return [.. PaperTestScales.Select(s => (int)Math.Round(s * (double)cropSize / 224, MidpointRounding.AwayFromZero))];
+    }
+
     /// <summary>One transform per paper test scale (square centre view plus its mirror); average the scores.</summary>
     public static IReadOnlyList<ResizeCenterCropTransform> MultiScale(IEnumerable<int>? scales = null) =>
         (scales ?? PaperTestScales).Select(s => new ResizeCenterCropTransform(s, s, mirrorView: true)).ToArray();

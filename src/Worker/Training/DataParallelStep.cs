@@ -39,7 +39,11 @@ public sealed class DataParallelStep : IDisposable
     /// <summary>Runs one step on <paramref name="images"/> (already on the model's device, normalised) and
     /// <paramref name="labels"/>, synchronously on the calling thread (TorchSharp dispose scopes are
     /// per thread). Every rank of the group must call it the same number of times.</summary>
-    public StepOutcome Step(Tensor images, Tensor labels, double learningRate, StepVotes votes, CancellationToken cancellationToken)
+    /// <param name="globalCount">Samples of the whole global batch when the ranks' shares differ (an epoch's
+    /// partial last batch): this rank's mean loss is weighted by count × world / globalCount, so the ranks'
+    /// average is the mean over all globalCount samples, as one process would compute it. A rank with no
+    /// samples contributes zero gradients. Null: equal shares, the plain average.</param>
+    public StepOutcome Step(Tensor images, Tensor labels, double learningRate, StepVotes votes, CancellationToken cancellationToken, int? globalCount = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
@@ -56,14 +60,27 @@ public sealed class DataParallelStep : IDisposable
             // parameter's worth of memory saved per step).
             _model.zero_grad(set_to_none: true);
 
-            var logits = _model.call(images);
-            var loss = nn.functional.cross_entropy(logits, labels);
-            forwarded = Stopwatch.GetTimestamp();
-            loss.backward();
-            using (no_grad())
+            if (count == 0)
             {
-                lossSum = loss.item<float>() * count;
-                correct = logits.argmax(1).eq(labels).sum().item<long>();
+                // Nothing to forward (BatchNorm refuses an empty batch), but the all-reduce needs this rank, and
+                // every parameter needs a gradient so that the update below is the same on every rank.
+                var zero = _parameters.Where(p => p.Parameter.requires_grad).Select(p => p.Parameter.sum().mul(0)).Aggregate((a, b) => a.add(b));
+                forwarded = Stopwatch.GetTimestamp();
+                zero.backward();
+                (lossSum, correct) = (0, 0);
+            }
+            else
+            {
+                var logits = _model.call(images);
+                var loss = nn.functional.cross_entropy(logits, labels);
+                forwarded = Stopwatch.GetTimestamp();
+                var weight = globalCount is { } total && total != count * _buckets.WorldSize ? (double)count * _buckets.WorldSize / total : 1.0;
+                (weight == 1.0 ? loss : loss.mul(weight)).backward();
+                using (no_grad())
+                {
+                    lossSum = loss.item<float>() * count;
+                    correct = logits.argmax(1).eq(labels).sum().item<long>();
+                }
             }
         }
 

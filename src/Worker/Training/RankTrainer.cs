@@ -378,7 +378,9 @@ public sealed partial class RankTrainer
                     var labels = onDevice ? batch.Labels : batch.Labels.to(_device);
                     try
                     {
-                        outcome = step.Step(images, labels, lr, _control.Votes, token);
+                        // Only the epoch's partial last batch (spec.batch.dropLast false) has unequal shares to weight.
+                        var partial = batch.Plan is { } rankBatch && rankBatch.GlobalBatchSize < plan.GlobalBatch ? rankBatch.GlobalBatchSize : (int?)null;
+                        outcome = step.Step(images, labels, lr, _control.Votes, token, partial);
                     }
                     finally
                     {
@@ -391,7 +393,7 @@ public sealed partial class RankTrainer
 
                 lastStep.Record(new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1));
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
-                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch));
+                _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch));
                 if (outcome.Skipped)
                 {
                     // Every rank saw the same non-finite averages and skipped alike; the epoch's counts leave the step out.
@@ -417,7 +419,7 @@ public sealed partial class RankTrainer
                 if (Rank == 0 && s + 1 < steps && cadence.IsDue(globalStep + 1))
                 {
                     // Mid-epoch: the cursor counts the global batches of this epoch already trained.
-                    saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1), plan.TraceParent);
+                    saver.Offer(step, new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch), globalStep + 1), plan.TraceParent);
                     cadence.Taken();
                 }
 
@@ -442,41 +444,12 @@ public sealed partial class RankTrainer
         return (counts, false);
     }
 
-    /// <summary>This rank's exact share of the validation set (contiguous, no padding); the job sums the counts.</summary>
+    /// <summary>This rank's exact share of the validation set (contiguous, no padding) in the spec's evaluation mode; the job sums the counts.</summary>
     private EvalCounts Evaluate(DataParallelStep step, TrainingData data, EpochPlan plan, DataLoaderOptions loaderOptions, CancellationToken token)
     {
-        var model = step.Model;
-        var batches = DistributedSampler.ValidationBatches(data.Validation.Count, _options.EvalBatchSize, Rank, _assignment.WorldSize).ToList();
-        var counts = ClassificationCounts.Zero;
-        if (batches.Count > 0)
-        {
-            using var loader = new DataLoader(data.Validation, data.EvalTransform, _options.EvalBatchSize, unchecked((int)plan.Seed), loaderOptions);
-            model.eval();
-            try
-            {
-                using var noGrad = no_grad();
-                var enumerator = loader.ReadBatches(plan.Epoch, batches, token).GetAsyncEnumerator(token);
-                try
-                {
-                    while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
-                    {
-                        var batch = enumerator.Current;
-                        using var scope = NewDisposeScope();
-                        var logits = model.call(batch.ToDeviceNormalised(_device, data.Normalisation));
-                        counts += ClassificationCounts.FromLogits(logits, batch.Labels);
-                    }
-                }
-                finally
-                {
-                    enumerator.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10), CancellationToken.None);
-                }
-            }
-            finally
-            {
-                model.train();
-            }
-        }
-
+        var passes = ValidationEvaluator.Passes(data.EvalTransform, _assignment.Spec.Evaluation.Mode);
+        var counts = ValidationEvaluator.Evaluate(step.Model, data.Validation, passes, data.Normalisation, _device, Rank, _assignment.WorldSize,
+            _options.EvalBatchSize, unchecked((int)plan.Seed), plan.Epoch, loaderOptions, token);
         return new EvalCounts(counts.Correct1, counts.Correct5, counts.Total, counts.LossSum);
     }
 

@@ -192,4 +192,34 @@ public class JobSpecLoaderTests
         Assert.Equal(DatasetKind.Synthetic, spec.Dataset.Kind);
         Assert.Equal(0.1, spec.Optimizer.Lr);
     }
+
+    [Theory]
+    [InlineData("centerCrop", EvaluationMode.CenterCrop)]
+    [InlineData("tenCrop", EvaluationMode.TenCrop)]
+    [InlineData("multiScale", EvaluationMode.MultiScale)]
+    public void EvaluationModesAreSpelledInCamelCase(string name, EvaluationMode mode)
+    {
+        var spec = JobSpecLoader.FromYaml($"evaluation: {{mode: {name}}}\n");
+
+        Assert.Equal(mode, spec.Evaluation.Mode);
+        Assert.Contains($"\"mode\":\"{name}\"", JobSpecJson.Serialize(spec), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutAnEvaluationModeTheCentreCropIsUsedAndTheLastPartialBatchIsDropped()
+    {
+        var spec = JobSpecLoader.FromYaml("model: {name: resnet20_cifar}\n");
+
+        Assert.Equal(EvaluationMode.CenterCrop, spec.Evaluation.Mode);
+        Assert.True(spec.Batch.DropLast);
+        Assert.False(JobSpecLoader.FromYaml("batch: {global: 128, dropLast: false}\n").Batch.DropLast);
+    }
+
+    [Fact]
+    public void AnUnknownEvaluationModeIsRefusedNamingTheFieldAndTheModes()
+    {
+        var error = Assert.Throws<JobSpecInvalidException>(() => JobSpecLoader.FromYaml("evaluation: {mode: fiveCrop}\n"));
+
+        Assert.Equal("spec.evaluation.mode: expected one of centerCrop, tenCrop, multiScale", error.Message);
+    }
 }

@@ -56,6 +56,12 @@ public class JobSpecValidatorTests
             Errors(Valid with { Precision = Precision.Amp }));
 
     [Fact]
+    public void AnEvaluationModeOutsideTheEnumIsRefusedNamingTheField() =>
+        Assert.Equal(
+            ["spec.evaluation.mode: unknown evaluation mode 7; expected centerCrop, tenCrop or multiScale"],
+            Errors(Valid with { Evaluation = new EvaluationSpec { Mode = (EvaluationMode)7 } }));
+
+    [Fact]
     public void EpochsAndIterationsAreAlternatives() =>
         Assert.Equal(["spec.iterations: give epochs or iterations, not both (epochs 10, iterations 64000)"], Errors(Valid with { Iterations = 64000 }));
 

@@ -20,8 +20,9 @@ internal sealed class FakeJob : IJobChannel
 
     public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16,
         double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps, GradientCompression compression = GradientCompression.None,
-        int checkpointEverySteps = 0)
+        int checkpointEverySteps = 0, EvaluationMode evaluationMode = EvaluationMode.CenterCrop, bool dropLast = true)
     {
+        _dropLast = dropLast;
         _baseLr = baseLr;
         Directory.CreateDirectory(directory);
         Folder = directory;
@@ -39,7 +40,8 @@ internal sealed class FakeJob : IJobChannel
                 Options = new Dictionary<string, string> { ["train"] = $"{trainSamples}", ["validation"] = $"{validationSamples}" },
             },
             Epochs = totalEpochs,
-            Batch = new BatchSpec { Global = globalBatch },
+            Batch = new BatchSpec { Global = globalBatch, DropLast = dropLast },
+            Evaluation = new EvaluationSpec { Mode = evaluationMode },
             Seed = 5,
             MaxNonFiniteSteps = maxNonFiniteSteps,
             Communication = new CommunicationSpec { Compression = compression },
@@ -49,6 +51,8 @@ internal sealed class FakeJob : IJobChannel
 
     private readonly double _baseLr;
 
+    private readonly bool _dropLast;
+
     public string Folder { get; }
 
     public int WorldSize { get; }
@@ -57,7 +61,7 @@ internal sealed class FakeJob : IJobChannel
 
     public int GlobalBatch { get; }
 
-    public long StepsPerEpoch => Dataset.TrainSamples / GlobalBatch;
+    public long StepsPerEpoch => EpochSteps.From(Dataset.TrainSamples, 0, GlobalBatch, _dropLast);
 
     public DatasetSummary Dataset { get; }
 

@@ -35,6 +35,26 @@ public sealed class RankTrainerTests : IDisposable
         Assert.Contains(job.Progress, p => p.GlobalStep > 0 && p.ImagesPerSecond > 0 && p.LearningRate > 0);
     }
 
+    [Theory]
+    [InlineData(EvaluationMode.TenCrop)]
+    [InlineData(EvaluationMode.MultiScale)]
+    public async Task TwoRanksTrainThePartialLastBatchWithoutDropLastAndScoreEveryValidationImageOnceInAMultiViewMode(EvaluationMode mode)
+    {
+        // 100 samples, global batch 16: six full steps and a last one of 4 (2 per rank).
+        var job = new FakeJob(_folder, worldSize: 2, totalEpochs: 1, trainSamples: 100, validationSamples: 41, evaluationMode: mode, dropLast: false);
+        await using var harness = await TrainerHarness.StartAsync(job);
+
+        var results = await harness.RunAsync();
+
+        Assert.All(results, r => Assert.Equal(TrainerOutcome.Completed, r.Outcome));
+        var reports = job.ReportsOf(0).Values.ToList();
+        Assert.Equal(7, job.StepsPerEpoch);
+        Assert.All(reports, r => Assert.Equal(7, r.GlobalStep));
+        Assert.Equal(100, reports.Sum(r => r.Train.Samples));
+        Assert.Equal(41, reports.Sum(r => r.Eval!.Total));
+        Assert.Equal([20, 21], reports.Select(r => r.Eval!.Total).Order());
+    }
+
     [Fact]
     public async Task DivergedGradientsAreSkippedAndTooManyInARowFailTheJobNotJustTheGroup()
     {

@@ -1,4 +1,5 @@
 using Plateau.Contracts.Jobs;
+using Plateau.Contracts.Rendezvous;
 using Plateau.Contracts.Specs;
 using Plateau.Contracts.Training;
 using Plateau.Coordinator.Jobs;
@@ -29,6 +30,23 @@ public sealed class EpochPlannerTests : IDisposable
         Assert.Equal(0.5, metrics.ValTop1Error);
         var ready = Assert.Single(_job.Context.TakeOrders(), o => o.Kind == MemberOrderKind.EpochReady);
         Assert.Equal((1, 2, false), (ready.Epoch, ready.Members.Count, ready.ReportUndelivered));
+    }
+
+    [Theory]
+    [InlineData(true, 10L)]
+    [InlineData(false, 11L)]
+    public void TheLastPartialBatchIsAStepOfEveryEpochOnlyWithoutDropLast(bool dropLast, long steps)
+    {
+        // 1050 samples, global batch 100: PyTorch's DataLoader gives 10 batches with drop_last, 11 without.
+        var spec = JobTestKit.Spec(epochs: 3) with { Batch = new BatchSpec { Global = 100, DropLast = dropLast } };
+        _job.Lifecycle.Submit(spec);
+        _job.Rendezvous.Register(JobTestKit.Worker("w0", dataset: new DatasetSummary(1050, 100, 10)));
+        _job.Rendezvous.Register(JobTestKit.Worker("w1", dataset: new DatasetSummary(1050, 100, 10)));
+
+        var plan = _job.State.CurrentPlan!;
+        Assert.Equal((steps, 0L, steps), (plan.StepsInEpoch, plan.StartGlobalStep, plan.EndGlobalStep));
+        var resumed = _job.Epochs.BuildPlan(1, cursor: 230, startStep: steps + 2);
+        Assert.Equal(steps + 2 + (dropLast ? 8 : 9), resumed.EndGlobalStep);
     }
 
     [Fact]

@@ -1,0 +1,206 @@
+using Plateau.Contracts.Specs;
+using Plateau.Data.Datasets;
+using Plateau.Data.Loading;
+using Plateau.Data.Metrics;
+using Plateau.Data.Synthetic;
+using Plateau.Data.Transforms;
+using Plateau.Models.Zoo;
+using Plateau.Worker.Tests.Support;
+using Plateau.Worker.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Plateau.Worker.Tests.Training;
+
+/// <summary>Issue 15: the papers' evaluation modes, each image scored once across ranks.</summary>
+public sealed class ValidationEvaluatorTests : IDisposable
+{
+    private const int ValidationImages = 11;
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("plateau-eval-");
+    private readonly CifarBinaryDataset _validation;
+    private readonly DataLoaderOptions _loader = new() { DecodeThreads = 1, Normalisation = Normalisation.Cifar10 };
+
+    public ValidationEvaluatorTests()
+    {
+        SyntheticDatasetWriter.WriteCifar(_folder.FullName, 5, ValidationImages, seed: 3);
+        _validation = CifarBinaryDataset.Open(_folder.FullName, DatasetSplit.Validation, 0);
+    }
+
+    public void Dispose()
+    {
+        _validation.Dispose();
+        _folder.Delete(recursive: true);
+    }
+
+    private ClassificationCounts Evaluate(nn.Module<Tensor, Tensor> model, EvaluationMode mode, int rank = 0, int worldSize = 1, int batchSize = 40) =>
+        ValidationEvaluator.Evaluate(model, _validation, ValidationEvaluator.Passes(new IdentityTransform(32, 32), mode), Normalisation.Cifar10,
+            CPU, rank, worldSize, batchSize, seed: 1, epoch: 0, _loader, CancellationToken.None);
+
+    [Fact]
+    public async Task TenCropEqualsTheHandComputedAverageOfTheTenViewsSoftmaxScores()
+    {
+        using var model = TinyNets.BatchNormFree(seed: 5);
+        var counts = Evaluate(model, EvaluationMode.TenCrop, batchSize: 30);
+
+        // By hand: the plain images, padded by 4 black pixels, cut at the corners and centre and mirrored with torch ops.
+        var (correct1, correct5, loss) = (0L, 0L, 0.0);
+        await using var plain = new DataLoader(_validation, new IdentityTransform(32, 32), ValidationImages, seed: 1, _loader);
+        await foreach (var batch in plain.ReadBatches(0, [Enumerable.Range(0, ValidationImages).ToArray()]))
+        {
+            using var scope = NewDisposeScope();
+            // Black padding, as in training (torchvision RandomCrop(32, padding=4) pads the pixels, then normalises).
+            var pixels = nn.functional.pad(batch.Images.to_type(ScalarType.Float32), [4, 4, 4, 4]);
+            var mean = tensor(Normalisation.Cifar10.Mean).view(1, 3, 1, 1);
+            var std = tensor(Normalisation.Cifar10.Std).view(1, 3, 1, 1);
+            var padded = pixels.div(255f).sub(mean).div(std);
+            var labels = batch.Labels.data<long>().ToArray();
+            model.eval();
+            using var noGrad = no_grad();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var sum = new double[10];
+                foreach (var (x, y) in new[] { (0, 0), (8, 0), (0, 8), (8, 8), (4, 4) })
+                {
+                    var crop = padded[i].narrow(1, y, 32).narrow(2, x, 32);
+                    foreach (var view in new[] { crop, crop.flip(2) })
+                    {
+                        var logits = model.call(view.unsqueeze(0))[0].to_type(ScalarType.Float64).data<double>().ToArray();
+                        var max = logits.Max();
+                        var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+                        for (var c = 0; c < 10; c++)
+                        {
+                            sum[c] += exp[c] / exp.Sum() / 10;
+                        }
+                    }
+                }
+
+                var ranked = Enumerable.Range(0, 10).OrderByDescending(c => sum[c]).ToArray();
+                correct1 += ranked[0] == labels[i] ? 1 : 0;
+                correct5 += ranked.Take(5).Contains((int)labels[i]) ? 1 : 0;
+                loss -= Math.Log(sum[labels[i]]);
+            }
+
+            model.train();
+        }
+
+        Assert.Equal(ValidationImages, counts.Total);
+        Assert.Equal(correct1, counts.Correct1);
+        Assert.Equal(correct5, counts.Correct5);
+        Assert.Equal(loss, counts.LossSum, 1e-9 * ValidationImages);
+    }
+
+    [Theory]
+    [InlineData(EvaluationMode.CenterCrop)]
+    [InlineData(EvaluationMode.TenCrop)]
+    [InlineData(EvaluationMode.MultiScale)]
+    public void EveryImageIsCountedOnceAndRanksSumExactlyForWorldSizesOneToThree(EvaluationMode mode)
+    {
+        using var model = TinyNets.BatchNormFree(seed: 9);
+        var alone = Evaluate(model, mode, batchSize: 20);
+        Assert.Equal(ValidationImages, alone.Total);
+        for (var world = 2; world <= 3; world++)
+        {
+            var parts = Enumerable.Range(0, world).Select(rank => Evaluate(model, mode, rank, world, batchSize: 20)).ToList();
+            var sum = ClassificationCounts.Sum(parts);
+            Assert.Equal(ValidationImages, sum.Total);
+            Assert.Equal(alone.Correct1, sum.Correct1);
+            Assert.Equal(alone.Correct5, sum.Correct5);
+            Assert.Equal(alone.LossSum, sum.LossSum, 1e-4);
+        }
+    }
+
+    [Fact]
+    public async Task MultiScaleAveragesTheSoftmaxOfEveryScaleAndItsMirror()
+    {
+        using var model = TinyNets.BatchNormFree(seed: 2);
+        var counts = Evaluate(model, EvaluationMode.MultiScale, batchSize: 1000);
+
+        // The five scales' square views (the synthetic images are square: the whole image) and their mirrors, by hand.
+        var average = zeros([ValidationImages, 10], ScalarType.Float64);
+        var labels = zeros([ValidationImages], ScalarType.Int64);
+        model.eval();
+        foreach (var side in new[] { 32, 37, 55, 69, 91 })
+        {
+            await using var loader = new DataLoader(_validation, new ResizeCenterCropTransform(side, side), ValidationImages, seed: 1, _loader);
+            await foreach (var batch in loader.ReadBatches(0, [Enumerable.Range(0, ValidationImages).ToArray()]))
+            {
+                using var noGrad = no_grad();
+                var images = batch.ToDeviceNormalised(CPU, Normalisation.Cifar10);
+                Assert.Equal(new long[] { ValidationImages, 3, side, side }, images.shape);
+                foreach (var view in new[] { images, images.flip(3) })
+                {
+                    average.add_(model.call(view).to_type(ScalarType.Float64).softmax(1).div(10));
+                }
+
+                labels = batch.Labels.clone();
+            }
+        }
+
+        model.train();
+        var expected = ClassificationCounts.FromProbabilities(average, labels);
+        Assert.Equal(expected.Total, counts.Total);
+        Assert.Equal(expected.Correct1, counts.Correct1);
+        Assert.Equal(expected.Correct5, counts.Correct5);
+        Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
+    }
+
+    [Fact]
+    public void TenCropOfA500By375ImageTakesTorchvisionsCornersAndCentreAfterResizing256()
+    {
+        var transform = (TenCropTransform)Assert.Single(ValidationEvaluator.Passes(StandardTransforms.Eval(), EvaluationMode.TenCrop));
+        var views = new CropPlan[10];
+        var random = default(Plateau.Data.Randomness.CounterRandom);
+        transform.Plan(500, 375, ref random, views);
+
+        // Resized to 341x256 (torchvision: int(256 * 500 / 375)); crops of 224 at x ∈ {0, 117, round(58.5) = 58}, y ∈ {0, 32, 16}.
+        var (sx, sy) = (500.0 / 341, 375.0 / 256);
+        CropPlan At(int x, int y, bool flip) => new(x * sx, y * sy, 224 * sx, 224 * sy, flip);
+        Assert.Equal(
+            [At(0, 0, false), At(117, 0, false), At(0, 32, false), At(117, 32, false), At(58, 16, false),
+             At(117, 0, true), At(0, 0, true), At(117, 32, true), At(0, 32, true), At(58, 16, true)],
+            views);
+    }
+
+    [Fact]
+    public void TenCropOfACifarImageTakesTheCornersOfItsFourPixelPaddingAndTheImageItself()
+    {
+        var transform = Assert.IsType<PaddedTenCropTransform>(Assert.Single(ValidationEvaluator.Passes(new IdentityTransform(32, 32), EvaluationMode.TenCrop)));
+        var views = new CropPlan[10];
+        var random = default(Plateau.Data.Randomness.CounterRandom);
+        transform.Plan(32, 32, ref random, views);
+
+        CropPlan At(int x, int y, bool flip) => new(x, y, 32, 32, flip);
+        Assert.Equal(
+            [At(-4, -4, false), At(4, -4, false), At(-4, 4, false), At(4, 4, false), At(0, 0, false),
+             At(4, -4, true), At(-4, -4, true), At(4, 4, true), At(-4, 4, true), At(0, 0, true)],
+            views);
+    }
+
+    [Fact]
+    public void MultiScaleUsesThePapersScalesAt224AndScalesThemToTheEvalCrop()
+    {
+        static int[] Sides(ISampleTransform centre) =>
+            [.. ValidationEvaluator.Passes(centre, EvaluationMode.MultiScale).Cast<ResizeCenterCropTransform>().Select(t => t.CropSize)];
+
+        Assert.Equal([224, 256, 384, 480, 640], Sides(StandardTransforms.Eval()));
+        Assert.Equal([32, 37, 55, 69, 91], Sides(new IdentityTransform(32, 32)));
+        Assert.Equal([64, 73, 110, 137, 183], Sides(new IdentityTransform(64, 64)));
+        Assert.All(ValidationEvaluator.Passes(StandardTransforms.Eval(), EvaluationMode.MultiScale), t => Assert.Equal(2, t.Views));
+    }
+
+    [Theory]
+    [InlineData("resnet20_cifar", new[] { 32, 37, 55, 69, 91 })]
+    [InlineData("se_resnet20_cifar", new[] { 37, 91 })]
+    [InlineData("resnet18", new[] { 97, 130 })]
+    public void TheNetworksEndInGlobalAveragePoolingSoEveryTestScaleGivesOneScorePerClass(string name, int[] sides)
+    {
+        using var model = ModelRegistry.Create(name, new Plateau.Models.Architecture.ModelOptions { NumClasses = 10 });
+        model.eval();
+        using var noGrad = no_grad();
+        foreach (var side in sides)
+        {
+            using var output = model.call(randn([2, 3, side, side]));
+            Assert.Equal(new long[] { 2, 10 }, output.shape);
+        }
+    }
+}
