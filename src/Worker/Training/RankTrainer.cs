@@ -391,7 +391,7 @@ public sealed partial class RankTrainer
                     }
                 }
 
-                lastStep.Record(new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, plan.Cursor + ((s + 1) * plan.GlobalBatch), globalStep + 1));
+                lastStep.Record(new CheckpointPosition(_assignment.JobId, Generation, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch), globalStep + 1));
                 Meter.Record(plan.Epoch, globalStep + 1, lr, outcome, dataWait);
                 _telemetry?.Step(outcome, dataWait, globalStep + 1, lr, plan.Epoch, EpochSteps.CursorAfter(data.Train.Count, plan.Cursor, s + 1, plan.GlobalBatch));
                 if (outcome.Skipped)
