@@ -38,12 +38,14 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
 
     public string LogOf(string name) => Path.Combine(logDirectory, name + ".log");
 
-    /// <summary>The exit code of <paramref name="name"/> if it has exited (and is not being started again).</summary>
+    /// <summary>The exit code of <paramref name="name"/> if it has exited and the supervisor decided not to start it
+    /// again. Null while that decision is pending: the process's exit event can arrive well after
+    /// <see cref="Process.HasExited"/> turns true on a busy machine, and a caller must not read that gap as final.</summary>
     public int? Exited(string name)
     {
         lock (_lock)
         {
-            return _children.TryGetValue(name, out var child) && child.Process.HasExited && !child.Restarting ? child.Process.ExitCode : null;
+            return _children.TryGetValue(name, out var child) && child.Process.HasExited && child.ExitHandled && !child.Restarting ? child.Process.ExitCode : null;
         }
     }
 
@@ -174,6 +176,7 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         {
             child.Process = process;
             child.Restarting = false;
+            child.ExitHandled = false;
             _children[child.Name] = child;
             process.Start();
         }
@@ -191,50 +194,79 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         }
         catch (InvalidOperationException)
         {
+            Handled(child, process);
             return;
         }
 
         if (_stopping || code == 0)
         {
+            Handled(child, process);
             return;
         }
 
         lock (_lock)
         {
-            if (_stopping || !ReferenceEquals(child.Process, process) || child.Restarting)
+            try
             {
-                return; // a worker the coordinator's restart is replacing
+                Decide(child, process, code);
             }
-
-            if (child.Role == LocalChildRole.Coordinator)
+            finally
             {
-                RestartCluster(child, code);
-                return;
-            }
-
-            if (_restartCount >= maxRestarts)
-            {
-                notice($"{child.Name} {DescribeExit(code)}; not started again: all {maxRestarts} worker restarts are used (--max-worker-restarts)");
-                return;
-            }
-
-            _restartCount++;
-            child.Restarting = true;
-            notice($"{child.Name} {DescribeExit(code)}; starting it again (worker restart {_restartCount} of {maxRestarts})");
-            Write(child.Log, $"---- plateau local: {child.Name} {DescribeExit(code)}; restart {_restartCount} of {maxRestarts} ----");
-            _restarts.Add(Task.Run(async () =>
-            {
-                await Task.Delay(RestartDelay);
-                if (!_stopping)
+                if (ReferenceEquals(child.Process, process))
                 {
-                    Launch(child);
+                    child.ExitHandled = true;
                 }
-                else
-                {
-                    child.Restarting = false;
-                }
-            }));
+            }
         }
+    }
+
+    private void Handled(Child child, Process process)
+    {
+        lock (_lock)
+        {
+            if (ReferenceEquals(child.Process, process))
+            {
+                child.ExitHandled = true;
+            }
+        }
+    }
+
+    /// <summary>Under the lock: start <paramref name="child"/> again, with the cluster when it is the coordinator, or say why not.</summary>
+    private void Decide(Child child, Process process, int code)
+    {
+        if (_stopping || !ReferenceEquals(child.Process, process) || child.Restarting)
+        {
+            return; // a worker the coordinator's restart is replacing
+        }
+
+        if (child.Role == LocalChildRole.Coordinator)
+        {
+            RestartCluster(child, code);
+            return;
+        }
+
+        if (_restartCount >= maxRestarts)
+        {
+            notice($"{child.Name} {DescribeExit(code)}; not started again: all {maxRestarts} worker restarts are used (--max-worker-restarts)");
+            return;
+        }
+
+        _restartCount++;
+        child.Restarting = true;
+        notice($"{child.Name} {DescribeExit(code)}; starting it again (worker restart {_restartCount} of {maxRestarts})");
+        Write(child.Log, $"---- plateau local: {child.Name} {DescribeExit(code)}; restart {_restartCount} of {maxRestarts} ----");
+        _restarts.Add(Task.Run(async () =>
+        {
+            await Task.Delay(RestartDelay);
+            if (!_stopping)
+            {
+                Launch(child);
+            }
+            else
+            {
+                child.Restarting = false;
+            }
+        }));
     }
 
     /// <summary>Under the lock: the coordinator died; start it again, then every worker (killed first).</summary>
@@ -339,5 +371,8 @@ internal sealed class LocalSupervisor(string logDirectory, string workingDirecto
         public Process Process { get; set; } = null!;
 
         public volatile bool Restarting;
+
+        /// <summary>The supervisor has seen the current process's exit and decided about it.</summary>
+        public volatile bool ExitHandled;
     }
 }
