@@ -30,8 +30,8 @@ public static class WorkerHostExtensions
     /// <summary>
     /// A worker process: an Orleans silo in the Plateau cluster (<c>Plateau:Cluster</c>) hosting one
     /// WorkerGrain per device, the collective endpoints, and the registrar that joins the job named by
-    /// <c>Plateau:Worker:JobId</c>, or (without it) the jobs the coordinator's worker pool hands it. Settings are validated before anything starts; libtorch gets its
-    /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
+    /// <c>Plateau:Worker:JobId</c>, or (without it) the jobs the coordinator's worker pool hands it. Settings are
+    /// validated before anything starts; libtorch gets its share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
     /// </summary>
     public static HostApplicationBuilder AddPlateauWorker(this HostApplicationBuilder builder)
     {
