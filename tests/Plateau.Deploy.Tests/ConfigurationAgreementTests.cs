@@ -67,6 +67,8 @@ public sealed class ConfigurationAgreementTests
         Assert.NotEqual(0, worker.DataPlanePort);
         Assert.NotEqual(0, worker.HealthPort);
         Assert.False(worker.ExitWhenJobEnds, "a worker pod that exits when its job ends restarts into a job that is over");
+        Assert.True(string.IsNullOrEmpty(worker.JobId), "worker pods are pooled: the coordinator's worker pool hands them TrainingJobs");
+        Assert.InRange(worker.PoolPollSeconds, 0.1, CoordinatorSettings(overlay).Item1.WorkerPoolLeaseSeconds / 3);
         Assert.Equal("http://plateau-coordinator:5100", worker.CheckpointTransferAddress);
         Assert.Equal(CoordinatorSettings(overlay).Item1.GrpcPort, new Uri(worker.CheckpointTransferAddress!).Port);
         Assert.DoesNotContain(ContainerSettings.Container(overlay.Workers, "worker").VolumeMounts, m => m.MountPath == CoordinatorSettings(overlay).Item2.RootDirectory);

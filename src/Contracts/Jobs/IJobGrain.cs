@@ -23,6 +23,10 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("GetSummary")]
     Task<JobSummary?> GetSummary();
 
+    /// <summary>The job's phase, age, size and the workers it holds (for the worker pool), or null when no job with this id was ever submitted.</summary>
+    [Alias("GetStaffing")]
+    Task<JobStaffing?> GetStaffing();
+
     /// <summary>Events (transitions, LR decisions, metrics, progress, checkpoints) after a sequence number.</summary>
     [Alias("GetEvents")]
     Task<JobEventPage> GetEvents(long afterSequence, int maxEvents);

@@ -26,6 +26,10 @@ public sealed class CoordinatorOptions
     /// <summary>How long one push (StartTraining, Pause, Stop) to a WorkerGrain may take.</summary>
     public double WorkerCallTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>How long the worker pool counts a pooled worker against the job it was handed without hearing from it
+    /// (a serving pooled worker renews its lease every <c>Plateau:Worker:PoolPollSeconds</c>).</summary>
+    public double WorkerPoolLeaseSeconds { get; set; } = 30;
+
     /// <summary>How often WatchJob looks for new events.</summary>
     public int WatchPollMilliseconds { get; set; } = 500;
 

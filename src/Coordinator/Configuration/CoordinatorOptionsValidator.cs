@@ -49,6 +49,11 @@ public sealed class CoordinatorOptionsValidator : IValidateOptions<CoordinatorOp
             errors.Add($"{Section}:WorkerCallTimeoutSeconds must be > 0, got {options.WorkerCallTimeoutSeconds}");
         }
 
+        if (!double.IsFinite(options.WorkerPoolLeaseSeconds) || options.WorkerPoolLeaseSeconds <= 0)
+        {
+            errors.Add($"{Section}:WorkerPoolLeaseSeconds must be a positive number of seconds, got {options.WorkerPoolLeaseSeconds}");
+        }
+
         if (options.WatchPollMilliseconds < 10)
         {
             errors.Add($"{Section}:WatchPollMilliseconds must be ≥ 10, got {options.WatchPollMilliseconds}");

@@ -94,6 +94,8 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
 
     public Task<JobSummary?> GetSummary() => Task.FromResult(S.Exists ? JobSummaryProjection.Of(S) : null);
 
+    public Task<JobStaffing?> GetStaffing() => Task.FromResult(S.Exists ? JobSummaryProjection.StaffingOf(S) : null);
+
     public Task<JobEventPage> GetEvents(long afterSequence, int maxEvents)
     {
         _job.EnsureExists();

@@ -34,4 +34,25 @@ public static class JobSummaryProjection
             ScheduleUpdates = s.ScheduleUpdates.ToList(),
         };
     }
+
+    /// <summary>What the worker pool sees of a job: the workers it holds are those registered for the formation,
+    /// the formed group's members and those on standby.</summary>
+    public static JobStaffing StaffingOf(JobState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new JobStaffing
+        {
+            JobId = s.JobId,
+            Phase = s.Phase,
+            CreatedAt = s.CreatedAt,
+            MaxWorkers = s.Spec?.Workers.Max ?? 0,
+            DevicesPerWorker = s.Spec?.Workers.DevicesPerWorker ?? 1,
+            Workers = s.Registrations.Select(r => r.WorkerId)
+                .Concat(s.Members.Select(m => m.WorkerId))
+                .Concat(s.Standby.Select(r => r.WorkerId))
+                .Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal)
+                .ToList(),
+        };
+    }
 }

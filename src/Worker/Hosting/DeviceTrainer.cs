@@ -58,6 +58,19 @@ public sealed partial class DeviceTrainer
     /// <summary>The state kept in memory from the generation this device last trained, or null.</summary>
     public RetainedState? Retained => _memory.State;
 
+    /// <summary>Drops what this device kept in memory from <paramref name="jobId"/> once its trainer has stopped: the job
+    /// ended, nobody resumes from that copy, and a pooled worker moves on to another job.</summary>
+    public void DropRetained(string jobId)
+    {
+        lock (_lock)
+        {
+            if (_memory.State?.JobId == jobId && _thread is not { IsAlive: true })
+            {
+                _memory.Clear();
+            }
+        }
+    }
+
     /// <summary>True while a trainer thread is alive.</summary>
     public bool IsRunning
     {

@@ -30,8 +30,8 @@ public static class WorkerHostExtensions
     /// <summary>
     /// A worker process: an Orleans silo in the Plateau cluster (<c>Plateau:Cluster</c>) hosting one
     /// WorkerGrain per device, the collective endpoints, and the registrar that joins the job named by
-    /// <c>Plateau:Worker:JobId</c>. Settings are validated before anything starts; libtorch gets its
-    /// share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
+    /// <c>Plateau:Worker:JobId</c>, or (without it) the jobs the coordinator's worker pool hands it. Settings are
+    /// validated before anything starts; libtorch gets its share of the cores (<c>Plateau:Worker:Threads</c>, default cores / devices).
     /// </summary>
     public static HostApplicationBuilder AddPlateauWorker(this HostApplicationBuilder builder)
     {
@@ -53,7 +53,9 @@ public static class WorkerHostExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource
             .AddService("plateau-worker", serviceInstanceId: worker.WorkerId)
-            .AddAttributes([new("host.name", Environment.MachineName), new("plateau.job_id", worker.JobId), new("plateau.device_kind", worker.DeviceKind)]));
+            .AddAttributes(string.IsNullOrEmpty(worker.JobId)
+                ? [new("host.name", Environment.MachineName), new("plateau.device_kind", worker.DeviceKind)] // pooled: no one job
+                : [new("host.name", Environment.MachineName), new("plateau.job_id", worker.JobId), new("plateau.device_kind", worker.DeviceKind)]));
         builder.Services.AddSingleton<WorkerDataPlane>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerDataPlane>());
         builder.Services.AddHealthChecks()

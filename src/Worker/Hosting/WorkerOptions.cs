@@ -8,8 +8,13 @@ public sealed class WorkerOptions
     /// <summary>Stable id of this worker process ("worker-0"; the pod name in Kubernetes). No '/'.</summary>
     public string WorkerId { get; set; } = "";
 
-    /// <summary>The job this worker offers its devices to.</summary>
+    /// <summary>The one job this worker offers its devices to; empty (the default): the worker is pooled and serves
+    /// whichever job the coordinator's worker pool hands it, one after another (docs/worker.md, "Pooled workers").</summary>
     public string JobId { get; set; } = "";
+
+    /// <summary>A pooled worker: seconds between its offers to the pool while idle, and between its lease renewals
+    /// while serving a job (keep well under the coordinator's <c>Plateau:Coordinator:WorkerPoolLeaseSeconds</c>).</summary>
+    public double PoolPollSeconds { get; set; } = 2;
 
     /// <summary>Devices (ranks) this worker drives: GPUs, or CPU "devices" that share the cores.</summary>
     public int Devices { get; set; } = 1;
@@ -83,6 +88,7 @@ public sealed class WorkerOptions
     /// </summary>
     public string? CheckpointTransferAddress { get; set; }
 
-    /// <summary>Stop the process once the job is Completed, Failed or Cancelled.</summary>
+    /// <summary>With <see cref="JobId"/> set: stop the process once the job is Completed, Failed or Cancelled. A pooled
+    /// worker never exits when a job ends; it goes back to the pool.</summary>
     public bool ExitWhenJobEnds { get; set; } = true;
 }

@@ -15,9 +15,9 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             errors.Add($"{Section}:WorkerId is required and may not contain '/', got '{options.WorkerId}'");
         }
 
-        if (string.IsNullOrWhiteSpace(options.JobId))
+        if (!string.IsNullOrEmpty(options.JobId) && string.IsNullOrWhiteSpace(options.JobId))
         {
-            errors.Add($"{Section}:JobId is required: the job this worker joins");
+            errors.Add($"{Section}:JobId must be a job id, or empty for a pooled worker that serves whichever job the coordinator hands it, got '{options.JobId}'");
         }
 
         if (options.Devices is < 1 or > 64)
@@ -82,6 +82,7 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             (nameof(options.ProgressIntervalSeconds), options.ProgressIntervalSeconds),
             (nameof(options.JoinTimeoutSeconds), options.JoinTimeoutSeconds),
             (nameof(options.CollectiveTimeoutSeconds), options.CollectiveTimeoutSeconds),
+            (nameof(options.PoolPollSeconds), options.PoolPollSeconds),
         })
         {
             if (!double.IsFinite(value) || value <= 0)
