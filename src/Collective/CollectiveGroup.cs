@@ -17,7 +17,7 @@ namespace Plateau.Collective;
 /// every rank gets a <see cref="CollectiveException"/> naming the failed rank, and the job re-forms
 /// the ring by joining a new group with a higher generation on the same endpoint.
 /// </summary>
-public sealed partial class CollectiveGroup : IAsyncDisposable
+public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
 {
     private static readonly TimeSpan ControlSendTimeout = TimeSpan.FromSeconds(2);
 

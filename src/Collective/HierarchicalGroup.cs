@@ -92,18 +92,69 @@ public sealed class HierarchicalGroup
         });
     }
 
-    /// <summary>Copies device 0 of worker <paramref name="rootWorker"/> to every device of every worker.</summary>
-    public async Task BroadcastAsync(IReadOnlyList<Memory<float>> deviceBuffers, int rootWorker = 0, CancellationToken cancellationToken = default)
+    /// <summary>Copies device <paramref name="rootDevice"/> of worker <paramref name="rootWorker"/> to every device of every worker
+    /// (exact fp32: the ring's broadcast, then local copies).</summary>
+    public async Task BroadcastAsync(IReadOnlyList<Memory<float>> deviceBuffers, int rootWorker = 0, int rootDevice = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deviceBuffers);
+        ArgumentOutOfRangeException.ThrowIfNegative(rootDevice);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rootDevice, deviceBuffers.Count);
+        // Every worker moves the same local index through the ring; only the root worker's copy is read.
+        var source = deviceBuffers[rootDevice];
         if (Workers is not null)
         {
-            await Workers.BroadcastAsync(deviceBuffers[0], rootWorker, cancellationToken);
+            await Workers.BroadcastAsync(source, rootWorker, cancellationToken);
         }
-        for (var d = 1; d < deviceBuffers.Count; d++)
+        for (var d = 0; d < deviceBuffers.Count; d++)
         {
-            deviceBuffers[0].CopyTo(deviceBuffers[d]);
+            if (d != rootDevice)
+            {
+                source.CopyTo(deviceBuffers[d]);
+            }
         }
+    }
+
+    /// <summary>
+    /// Gathers every device's small block from every worker: the worker's blocks travel the ring as one
+    /// (length-prefixed, device order). result[w × LocalDevices + d] is worker w's device d's block.
+    /// </summary>
+    public async Task<byte[][]> AllGatherAsync(IReadOnlyList<ReadOnlyMemory<byte>> deviceBlocks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deviceBlocks);
+        if (deviceBlocks.Count != LocalDevices)
+        {
+            throw new ArgumentException($"expected {LocalDevices} device blocks, got {deviceBlocks.Count}", nameof(deviceBlocks));
+        }
+        if (Workers is null || Workers.WorldSize == 1)
+        {
+            return [.. deviceBlocks.Select(b => b.ToArray())];
+        }
+        var packed = new byte[deviceBlocks.Sum(b => sizeof(int) + b.Length)];
+        var offset = 0;
+        foreach (var block in deviceBlocks)
+        {
+            BitConverter.TryWriteBytes(packed.AsSpan(offset), block.Length);
+            block.Span.CopyTo(packed.AsSpan(offset + sizeof(int)));
+            offset += sizeof(int) + block.Length;
+        }
+        var workers = await Workers.AllGatherAsync(packed, cancellationToken);
+        var result = new byte[TotalDevices][];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            var from = workers[w];
+            offset = 0;
+            for (var d = 0; d < LocalDevices; d++)
+            {
+                var length = offset + sizeof(int) <= from.Length ? BitConverter.ToInt32(from, offset) : -1;
+                if (length < 0 || offset + sizeof(int) + length > from.Length)
+                {
+                    throw new CollectiveException($"worker rank {w} sent a malformed all-gather block ({from.Length} bytes; device {d}'s block does not fit)", w, null);
+                }
+                result[w * LocalDevices + d] = from.AsSpan(offset + sizeof(int), length).ToArray();
+                offset += sizeof(int) + length;
+            }
+        }
+        return result;
     }
 
     private static void ForEachSlice(int length, Action<int, int> body)

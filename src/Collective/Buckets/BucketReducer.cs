@@ -9,14 +9,14 @@ namespace Plateau.Collective.Buckets;
 /// </summary>
 public sealed class BucketReducer
 {
-    private readonly CollectiveGroup _group;
+    private readonly ICollective _group;
     private readonly float[][] _buffers;
     private readonly bool[] _ready;
     private readonly Lock _lock = new();
     private int _nextToLaunch;
     private Task _tail = Task.CompletedTask;
 
-    public BucketReducer(CollectiveGroup group, IReadOnlyList<Bucket> buckets, ReduceOp op = ReduceOp.Average)
+    public BucketReducer(ICollective group, IReadOnlyList<Bucket> buckets, ReduceOp op = ReduceOp.Average)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(buckets);
@@ -81,6 +81,6 @@ public sealed class BucketReducer
     private async Task ReduceAfterAsync(Task previous, float[] buffer)
     {
         await previous;
-        await _group.AllReduceAsync(buffer, Op);
+        await _group.AllReduceAsync(buffer, Op, CancellationToken.None);
     }
 }

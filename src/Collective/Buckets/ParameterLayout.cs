@@ -28,7 +28,7 @@ public sealed class ParameterLayout
         new(description.Length == 0 ? [] : [.. description.Split('\n').Select(ParseLine)]);
 
     /// <summary>Throws <see cref="CollectiveException"/> on every rank, naming the first differing rank, when the ranks' layouts differ.</summary>
-    public async Task VerifyAcrossRanksAsync(CollectiveGroup group, CancellationToken cancellationToken = default)
+    public async Task VerifyAcrossRanksAsync(ICollective group, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(group);
         var fingerprints = await group.AllGatherAsync(Fingerprint(), cancellationToken);

@@ -50,6 +50,16 @@ public static partial class JobSpecValidator
 
         ValidateWorkers(spec.Workers, Fail);
 
+        if (!Enum.IsDefined(spec.Communication.Compression))
+        {
+            Fail("spec.communication.compression", $"unknown compression {(int)spec.Communication.Compression}; expected none, bf16 or fp16");
+        }
+
+        if (!Enum.IsDefined(spec.Communication.Reduction))
+        {
+            Fail("spec.communication.reduction", $"unknown reduction {(int)spec.Communication.Reduction}; expected auto, flat or hierarchical");
+        }
+
         if (spec.Precision == Precision.Amp)
         {
             // Refused rather than run in fp32 under an amp label: TorchSharp 0.107 has no autocast or

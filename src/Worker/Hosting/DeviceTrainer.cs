@@ -24,6 +24,7 @@ public sealed partial class DeviceTrainer
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly RetainedSlot _memory = new();
+    private readonly LocalDeviceGroups _localGroups;
     private Thread? _thread;
     private TrainerControl? _control;
     private RankTrainer? _trainer;
@@ -32,8 +33,10 @@ public sealed partial class DeviceTrainer
     private string _message = "waiting for an assignment";
 
     public DeviceTrainer(string workerId, DeviceInfo device, torch.Device torchDevice, int localRank, WorkerDataPlane dataPlane,
-        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, TrainingDataCache datasets, ICheckpointTransport checkpoints, ILoggerFactory loggerFactory)
+        Func<Assignment, IJobChannel> jobFor, TrainerOptions trainerOptions, TrainingDataCache datasets, ICheckpointTransport checkpoints, ILoggerFactory loggerFactory,
+        LocalDeviceGroups? localGroups = null)
     {
+        _localGroups = localGroups ?? new LocalDeviceGroups();
         WorkerId = workerId;
         Device = device;
         TorchDevice = torchDevice;
@@ -129,7 +132,8 @@ public sealed partial class DeviceTrainer
             var addresses = assignment.Peers.OrderBy(p => p.Rank).Select(WorkerDataPlane.AddressOf).ToList();
             var control = new TrainerControl();
             var trainer = new RankTrainer(assignment, TorchDevice, _dataPlane.Registry(LocalRank), addresses, _jobFor(assignment),
-                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets, _checkpoints, _memory);
+                _trainerOptions, control, _loggerFactory, (state, message) => OnState(control, state, message), _datasets, _checkpoints, _memory,
+                _localGroups.For(assignment, addresses, _trainerOptions));
             _assignment = assignment;
             _control = control;
             _trainer = trainer;

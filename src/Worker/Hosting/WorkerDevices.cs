@@ -28,8 +28,9 @@ public sealed class WorkerDevices
             SharedMemory = worker.DataPlaneSharedMemory,
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
+        var localGroups = new LocalDeviceGroups(); // a multi-device worker's devices meet here when the job reduces hierarchically
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
-            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId), grains.GetGrain<ICheckpointSealerGrain>(a.JobId)), trainerOptions, datasets, checkpoints, loggerFactory))];
+            a => new JobGrainChannel(grains.GetGrain<IJobGrain>(a.JobId), grains.GetGrain<ICheckpointSealerGrain>(a.JobId)), trainerOptions, datasets, checkpoints, loggerFactory, localGroups))];
         _byId = Trainers.ToDictionary(t => t.Device.DeviceId, StringComparer.Ordinal);
     }
 

@@ -16,7 +16,7 @@ public sealed class DataParallelStep : IDisposable
     private readonly (string Name, Tensor Parameter)[] _parameters;
     private readonly GradientBuckets _buckets;
 
-    public DataParallelStep(nn.Module<Tensor, Tensor> model, CollectiveGroup group, double momentum, double weightDecay, bool nesterov,
+    public DataParallelStep(nn.Module<Tensor, Tensor> model, ICollective group, double momentum, double weightDecay, bool nesterov,
         long bucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -28,7 +28,7 @@ public sealed class DataParallelStep : IDisposable
         Optimizer = new SgdOptimizer(_parameters, momentum, weightDecay, nesterov);
     }
 
-    public CollectiveGroup Group { get; }
+    public ICollective Group { get; }
 
     public SgdOptimizer Optimizer { get; }
 

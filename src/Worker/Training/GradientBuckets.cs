@@ -26,7 +26,7 @@ public sealed class GradientBuckets : IDisposable
     private readonly (int Bucket, BucketEntry Entry, Tensor View)[][] _slots;
     private readonly (int Bucket, long Offset) _control;
 
-    public GradientBuckets(CollectiveGroup group, IReadOnlyList<(string Name, Tensor Parameter)> parameters, long bucketCapBytes = BucketAssignment.DefaultBucketCapBytes)
+    public GradientBuckets(ICollective group, IReadOnlyList<(string Name, Tensor Parameter)> parameters, long bucketCapBytes = BucketAssignment.DefaultBucketCapBytes)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(parameters);

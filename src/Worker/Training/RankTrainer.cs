@@ -41,6 +41,7 @@ public sealed partial class RankTrainer
     private readonly TrainingDataCache _datasets;
     private readonly ICheckpointTransport _checkpoints;
     private readonly RetainedSlot? _memory;
+    private readonly LocalDeviceGroup? _localDevices;
     private volatile RankTelemetry? _telemetry;
 
     public RankTrainer(
@@ -55,7 +56,8 @@ public sealed partial class RankTrainer
         Action<WorkerTrainerState, string>? onState = null,
         TrainingDataCache? datasets = null,
         ICheckpointTransport? checkpoints = null,
-        RetainedSlot? memory = null)
+        RetainedSlot? memory = null,
+        LocalDeviceGroup? localDevices = null)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(peerAddresses);
@@ -78,6 +80,15 @@ public sealed partial class RankTrainer
         _datasets = datasets ?? new TrainingDataCache();
         _checkpoints = checkpoints ?? new SharedStoreTransport();
         _memory = memory;
+        _localDevices = localDevices;
+        var hierarchy = WorkerRing.Plan(assignment);
+        if (hierarchy is not null != localDevices is not null
+            || (localDevices is not null && (localDevices.WorkerIndex, localDevices.Workers, localDevices.LocalDevices) != hierarchy))
+        {
+            throw new ArgumentException(hierarchy is { } shape
+                ? $"rank {assignment.Rank} reduces hierarchically (spec.communication.reduction {assignment.Spec.Communication.Reduction}, devicesPerWorker {shape.Devices}) and needs its worker's local device group for worker {shape.WorkerIndex} of {shape.Workers}"
+                : $"rank {assignment.Rank} reduces on the flat ring (spec.communication.reduction {assignment.Spec.Communication.Reduction}) but was given a local device group", nameof(localDevices));
+        }
     }
 
     public ProgressMeter Meter { get; } = new();
@@ -144,6 +155,20 @@ public sealed partial class RankTrainer
 
     private TrainerResult Train()
     {
+        try
+        {
+            return TrainOnce();
+        }
+        catch (Exception e) when (_localDevices is not null)
+        {
+            // Also a failure before this device joined its worker's group: the other local devices must not wait for it.
+            _localDevices.Abandon(_assignment.LocalRank, e);
+            throw;
+        }
+    }
+
+    private TrainerResult TrainOnce()
+    {
         var token = _control.Cancellation;
         var spec = _assignment.Spec;
         var plan = _assignment.FirstEpoch;
@@ -158,22 +183,7 @@ public sealed partial class RankTrainer
         using var model = WorkerModels.Create(spec.Model, _assignment.Dataset.Classes, spec.Seed);
         model.to(_device);
         using var lastStep = new LastCompletedStep(model);
-        var ring = new RingOptions
-        {
-            JobId = _assignment.JobId,
-            Generation = Generation,
-            Rank = Rank,
-            WorldSize = _assignment.WorldSize,
-            Peers = _peerAddresses,
-            Secret = _assignment.CollectiveSecret,
-            ConnectTimeout = _options.ConnectTimeout,
-            OperationTimeout = _options.CollectiveTimeout,
-            TraceEveryNthOperation = _options.CollectiveTraceEveryNthOperation,
-            SharedMemory = _options.SharedMemory,
-            TrustedCertificatePath = _options.TrustedCertificatePath,
-            Compression = WireFormat.Of(spec.Communication.Compression),
-        };
-        var group = CollectiveGroup.JoinAsync(_registry, ring, _loggerFactory, token).GetAwaiter().GetResult();
+        var (group, membership) = Join(token);
         try
         {
             using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes);
@@ -241,11 +251,50 @@ public sealed partial class RankTrainer
 
             return result;
         }
+        catch (Exception e) when (group is DeviceCollective device)
+        {
+            device.Fail(e); // before leaving, so the worker's other devices learn the cause, not only that this one left
+            throw;
+        }
         finally
         {
-            group.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            membership.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
         }
     }
+
+    /// <summary>The flat ring with this rank as a member, or (hierarchical reduction) this device's place in its
+    /// worker's <see cref="LocalDeviceGroup"/>, whose device 0 joins the ring of workers on its own endpoint.</summary>
+    private (ICollective Group, IAsyncDisposable Membership) Join(CancellationToken token)
+    {
+        if (_localDevices is not { } local)
+        {
+            var flat = CollectiveGroup.JoinAsync(_registry, Ring(Rank, _assignment.WorldSize, _peerAddresses), _loggerFactory, token).GetAwaiter().GetResult();
+            return (flat, flat);
+        }
+
+        var workers = Ring(local.WorkerIndex, local.Workers, WorkerRing.Addresses(_peerAddresses, local.LocalDevices));
+        Func<CancellationToken, Task<CollectiveGroup>>? joinRing = _assignment.LocalRank == 0
+            ? ct => CollectiveGroup.JoinAsync(_registry, workers, _loggerFactory, ct)
+            : null;
+        var device = local.JoinAsync(_assignment.LocalRank, joinRing, _options.ConnectTimeout + _options.CollectiveTimeout, token).GetAwaiter().GetResult();
+        return (device, device);
+    }
+
+    private RingOptions Ring(int rank, int worldSize, IReadOnlyList<string> peers) => new()
+    {
+        JobId = _assignment.JobId,
+        Generation = Generation,
+        Rank = rank,
+        WorldSize = worldSize,
+        Peers = peers,
+        Secret = _assignment.CollectiveSecret,
+        ConnectTimeout = _options.ConnectTimeout,
+        OperationTimeout = _options.CollectiveTimeout,
+        TraceEveryNthOperation = _options.CollectiveTraceEveryNthOperation,
+        SharedMemory = _options.SharedMemory,
+        TrustedCertificatePath = _options.TrustedCertificatePath,
+        Compression = WireFormat.Of(_assignment.Spec.Communication.Compression),
+    };
 
     /// <summary>Keeps this rank's state after its last completed step in host memory for the next generation
     /// (<see cref="RetainedSlot"/>); never masks the way the run ended.</summary>

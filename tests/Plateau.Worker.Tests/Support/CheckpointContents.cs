@@ -53,5 +53,22 @@ internal sealed class CheckpointContents : IDisposable
         Assert.True(different.Count == 0, $"{different.Count} of {_content.Tensors.Count} tensors differ from the expected checkpoint: {string.Join(", ", different.Take(5))}");
     }
 
+    /// <summary>Same position and tensor names; the largest element difference over all tensors, each relative to
+    /// the expected tensor's largest magnitude (so a tensor of large values may differ by more).</summary>
+    public double MaxRelativeDifferenceFrom(CheckpointContents expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        Assert.Equal(Position.Select(k => expected._content.Metadata[k]), Position.Select(k => _content.Metadata[k]));
+        Assert.Equal(expected._content.Tensors.Select(t => t.Key), _content.Tensors.Select(t => t.Key));
+        return expected._content.Tensors.Zip(_content.Tensors).Max(pair =>
+        {
+            using var reference = pair.First.Value.to_type(ScalarType.Float64);
+            using var actual = pair.Second.Value.to_type(ScalarType.Float64);
+            using var difference = (reference - actual).abs().max();
+            using var scale = reference.abs().max();
+            return difference.item<double>() / Math.Max(scale.item<double>(), 1e-30);
+        });
+    }
+
     public void Dispose() => _content.Dispose();
 }

@@ -20,8 +20,10 @@ internal sealed class FakeJob : IJobChannel
 
     public FakeJob(string directory, int worldSize, int totalEpochs, int trainSamples = 96, int validationSamples = 40, int globalBatch = 16,
         double baseLr = 0.1, int maxNonFiniteSteps = JobSpec.DefaultMaxNonFiniteSteps, GradientCompression compression = GradientCompression.None,
-        int checkpointEverySteps = 0, EvaluationMode evaluationMode = EvaluationMode.CenterCrop, bool dropLast = true)
+        int checkpointEverySteps = 0, EvaluationMode evaluationMode = EvaluationMode.CenterCrop, bool dropLast = true,
+        int devicesPerWorker = 1, GradientReduction reduction = GradientReduction.Auto)
     {
+        DevicesPerWorker = devicesPerWorker;
         _dropLast = dropLast;
         _baseLr = baseLr;
         Directory.CreateDirectory(directory);
@@ -44,7 +46,8 @@ internal sealed class FakeJob : IJobChannel
             Evaluation = new EvaluationSpec { Mode = evaluationMode },
             Seed = 5,
             MaxNonFiniteSteps = maxNonFiniteSteps,
-            Communication = new CommunicationSpec { Compression = compression },
+            Communication = new CommunicationSpec { Compression = compression, Reduction = reduction },
+            Workers = devicesPerWorker == 1 ? new WorkersSpec() : new WorkersSpec { Min = worldSize / devicesPerWorker, Max = worldSize / devicesPerWorker, DevicesPerWorker = devicesPerWorker },
             Checkpoint = new CheckpointPolicySpec { EverySteps = checkpointEverySteps },
         };
     }
@@ -56,6 +59,9 @@ internal sealed class FakeJob : IJobChannel
     public string Folder { get; }
 
     public int WorldSize { get; }
+
+    /// <summary>Ranks per worker: rank r is local device r % DevicesPerWorker of worker r / DevicesPerWorker.</summary>
+    public int DevicesPerWorker { get; }
 
     public int TotalEpochs { get; }
 
@@ -131,10 +137,10 @@ internal sealed class FakeJob : IJobChannel
         Generation = 1,
         Rank = rank,
         WorldSize = WorldSize,
-        LocalRank = 0,
-        WorkerId = $"worker-{rank}",
-        DeviceId = "cpu:0",
-        Peers = [.. addresses.Select((a, r) => new PeerInfo(r, $"worker-{r}", "cpu:0", "localhost", a, 0))],
+        LocalRank = rank % DevicesPerWorker,
+        WorkerId = $"worker-{rank / DevicesPerWorker}",
+        DeviceId = $"cpu:{rank % DevicesPerWorker}",
+        Peers = [.. addresses.Select((a, r) => new PeerInfo(r, $"worker-{r / DevicesPerWorker}", $"cpu:{r % DevicesPerWorker}", "localhost", a, r % DevicesPerWorker))],
         CollectiveSecret = Secret,
         Spec = Spec,
         Dataset = Dataset,
