@@ -26,6 +26,7 @@ public sealed class WorkerDevices
             CollectiveTimeout = TimeSpan.FromSeconds(worker.CollectiveTimeoutSeconds),
             CollectiveTraceEveryNthOperation = worker.CollectiveTraceEveryNthOperation,
             SharedMemory = worker.DataPlaneSharedMemory,
+            OverlapGradientReduction = worker.OverlapGradientReduction,
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
         Trainers = [.. Inventory(worker).Select((d, i) => new DeviceTrainer(worker.WorkerId, d.Info, d.Device, i, dataPlane,
