@@ -97,6 +97,17 @@ public sealed class OverlappedReductionTests
         {
             using var plainModel = create();
             using var overlappedModel = create();
+            // Other test classes draw from torch's global generator while these are built: start the two copies from
+            // the same weights explicitly (the broadcasts below then make every rank equal to rank 0).
+            using (no_grad())
+            {
+                var source = plainModel.state_dict();
+                foreach (var (name, tensor) in overlappedModel.state_dict())
+                {
+                    tensor.copy_(source[name]);
+                }
+            }
+
             using var plain = new DataParallelStep(plainModel, ring.Groups[rank], 0.9, 1e-4, nesterov: false, bucketCapBytes, overlapReduction: false, firstBucketCapBytes);
             using var overlapped = new DataParallelStep(overlappedModel, ring.Groups[rank], 0.9, 1e-4, nesterov: false, bucketCapBytes, overlapReduction: true, firstBucketCapBytes);
             Assert.NotEmpty(overlapped.ProbedModules);
