@@ -26,6 +26,7 @@ public sealed class WorkerDevices
             CollectiveTimeout = TimeSpan.FromSeconds(worker.CollectiveTimeoutSeconds),
             CollectiveTraceEveryNthOperation = worker.CollectiveTraceEveryNthOperation,
             SharedMemory = worker.DataPlaneSharedMemory,
+            OverlapGradientReduction = worker.OverlapGradientReduction,
             TrustedCertificatePath = string.IsNullOrEmpty(worker.DataPlaneTrustedCertificatePath) ? null : worker.DataPlaneTrustedCertificatePath,
         };
         var localGroups = new LocalDeviceGroups(); // a multi-device worker's devices meet here when the job reduces hierarchically

@@ -41,6 +41,13 @@ public sealed class WorkerOptions
     public bool DataPlaneSharedMemory { get; set; } = true;
 
     /// <summary>
+    /// Start each gradient bucket's all-reduce while backward still runs on the earlier layers, as PyTorch DDP does
+    /// (docs/worker.md, "Overlapping the all-reduce with backward"). The weights are bit-identical either way; only
+    /// the timing changes. A value other than true or false is refused when the configuration is bound.
+    /// </summary>
+    public bool OverlapGradientReduction { get; set; }
+
+    /// <summary>
     /// PFX/PKCS#12 certificate the collective endpoints serve TLS with; empty: h2c without TLS. The Hello/Welcome
     /// handshake is HMAC-authenticated either way; TLS also hides the traffic. With TLS the gradient bytes move
     /// on the TLS HTTP/2 stream instead of the raw-socket fast path (docs/collective.md).

@@ -15,18 +15,30 @@ public sealed class DataParallelStep : IDisposable
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly (string Name, Tensor Parameter)[] _parameters;
     private readonly GradientBuckets _buckets;
+    private readonly BackwardProbes? _probes;
 
+    /// <param name="overlapReduction">Start each gradient bucket's all-reduce while backward still runs
+    /// (<see cref="BackwardProbes"/>); the result is bit-identical to reducing after backward.</param>
+    /// <param name="firstBucketCapBytes">DDP's small first bucket (1 MiB), so communication starts early.</param>
     public DataParallelStep(nn.Module<Tensor, Tensor> model, ICollective group, double momentum, double weightDecay, bool nesterov,
-        long bucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes)
+        long bucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes, bool overlapReduction = false,
+        long firstBucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultFirstBucketCapBytes)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(group);
         _model = model;
         Group = group;
         _parameters = [.. model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))];
-        _buckets = new GradientBuckets(group, _parameters, bucketCapBytes);
+        _buckets = new GradientBuckets(group, _parameters, bucketCapBytes, firstBucketCapBytes);
+        _probes = overlapReduction ? new BackwardProbes(model, _parameters, _buckets) : null;
         Optimizer = new SgdOptimizer(_parameters, momentum, weightDecay, nesterov);
     }
+
+    /// <summary>Whether gradient buckets are all-reduced while backward runs.</summary>
+    public bool OverlapsReduction => _probes is not null;
+
+    /// <summary>The modules whose backward launches buckets (empty without overlap).</summary>
+    public IReadOnlyList<string> ProbedModules => _probes is null ? [] : [.. _probes.ProbedModules];
 
     public ICollective Group { get; }
 
@@ -59,6 +71,8 @@ public sealed class DataParallelStep : IDisposable
             // gradients instead of zero-filling and accumulating into the old ones (two passes over every
             // parameter's worth of memory saved per step).
             _model.zero_grad(set_to_none: true);
+            _buckets.Begin(votes, duringBackward: _probes is not null);
+            using var armed = _probes?.Arm();
 
             if (count == 0)
             {
@@ -96,11 +110,12 @@ public sealed class DataParallelStep : IDisposable
         var done = Stopwatch.GetTimestamp();
         return new StepOutcome(count, lossSum, correct, agreed,
             Stopwatch.GetElapsedTime(started, computed), Stopwatch.GetElapsedTime(computed, reduced), Stopwatch.GetElapsedTime(reduced, done), _buckets.LastWait, skipped,
-            Stopwatch.GetElapsedTime(started, forwarded));
+            Stopwatch.GetElapsedTime(started, forwarded), _buckets.LastExposed, _buckets.LastLaunchedDuringBackward);
     }
 
     public void Dispose()
     {
+        _probes?.Dispose();
         Optimizer.Dispose();
         _buckets.Dispose();
     }

@@ -186,7 +186,8 @@ public sealed partial class RankTrainer
         var (group, membership) = Join(token);
         try
         {
-            using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes);
+            using var step = new DataParallelStep(model, group, plan.Momentum, plan.WeightDecay, plan.Nesterov, _options.BucketCapBytes,
+                overlapReduction: _options.OverlapGradientReduction);
             StateSync.VerifyLayout(step, token);
             _telemetry = new RankTelemetry(_assignment.JobId, Rank, _assignment.WorldSize, step.Buckets.GradientElements * sizeof(float));
             var source = _assignment.ResumeFromPeer?.SourceRank ?? 0;

@@ -41,4 +41,8 @@ public sealed record TrainerOptions
 
     /// <summary>Gradient bucket cap (DDP's bucket_cap_mb).</summary>
     public long BucketCapBytes { get; init; } = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes;
+
+    /// <summary>All-reduce each gradient bucket while backward still runs (DDP's overlap; <see cref="BackwardProbes"/>).
+    /// Bit-identical to reducing after backward; Plateau:Worker:OverlapGradientReduction.</summary>
+    public bool OverlapGradientReduction { get; init; }
 }
