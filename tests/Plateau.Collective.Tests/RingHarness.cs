@@ -51,7 +51,9 @@ internal sealed class RingHarness : IAsyncDisposable
             Peers = Addresses,
             Secret = Secret,
             Transport = Transport,
-            ConnectTimeout = TimeSpan.FromSeconds(20),
+            // An upper bound, not an expectation: six in-process ranks beside eight busy loops once took over 20 s
+            // to connect (fresh-clone run, 2026-12-06). Tests of the connect deadline set their own.
+            ConnectTimeout = TimeSpan.FromSeconds(90),
             OperationTimeout = TimeSpan.FromSeconds(60),
         };
         configure?.Invoke(options);
