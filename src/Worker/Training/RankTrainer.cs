@@ -234,23 +234,20 @@ public sealed partial class RankTrainer
                 }
             }
 
-            TrainerResult result;
+            var completed = false;
             try
             {
-                result = TrainEpochs(step, data, plan, lastStep, token);
+                var result = TrainEpochs(step, data, plan, lastStep, token);
+                completed = result.Outcome == TrainerOutcome.Completed;
+                return result;
             }
-            catch
+            finally
             {
-                Keep(step, lastStep);
-                throw;
+                if (!completed)
+                {
+                    Keep(step, lastStep); // stopped, failed or thrown: the next generation may start from it
+                }
             }
-
-            if (result.Outcome != TrainerOutcome.Completed)
-            {
-                Keep(step, lastStep);
-            }
-
-            return result;
         }
         catch (Exception e) when (group is DeviceCollective device)
         {
