@@ -276,8 +276,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
             {
                 _progress.Start();
                 _livenessTimer?.Dispose();
-                var period = TimeSpan.FromSeconds(Math.Clamp(_options.WorkerLivenessTimeoutSeconds / 4, 0.1, 5));
-                _livenessTimer = this.RegisterGrainTimer(OnLivenessCheck, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+                _livenessTimer = this.RegisterGrainTimer(OnLivenessCheck, new GrainTimerCreationOptions(LivenessCheckPeriod, LivenessCheckPeriod) { KeepAlive = true });
             }
         }
         else if (_livenessTimer is not null)
@@ -337,6 +336,8 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
     /// <summary>Every change a decision makes is journalled; one that journalled nothing changed nothing.</summary>
     private Task SaveIfJournalled(long lastSequenceBefore) => S.LastEventSequence != lastSequenceBefore ? Save() : Task.CompletedTask;
 
+    private TimeSpan LivenessCheckPeriod => TimeSpan.FromSeconds(Math.Clamp(_options.WorkerLivenessTimeoutSeconds / 4, 0.1, 5));
+
     private async Task OnLivenessCheck()
     {
         if (S.Phase is not (JobPhase.Running or JobPhase.Paused))
@@ -344,7 +345,7 @@ public sealed class JobGrain : Grain, IJobGrain, ICheckpointAuthority, IRemindab
             return;
         }
 
-        if (_progress.Silent(TimeSpan.FromSeconds(_options.WorkerLivenessTimeoutSeconds)) is { } silent)
+        if (_progress.Silent(TimeSpan.FromSeconds(_options.WorkerLivenessTimeoutSeconds), LivenessCheckPeriod) is { } silent)
         {
             var (member, silence) = silent;
             _lifecycle.GroupFailed($"rank {member.Rank} ({member.WorkerId} on {member.Host}, {member.Address}) failed: no progress for {(int)silence.TotalSeconds} s", member.Rank);

@@ -16,6 +16,7 @@ public sealed class RankProgress(JobContext job, JobJournal journal, JobLifecycl
     private readonly Dictionary<int, DateTimeOffset> _lastSeen = [];
     private readonly Dictionary<int, DateTimeOffset> _reportedAt = [];
     private readonly StragglerDetector _stragglers = new();
+    private DateTimeOffset? _lastCheck;
 
     private JobState S => job.State;
 
@@ -36,6 +37,7 @@ public sealed class RankProgress(JobContext job, JobJournal journal, JobLifecycl
     public void Reset()
     {
         Generation = 0;
+        _lastCheck = null;
         _lastSeen.Clear();
         _reports.Clear();
         _reportedAt.Clear();
@@ -83,18 +85,35 @@ public sealed class RankProgress(JobContext job, JobJournal journal, JobLifecycl
         };
     }
 
-    /// <summary>The first member not heard from for longer than <paramref name="limit"/>, and for how long.</summary>
-    public (PeerInfo Member, TimeSpan Silence)? Silent(TimeSpan limit)
+    /// <summary>
+    /// The member not heard from the longest, when that is longer than <paramref name="limit"/>, and for how long.
+    /// Called every <paramref name="checkPeriod"/>: a check that comes more than a period late means the coordinator
+    /// itself did not run (a saturated host, a long GC, a paused VM), and it could not have heard the ranks either,
+    /// so that lost time is not counted against them.
+    /// </summary>
+    public (PeerInfo Member, TimeSpan Silence)? Silent(TimeSpan limit, TimeSpan checkPeriod)
     {
-        foreach (var member in S.Members)
+        var now = job.Now;
+        if (_lastCheck is { } last && now - last > 2 * checkPeriod)
         {
-            if (_lastSeen.TryGetValue(member.Rank, out var seen) && job.Now - seen > limit)
+            var unheard = now - last - checkPeriod;
+            foreach (var rank in _lastSeen.Keys.ToList())
             {
-                return (member, job.Now - seen);
+                _lastSeen[rank] += unheard;
             }
         }
 
-        return null;
+        _lastCheck = now;
+        (PeerInfo Member, TimeSpan Silence)? longest = null;
+        foreach (var member in S.Members)
+        {
+            if (_lastSeen.TryGetValue(member.Rank, out var seen) && now - seen > limit && (longest is null || now - seen > longest.Value.Silence))
+            {
+                longest = (member, now - seen);
+            }
+        }
+
+        return longest;
     }
 
     /// <summary>Each member of the formed generation that has reported, by rank, from its latest report.</summary>
