@@ -5,25 +5,46 @@ namespace Plateau.Collective.Buckets;
 /// bucket's gradients into <see cref="Buffer"/> and calls <see cref="MarkReady"/>; reductions start
 /// at once but strictly in bucket-index order (every rank must issue them in the same order), so
 /// copying later buckets overlaps with communicating earlier ones. <see cref="WaitAllAsync"/> ends the
-/// step. Bucket buffers are allocated once (pinned) and reused every step.
+/// step. Bucket buffers are allocated once (pinned) and reused every step, or are the caller's memory.
 /// </summary>
 public sealed class BucketReducer
 {
     private readonly ICollective _group;
-    private readonly float[][] _buffers;
+    private readonly Memory<float>[] _buffers;
     private readonly bool[] _ready;
     private readonly Lock _lock = new();
     private int _nextToLaunch;
     private Task _tail = Task.CompletedTask;
 
     public BucketReducer(ICollective group, IReadOnlyList<Bucket> buckets, ReduceOp op = ReduceOp.Average)
+        : this(group, buckets, Allocate(buckets), op)
+    {
+    }
+
+    /// <param name="buffers">The memory each bucket is reduced in, exactly its <see cref="Bucket.ElementCount"/> floats (for
+    /// example page-locked host memory a GPU copies into); it must stay valid as long as the reducer is used.</param>
+    public BucketReducer(ICollective group, IReadOnlyList<Bucket> buckets, IReadOnlyList<Memory<float>> buffers, ReduceOp op = ReduceOp.Average)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(buckets);
+        ArgumentNullException.ThrowIfNull(buffers);
+        if (buffers.Count != buckets.Count)
+        {
+            throw new ArgumentException($"{buffers.Count} buffers for {buckets.Count} buckets", nameof(buffers));
+        }
+
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            if (buffers[i].Length != buckets[i].ElementCount)
+            {
+                throw new ArgumentException($"bucket {i} holds {buckets[i].ElementCount} elements but its buffer {buffers[i].Length}", nameof(buffers));
+            }
+        }
+
         _group = group;
         Buckets = buckets;
         Op = op;
-        _buffers = [.. buckets.Select(b => GC.AllocateUninitializedArray<float>(checked((int)b.ElementCount), pinned: true))];
+        _buffers = [.. buffers];
         _ready = new bool[buckets.Count];
     }
 
@@ -78,7 +99,13 @@ public sealed class BucketReducer
         }
     }
 
-    private async Task ReduceAfterAsync(Task previous, float[] buffer)
+    private static Memory<float>[] Allocate(IReadOnlyList<Bucket> buckets)
+    {
+        ArgumentNullException.ThrowIfNull(buckets);
+        return [.. buckets.Select(b => (Memory<float>)GC.AllocateUninitializedArray<float>(checked((int)b.ElementCount), pinned: true))];
+    }
+
+    private async Task ReduceAfterAsync(Task previous, Memory<float> buffer)
     {
         await previous;
         await _group.AllReduceAsync(buffer, Op, CancellationToken.None);

@@ -20,16 +20,17 @@ public sealed class DataParallelStep : IDisposable
     /// <param name="overlapReduction">Start each gradient bucket's all-reduce while backward still runs
     /// (<see cref="BackwardProbes"/>); the result is bit-identical to reducing after backward.</param>
     /// <param name="firstBucketCapBytes">DDP's small first bucket (1 MiB), so communication starts early.</param>
+    /// <param name="staging">How gradients reach the host buffers; null: from the model's device (<see cref="GradientStaging"/>).</param>
     public DataParallelStep(nn.Module<Tensor, Tensor> model, ICollective group, double momentum, double weightDecay, bool nesterov,
         long bucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultBucketCapBytes, bool overlapReduction = false,
-        long firstBucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultFirstBucketCapBytes)
+        long firstBucketCapBytes = Plateau.Collective.Buckets.BucketAssignment.DefaultFirstBucketCapBytes, GradientStaging? staging = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(group);
         _model = model;
         Group = group;
         _parameters = [.. model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))];
-        _buckets = new GradientBuckets(group, _parameters, bucketCapBytes, firstBucketCapBytes);
+        _buckets = new GradientBuckets(group, _parameters, bucketCapBytes, firstBucketCapBytes, staging);
         _probes = overlapReduction ? new BackwardProbes(model, _parameters, _buckets) : null;
         Optimizer = new SgdOptimizer(_parameters, momentum, weightDecay, nesterov);
     }

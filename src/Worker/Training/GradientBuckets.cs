@@ -10,9 +10,11 @@ namespace Plateau.Worker.Training;
 /// The rank's gradients in DDP-style buckets (<see cref="BucketAssignment"/>), all-reduced (average) by a
 /// <see cref="BucketReducer"/>, then the averaged values are written back into the gradients. Two extra
 /// elements ride in the last bucket — the ranks' pause and stop votes — so every rank learns at the same
-/// step whether any rank asked to pause or stop, without an extra round trip. Each gradient's slot in its
-/// bucket is a tensor view over the pinned bucket array, so packing and unpacking are single native copies
-/// (device to host and back on a GPU).
+/// step whether any rank asked to pause or stop, without an extra round trip. How gradients reach the host buffers
+/// depends on <see cref="GradientStaging"/>: <see cref="GradientStaging.Direct"/> (CPU) makes each gradient's slot a tensor
+/// view over the pinned bucket array, so packing and unpacking are one native copy per gradient;
+/// <see cref="GradientStaging.Staged"/> (GPU) packs into a flat tensor per bucket on the device and moves each bucket to
+/// page-locked host memory and back in one copy each (<see cref="BucketStaging"/>).
 /// </summary>
 /// <remarks>
 /// Packing walks one cursor over the slots in launch order (bucket 0's entries, then bucket 1's, …): a slot is
@@ -31,7 +33,8 @@ public sealed class GradientBuckets : IDisposable
     private const int ControlElements = 2;
     private readonly Tensor[] _parameters;
     private readonly BucketReducer _reducer;
-    private readonly Tensor[] _flats;
+    private readonly BucketStaging? _staging;
+    private readonly IReadOnlyList<Tensor> _flats;
     private readonly (int Bucket, BucketEntry Entry, Tensor View)[][] _slots;
     private readonly (int Bucket, BucketEntry Entry, Tensor View)[] _order;
     private readonly int[] _bucketEnds;
@@ -42,8 +45,16 @@ public sealed class GradientBuckets : IDisposable
     private bool _duringBackward;
     private Exception? _probeFailure;
 
+    /// <param name="staging">Null: chosen from the parameters' device (<see cref="GradientStaging"/>).</param>
     public GradientBuckets(ICollective group, IReadOnlyList<(string Name, Tensor Parameter)> parameters, long bucketCapBytes = BucketAssignment.DefaultBucketCapBytes,
-        long firstBucketCapBytes = BucketAssignment.DefaultFirstBucketCapBytes)
+        long firstBucketCapBytes = BucketAssignment.DefaultFirstBucketCapBytes, GradientStaging? staging = null)
+        : this(group, parameters, bucketCapBytes, firstBucketCapBytes, staging, transfers: null)
+    {
+    }
+
+    /// <param name="transfers">The staged path's device copies and waits (null: <see cref="DeviceTransfers"/>); tests count them.</param>
+    internal GradientBuckets(ICollective group, IReadOnlyList<(string Name, Tensor Parameter)> parameters, long bucketCapBytes,
+        long firstBucketCapBytes, GradientStaging? staging, IBucketTransfers? transfers)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -51,18 +62,38 @@ public sealed class GradientBuckets : IDisposable
         // The control slot is registered first, so the reverse-order assignment puts it at the very end.
         List<ParameterSpec> specs = [new ParameterSpec(ControlName, [ControlElements]), .. parameters.Select(p => Spec(p.Name, p.Parameter))];
         var buckets = BucketAssignment.Assign(specs, bucketCapBytes, firstBucketCapBytes);
-        _reducer = new BucketReducer(group, buckets, ReduceOp.Average);
-        _flats = new Tensor[buckets.Count];
+        var control = buckets.SelectMany(b => b.Entries.Select(e => (Bucket: b.Index, Entry: e))).Single(e => e.Entry.ParameterIndex == 0);
+        _control = (control.Bucket, control.Entry.Offset);
+        var device = _parameters.Length == 0 ? CPU : _parameters[0].device;
+        Staging = staging ?? (device.type == TorchSharp.DeviceType.CPU ? GradientStaging.Direct : GradientStaging.Staged);
+        if (Staging == GradientStaging.Staged)
+        {
+            if (_parameters.FirstOrDefault(p => p.device_type != device.type || p.device_index != device.index) is { } other)
+            {
+                throw new ArgumentException($"staged gradients need every parameter on one device: {device} and {other.device}", nameof(parameters));
+            }
+
+            // The device flats leave the host-only votes out; that needs them at the end of their bucket.
+            if (_control.Offset + ControlElements != buckets[_control.Bucket].ElementCount)
+            {
+                throw new InvalidOperationException("the control votes do not end their bucket");
+            }
+
+            _staging = new BucketStaging(buckets, [.. buckets.Select(b => b.ElementCount - (b.Index == _control.Bucket ? ControlElements : 0))], device,
+                transfers ?? new DeviceTransfers(device));
+            _reducer = new BucketReducer(group, buckets, _staging.Buffers, ReduceOp.Average);
+            _staging.Start(_reducer);
+            _flats = _staging.Flats;
+        }
+        else
+        {
+            _reducer = new BucketReducer(group, buckets, ReduceOp.Average);
+            _flats = [.. buckets.Select(b => HostFlat(_reducer, b.Index))];
+        }
+
         _slots = new (int, BucketEntry, Tensor)[buckets.Count][];
         for (var b = 0; b < buckets.Count; b++)
         {
-            if (!MemoryMarshal.TryGetArray<float>(_reducer.Buffer(b), out var segment) || segment.Offset != 0 || segment.Array is null)
-            {
-                throw new InvalidOperationException($"bucket {b}'s buffer is not a whole array");
-            }
-
-            // Shares the pinned array's memory: what is copied into a view lands in the bucket buffer.
-            _flats[b] = from_array(segment.Array);
             _slots[b] = [.. buckets[b].Entries.Where(e => e.ParameterIndex != 0).Select(e =>
                 (b, e, _flats[b].narrow(0, e.Offset, e.Length).view(_parameters[e.ParameterIndex - 1].shape)))];
         }
@@ -75,10 +106,11 @@ public sealed class GradientBuckets : IDisposable
             _bucketEnds[b] = end;
         }
 
-        var control = buckets.SelectMany(b => b.Entries.Select(e => (Bucket: b.Index, Entry: e))).Single(e => e.Entry.ParameterIndex == 0);
-        _control = (control.Bucket, control.Entry.Offset);
         WorldSize = group.WorldSize;
     }
+
+    /// <summary>How gradients travel to the host buffers (see <see cref="GradientStaging"/>).</summary>
+    public GradientStaging Staging { get; }
 
     public IReadOnlyList<Bucket> Buckets => _reducer.Buckets;
 
@@ -105,6 +137,9 @@ public sealed class GradientBuckets : IDisposable
     public bool LastFinite { get; private set; } = true;
 
     public long GradientElements => _reducer.Buckets.Sum(b => b.ElementCount) - ControlElements;
+
+    /// <summary>Bucket <paramref name="bucket"/>'s host buffer, the memory the ring reduces (for tests).</summary>
+    internal Memory<float> HostBuffer(int bucket) => _reducer.Buffer(bucket);
 
     /// <summary>The parameters (registration order) whose gradients are packed last in each bucket, by bucket:
     /// once autograd has produced that one, the bucket is normally complete (<see cref="BackwardProbes"/>
@@ -202,22 +237,13 @@ public sealed class GradientBuckets : IDisposable
         using (no_grad())
         {
             Advance(final: true);
+            _staging?.WaitHandedOver(cancellationToken);
             var waitStarted = Stopwatch.GetTimestamp();
             _reducer.WaitAllAsync(cancellationToken).GetAwaiter().GetResult();
             LastWait = Stopwatch.GetElapsedTime(waitStarted);
             LastExposed = Stopwatch.GetElapsedTime(entered);
-            LastFinite = true;
-            foreach (var flat in _flats)
-            {
-                using var finite = isfinite(flat);
-                using var all = finite.all();
-                if (!all.item<bool>())
-                {
-                    LastFinite = false;
-                    break;
-                }
-            }
-
+            _staging?.Receive();
+            LastFinite = AllFinite();
             if (!LastFinite)
             {
                 return Agreed();
@@ -262,9 +288,25 @@ public sealed class GradientBuckets : IDisposable
                 _cursor++;
             }
 
-            _reducer.MarkReady(_launched);
+            if (_staging is null)
+            {
+                _reducer.MarkReady(_launched);
+            }
+            else
+            {
+                _staging.Send(_launched);
+            }
+
             _launched++;
         }
+    }
+
+    /// <summary>Whether every reduced value is finite: the host buffers (direct) or the device flats after the copy back
+    /// (staged). One reduction over all buckets and one read, so on a GPU one synchronisation, not one per bucket.</summary>
+    private bool AllFinite()
+    {
+        using var scope = NewDisposeScope();
+        return stack([.. _flats.Select(flat => isfinite(flat).all())]).all().item<bool>();
     }
 
     private StepVotes Agreed()
@@ -280,10 +322,29 @@ public sealed class GradientBuckets : IDisposable
             view.Dispose();
         }
 
-        foreach (var flat in _flats)
+        if (_staging is null)
         {
-            flat.Dispose();
+            foreach (var flat in _flats)
+            {
+                flat.Dispose();
+            }
         }
+        else
+        {
+            _staging.Dispose();
+        }
+    }
+
+    /// <summary>A tensor sharing bucket <paramref name="bucket"/>'s pinned array: what is copied into a view of it lands in
+    /// the bucket buffer.</summary>
+    private static Tensor HostFlat(BucketReducer reducer, int bucket)
+    {
+        if (!MemoryMarshal.TryGetArray<float>(reducer.Buffer(bucket), out var segment) || segment.Offset != 0 || segment.Array is null)
+        {
+            throw new InvalidOperationException($"bucket {bucket}'s buffer is not a whole array");
+        }
+
+        return from_array(segment.Array);
     }
 
     private static ParameterSpec Spec(string name, Tensor parameter) => new(name, parameter.shape, parameter.requires_grad);

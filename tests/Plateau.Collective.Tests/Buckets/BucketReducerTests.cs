@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Plateau.Collective.Buckets;
 
 namespace Plateau.Collective.Tests.Buckets;
@@ -53,6 +55,71 @@ public abstract class BucketReducerTests : RingTestBase
         reducer.MarkReady(0);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => reducer.WaitAllAsync());
         Assert.Contains("never marked ready", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BucketsAreReducedInTheCallersOwnMemoryEvenWhenItIsNoManagedArray()
+    {
+        // Native memory, as a GPU's page-locked staging buffer is: the socket path must pin it, not find an array.
+        const int worldSize = 2;
+        var buckets = BucketAssignment.Assign(Model, bucketCapBytes: 64 * 1024, firstBucketCapBytes: 1024);
+        await using var ring = await StartRingAsync(worldSize);
+        var memories = Enumerable.Range(0, worldSize).Select(_ => buckets.Select(b => new NativeFloats((int)b.ElementCount)).ToArray()).ToArray();
+        try
+        {
+            var reducers = ring.Groups.Select((g, rank) => new BucketReducer(g, buckets, [.. memories[rank].Select(m => m.Memory)])).ToArray();
+            await ring.AllAsync(async (g, rank) =>
+            {
+                foreach (var bucket in buckets)
+                {
+                    memories[rank][bucket.Index].GetSpan().Fill(10 * rank + bucket.Index);
+                    reducers[rank].MarkReady(bucket.Index);
+                }
+                await reducers[rank].WaitAllAsync();
+            });
+            foreach (var rank in Enumerable.Range(0, worldSize))
+            {
+                foreach (var bucket in buckets)
+                {
+                    Assert.True(reducers[rank].Buffer(bucket.Index).Span == memories[rank][bucket.Index].GetSpan(), "the reducer uses a copy");
+                    Assert.All(memories[rank][bucket.Index].GetSpan().ToArray(), v => Assert.Equal(5f + bucket.Index, v));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var memory in memories.SelectMany(m => m))
+            {
+                ((IDisposable)memory).Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BuffersThatDoNotMatchTheBucketsAreRefused()
+    {
+        await using var ring = await StartRingAsync(1);
+        var buckets = BucketAssignment.Assign(Model, 64 * 1024, 4 * 1024);
+        var tooFew = Assert.Throws<ArgumentException>(() => new BucketReducer(ring.Groups[0], buckets, [new float[buckets[0].ElementCount]]));
+        Assert.Contains($"1 buffers for {buckets.Count} buckets", tooFew.Message, StringComparison.Ordinal);
+        var tooShort = Assert.Throws<ArgumentException>(() => new BucketReducer(ring.Groups[0], buckets, [.. buckets.Select(b => (Memory<float>)new float[b.ElementCount - 1])]));
+        Assert.Contains($"bucket 0 holds {buckets[0].ElementCount} elements but its buffer {buckets[0].ElementCount - 1}", tooShort.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Floats outside the managed heap.</summary>
+    private sealed unsafe class NativeFloats(int length) : MemoryManager<float>
+    {
+        private readonly float* _pointer = (float*)NativeMemory.Alloc((nuint)length, sizeof(float));
+
+        public override Span<float> GetSpan() => new(_pointer, length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing) => NativeMemory.Free(_pointer);
     }
 
     public sealed class OverGrpc : BucketReducerTests
