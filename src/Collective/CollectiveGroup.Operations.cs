@@ -11,6 +11,18 @@ public sealed partial class CollectiveGroup
     /// <summary>Largest block one rank may contribute to an all-gather (it travels as one message).</summary>
     public const int MaxAllGatherBlockBytes = 16 << 20;
 
+    private PiecePlacement? _placement;
+
+    /// <summary>Where the running all-reduce's all-gather pieces may be received in place (data socket readers); null when none runs or they cannot be.</summary>
+    internal PiecePlacement? Placement => Volatile.Read(ref _placement);
+
+    private long _placedPieces;
+
+    /// <summary>All-gather pieces received straight into the callers' buffers so far (tests).</summary>
+    internal long PlacedPieceCount => Interlocked.Read(ref _placedPieces);
+
+    internal void CountPlacedPiece() => Interlocked.Increment(ref _placedPieces);
+
     /// <summary>
     /// In-place all-reduce of <paramref name="buffer"/> across the ring: reduce-scatter then all-gather,
     /// each segment cut into <see cref="RingOptions.ChunkBytes"/> pieces that pipeline send, receive and
@@ -190,15 +202,23 @@ public sealed partial class CollectiveGroup
         var streams = _upstream.Length;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(token);
         var tasks = new Task[2 * streams];
-        for (var s = 0; s < streams; s++)
+        Volatile.Write(ref _placement, PiecePlacement.For(sequence, buffer, layout, Rank, WorldSize, streams, _options.Compression));
+        try
         {
-            // Piece p of step g can be sent once piece p of step g-1 has been received and reduced; a
-            // stream carries the pieces p ≡ s (mod streams), so each stream is an independent pipeline.
-            var ready = new PieceSignal();
-            tasks[2 * s] = AllReduceSendAsync(buffer, layout, s, ready, sequence, abort.Token);
-            tasks[2 * s + 1] = AllReduceReceiveAsync(buffer, layout, s, ready, op, sequence, abort.Token);
+            for (var s = 0; s < streams; s++)
+            {
+                // Piece p of step g can be sent once piece p of step g-1 has been received and reduced; a
+                // stream carries the pieces p ≡ s (mod streams), so each stream is an independent pipeline.
+                var ready = new PieceSignal();
+                tasks[2 * s] = AllReduceSendAsync(buffer, layout, s, ready, sequence, abort.Token);
+                tasks[2 * s + 1] = AllReduceReceiveAsync(buffer, layout, s, ready, op, sequence, abort.Token);
+            }
+            await WhenAllFailFast(tasks, abort);
         }
-        await WhenAllFailFast(tasks, abort);
+        finally
+        {
+            Volatile.Write(ref _placement, null);
+        }
     }
 
     private async Task AllReduceSendAsync(Memory<float> buffer, RingLayout layout, int stream, PieceSignal ready, ulong sequence, CancellationToken token)
@@ -256,7 +276,7 @@ public sealed partial class CollectiveGroup
                             ElementCodec.RoundInPlace(destination, format);
                         }
                     }
-                    else
+                    else if (!frame.IsPlaced)
                     {
                         ElementCodec.DecodeCopy(frame.Data, destination, format);
                     }

@@ -245,10 +245,17 @@ internal sealed class UpstreamLink : IAsyncDisposable
                     Queue(InSharedSlot(op, kind, step, piece, total, slot, length), token);
                     continue;
                 }
+                if (_group.Placement is { } placement && placement.TryPlace(op, kind, step, piece, total, length, StreamIndex, out var destination))
+                {
+                    ReceivePayload(socket, destination);
+                    _group.CountPlacedPiece();
+                    Queue(WireFrame.Placed(op, kind, step, piece, total, length), token);
+                    continue;
+                }
                 var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
                 try
                 {
-                    DataSockets.ReceiveExactly(socket, rented.AsSpan(0, length));
+                    ReceivePayload(socket, rented.AsSpan(0, length));
                 }
                 catch
                 {
@@ -269,6 +276,14 @@ internal sealed class UpstreamLink : IAsyncDisposable
             }
         }
         _frames.Writer.TryComplete();
+    }
+
+    private static void ReceivePayload(Socket socket, Span<byte> payload)
+    {
+        if (!DataSockets.ReceiveExactly(socket, payload) && payload.Length > 0)
+        {
+            throw new IOException($"connection closed after a frame header, before its {payload.Length}-byte payload");
+        }
     }
 
     /// <summary>Best effort: control frames (abort, goodbye) must never block a failing rank for long.</summary>

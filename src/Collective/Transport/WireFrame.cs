@@ -50,6 +50,9 @@ internal sealed class WireFrame
 
     public int DataLength { get; private set; }
 
+    /// <summary>Whether the payload was received straight into the operation's buffer (<see cref="Ring.PiecePlacement"/>): <see cref="Data"/> is empty.</summary>
+    public bool IsPlaced { get; private init; }
+
     public int PayloadBytes => SourceFloats.Length > 0 ? SourceFloats.Length * ElementCodec.BytesPerElement(Format) : SourceBytes.Length;
 
     public static WireFrame ForControl(PeerFrame control) => new() { Control = control };
@@ -62,6 +65,10 @@ internal sealed class WireFrame
 
     internal static WireFrame Received(ulong op, uint kind, uint step, uint piece, ulong total, byte[] rented, int length) =>
         new() { Op = op, Kind = kind, Step = step, Piece = piece, Total = total, _rented = rented, DataLength = length };
+
+    /// <summary>An incoming payload already received into the operation's buffer, where its header said it belongs.</summary>
+    internal static WireFrame Placed(ulong op, uint kind, uint step, uint piece, ulong total, int length) =>
+        new() { Op = op, Kind = kind, Step = step, Piece = piece, Total = total, DataLength = length, IsPlaced = true };
 
     /// <summary>An incoming payload read in place from a shared-memory slot (the caller holds a mapping reference for it); <paramref name="returnSlot"/> hands the slot back to the sender on release.</summary>
     internal static WireFrame InSharedSlot(ulong op, uint kind, uint step, uint piece, ulong total, SharedSlots slots, int slot, int length, Action<int> returnSlot) =>
