@@ -23,7 +23,7 @@ public static class AllReduceBenchmark
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>What one run measures; a rank process gets the same through its hidden options.</summary>
-    private sealed record Settings(int[] Workers, long[] Sizes, int Iters, int Streams, ByteSize Chunk, WireCompression Compression,
+    private sealed record Settings(int[] Workers, long[] Sizes, int Iters, int Warmup, int Streams, ByteSize Chunk, WireCompression Compression,
         DataTransport[] Transports, bool[] SharedMemory, bool NoBaselines);
 
     public static Command Build()
@@ -42,7 +42,11 @@ public static class AllReduceBenchmark
             DefaultValueFactory = _ => [new(1L << 20), new(16L << 20), new(100L << 20)],
             CustomParser = result => BenchmarkOptions.ParseList(result, text => BenchmarkOptions.ParseSize(result, "--sizes", text)),
         };
-        var iters = new Option<int>("--iters") { Description = "Timed all-reduces per size (after 2 warm-up).", DefaultValueFactory = _ => 10 }.Positive();
+        var iters = new Option<int>("--iters") { Description = "Timed all-reduces per size (after the warm-up ones).", DefaultValueFactory = _ => 10 }.Positive();
+        // The rank processes JIT-compile their hot loops in tiers while they run: with 2 warm-ups the timed
+        // all-reduces still paid for instrumented code and recompilation (20-40% more CPU per operation than
+        // with tiering off). Gloo, compiled ahead, gets the same warm-up.
+        var warmup = new Option<int>("--warmup") { Description = "Untimed all-reduces per size first, for Plateau and Gloo alike.", DefaultValueFactory = _ => 10 }.Positive();
         var streams = new Option<int>("--streams") { Description = "Data streams per peer.", DefaultValueFactory = _ => RingOptions.DefaultStreamsPerPeer }.Positive();
         var chunk = new Option<ByteSize>("--chunk")
         {
@@ -97,7 +101,7 @@ public static class AllReduceBenchmark
         var rendezvous = new Option<string?>("--rendezvous") { Description = "Folder where ranks publish their addresses (with --child).", Hidden = true };
         var command = new Command("allreduce", "Ring all-reduce between processes on loopback vs Gloo and iperf3 (nccl-tests-style busbw table).")
         {
-            workers, sizes, iters, streams, chunk, compression, transport, sharedMemory, noBaselines, child, rank, rendezvous,
+            workers, sizes, iters, warmup, streams, chunk, compression, transport, sharedMemory, noBaselines, child, rank, rendezvous,
         };
         command.Validators.Add(result =>
         {
@@ -116,7 +120,7 @@ public static class AllReduceBenchmark
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var settings = new Settings(parseResult.GetValue(workers)!, [.. parseResult.GetValue(sizes)!.Select(s => s.Bytes)], parseResult.GetValue(iters),
+            var settings = new Settings(parseResult.GetValue(workers)!, [.. parseResult.GetValue(sizes)!.Select(s => s.Bytes)], parseResult.GetValue(iters), parseResult.GetValue(warmup),
                 parseResult.GetValue(streams), parseResult.GetValue(chunk), parseResult.GetValue(compression),
                 parseResult.GetValue(transport)!, [.. parseResult.GetValue(sharedMemory)!.Select(mode => mode == "on")], parseResult.GetValue(noBaselines));
             return parseResult.GetValue(child)
@@ -129,7 +133,7 @@ public static class AllReduceBenchmark
     private static async Task<int> RunParentAsync(Settings options)
     {
         var (sizes, iters) = (options.Sizes, options.Iters);
-        Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, {iters} iterations per size");
+        Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, {iters} iterations per size after {options.Warmup} warm-up; rank processes JIT without tiering (steady-state code)");
 
         double? iperf = options.NoBaselines ? null : await Machine.MeasureIperfAsync();
         if (iperf is { } bps)
@@ -138,7 +142,7 @@ public static class AllReduceBenchmark
         }
         foreach (var workers in options.Workers)
         {
-            var runs = new List<(DataTransport Transport, bool SharedMemory, string Load, Dictionary<long, double> Seconds)>();
+            var runs = new List<(DataTransport Transport, bool SharedMemory, string Load, Dictionary<long, Timing> Timings)>();
             foreach (var transport in options.Transports)
             {
                 foreach (var sharedMemory in options.SharedMemory)
@@ -147,28 +151,30 @@ public static class AllReduceBenchmark
                     runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, options, transport, sharedMemory)));
                 }
             }
-            var gloo = options.NoBaselines ? null : await RunGlooAsync(workers, sizes, iters);
+            var gloo = options.NoBaselines ? null : await RunGlooAsync(workers, sizes, iters, options.Warmup);
             foreach (var (transport, sharedMemory, load, plateau) in runs)
             {
                 Console.WriteLine();
                 Console.WriteLine($"# N = {workers} processes, ring, data over {transport}{(transport == DataTransport.Socket ? sharedMemory ? " + shared memory" : " (payloads on TCP)" : "")} ({options.Streams.ToString(Invariant)} stream(s)/peer, chunk {options.Chunk}, {options.Compression}); load average {load}");
-                Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9}");
+                Console.WriteLine($"{"size",10} {"count",12} {"plateau us",12} {"algbw GB/s",11} {"busbw GB/s",11} {"gloo us",10} {"gloo busbw",11} {"vs gloo",8} {"vs iperf3",9} {"cpu ms",8} {"gloo cpu ms",11} {"cpu vs gloo",11}");
                 foreach (var size in sizes)
                 {
-                    var seconds = plateau[size];
+                    var (seconds, cpuSeconds) = plateau[size];
                     var algbw = size / seconds / 1e9;
                     var busbw = algbw * 2 * (workers - 1) / workers;
-                    var glooSeconds = gloo?.GetValueOrDefault(size);
+                    var glooTiming = gloo?.GetValueOrDefault(size);
+                    var glooSeconds = glooTiming?.Seconds;
                     var glooBusbw = glooSeconds is > 0 ? size / glooSeconds.Value / 1e9 * 2 * (workers - 1) / workers : double.NaN;
                     var vsIperf = iperf is { } i ? busbw / (i / 8 / 1e9) : double.NaN;
-                    Console.WriteLine($"{new ByteSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%}");
+                    var glooCpu = glooTiming?.CpuSeconds ?? double.NaN;
+                    Console.WriteLine($"{new ByteSize(size),10} {size / 4,12} {seconds * 1e6,12:0} {algbw,11:0.000} {busbw,11:0.000} {glooSeconds * 1e6,10:0} {glooBusbw,11:0.000} {busbw / glooBusbw,7:0.00}x {vsIperf,8:0%} {cpuSeconds * 1e3,8:0.0} {glooCpu * 1e3,11:0.0} {glooCpu / cpuSeconds,10:0.00}x");
                 }
             }
         }
         return 0;
     }
 
-    private static async Task<Dictionary<long, double>> RunRanksAsync(int workers, Settings options, DataTransport transport, bool sharedMemory)
+    private static async Task<Dictionary<long, Timing>> RunRanksAsync(int workers, Settings options, DataTransport transport, bool sharedMemory)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-allreduce-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -179,13 +185,18 @@ public static class AllReduceBenchmark
             {
                 var start = SelfStartInfo();
                 foreach (var arg in new[] { "allreduce", "--child", "--rank", rank.ToString(Invariant), "--workers", workers.ToString(Invariant),
-                    "--sizes", string.Join(',', options.Sizes), "--iters", options.Iters.ToString(Invariant), "--rendezvous", rendezvous.FullName,
+                    "--sizes", string.Join(',', options.Sizes), "--iters", options.Iters.ToString(Invariant), "--warmup", options.Warmup.ToString(Invariant), "--rendezvous", rendezvous.FullName,
                     "--streams", options.Streams.ToString(Invariant), "--chunk", options.Chunk.Bytes.ToString(Invariant), "--compression", options.Compression.ToString(),
                     "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off" })
                 {
                     start.ArgumentList.Add(arg);
                 }
                 start.Environment[SecretVariable] = secret;
+                // Steady-state code from the first call: with tiered compilation the rank processes spent the timed
+                // all-reduces partly in instrumented code and recompiling (the JIT's background thread competes for
+                // the same cores), 20-40% more CPU per operation even after 10 warm-ups on a loaded 2-core machine,
+                // where a long-running worker would long since run optimised code.
+                start.Environment["DOTNET_TieredCompilation"] = "0";
                 start.RedirectStandardOutput = true;
                 processes.Add(Process.Start(start)!);
             }
@@ -200,7 +211,7 @@ public static class AllReduceBenchmark
             }
             return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
-                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), j => j.GetProperty("seconds").GetDouble());
+                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
         }
         finally
         {
@@ -252,28 +263,30 @@ public static class AllReduceBenchmark
         {
             var buffer = GC.AllocateUninitializedArray<float>((int)(size / sizeof(float)), pinned: true);
             buffer.AsSpan().Fill(1f);
-            for (var i = 0; i < 2; i++)
+            for (var i = 0; i < options.Warmup; i++)
             {
                 await group.AllReduceAsync(buffer);
             }
             await group.BarrierAsync();
             var watch = Stopwatch.StartNew();
+            var cpuStart = Environment.CpuUsage.TotalTime;
             for (var i = 0; i < iters; i++)
             {
                 await group.AllReduceAsync(buffer);
             }
             var seconds = watch.Elapsed.TotalSeconds / iters;
-            var all = await group.AllGatherAsync(new[] { (float)seconds }.AsMemory());
+            var cpuSeconds = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds / iters;
+            var all = await group.AllGatherAsync(new[] { (float)seconds, (float)cpuSeconds }.AsMemory());
             if (rank == 0)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { bytes = size, seconds = all.Max(a => a[0]) }));
+                Console.WriteLine(JsonSerializer.Serialize(new { bytes = size, seconds = all.Max(a => a[0]), cpu_seconds = all.Sum(a => a[1]) }));
             }
         }
         await group.BarrierAsync();
         return 0;
     }
 
-    private static async Task<Dictionary<long, double>?> RunGlooAsync(int workers, long[] sizes, int iters)
+    private static async Task<Dictionary<long, Timing>?> RunGlooAsync(int workers, long[] sizes, int iters, int warmup)
     {
         var script = FindUp(Path.Combine("bench", "python", "allreduce_gloo.py"));
         if (script is null || !File.Exists("/usr/bin/python3"))
@@ -282,7 +295,7 @@ public static class AllReduceBenchmark
             return null;
         }
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--port", Machine.FreePort().ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--port", Machine.FreePort().ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
         }
@@ -296,7 +309,7 @@ public static class AllReduceBenchmark
         }
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
-            .ToDictionary(j => j.GetProperty("bytes").GetInt64(), j => j.GetProperty("seconds").GetDouble());
+            .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
     }
 
     private static ProcessStartInfo SelfStartInfo()
@@ -325,5 +338,14 @@ public static class AllReduceBenchmark
         return File.Exists(cwd) ? cwd : null;
     }
 
-
+    /// <summary>
+    /// One size's result: wall seconds per all-reduce (the slowest rank's mean) and the CPU seconds (user + system, every
+    /// thread) all ranks' processes spent per all-reduce, summed. On a CPU-bound machine shared with other work the wall
+    /// time swings with the load while the CPU cost per operation does not, so "cpu vs gloo" (Gloo's CPU cost over
+    /// Plateau's) is the steadier side-by-side comparison there.
+    /// </summary>
+    private readonly record struct Timing(double Seconds, double CpuSeconds)
+    {
+        public static Timing Parse(JsonElement line) => new(line.GetProperty("seconds").GetDouble(), line.GetProperty("cpu_seconds").GetDouble());
+    }
 }

@@ -2,8 +2,9 @@
 """torch.distributed Gloo all-reduce baseline for `plateau-bench allreduce`.
 
 Spawns --workers processes on loopback (TCP store), all-reduces float32 tensors of each size and
-prints one JSON line per size from rank 0: {"bytes", "seconds"} where seconds is the mean time per
-all-reduce, taking the slowest rank (as nccl-tests does)."""
+prints one JSON line per size from rank 0: {"bytes", "seconds", "cpu_seconds"} where seconds is the mean time per
+all-reduce, taking the slowest rank (as nccl-tests does), and cpu_seconds the CPU time (user + system, every thread)
+all ranks' processes spent per all-reduce, summed over the ranks."""
 import argparse
 import json
 import os
@@ -23,12 +24,15 @@ def run(rank, args):
             dist.all_reduce(tensor)
         dist.barrier()
         start = time.perf_counter()
+        cpu_start = time.process_time()
         for _ in range(args.iters):
             dist.all_reduce(tensor)
+        cpu = torch.tensor([(time.process_time() - cpu_start) / args.iters], dtype=torch.float64)
         elapsed = torch.tensor([(time.perf_counter() - start) / args.iters], dtype=torch.float64)
         dist.all_reduce(elapsed, op=dist.ReduceOp.MAX)
+        dist.all_reduce(cpu, op=dist.ReduceOp.SUM)
         if rank == 0:
-            print(json.dumps({"bytes": size, "seconds": elapsed.item()}), flush=True)
+            print(json.dumps({"bytes": size, "seconds": elapsed.item(), "cpu_seconds": cpu.item()}), flush=True)
     dist.destroy_process_group()
 
 
