@@ -139,10 +139,7 @@ internal static class JobSpecShape
     private static Type? ListElement(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : null;
 
-    private static List<string> EnumNames(Type enumType) =>
-        enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
-            .ToList();
+    private static List<string> EnumNames(Type enumType) => [.. SpecEnumNames.All(enumType)];
 
     private static SpecError Expected(string field, string what) => new(field, $"expected {what}");
 }

@@ -362,11 +362,7 @@ public static partial class JobSpecValidator
         }
     }
 
-    internal static string Name<T>(T value) where T : struct, Enum =>
-        typeof(T).GetField(value.ToString())?
-            .GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
-            .Cast<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()
-            .FirstOrDefault()?.Name ?? value.ToString();
+    internal static string Name<T>(T value) where T : struct, Enum => SpecEnumNames.Name(value);
 
     private static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Plateau.Contracts.Errors;
 using Plateau.Contracts.Jobs;
 using Plateau.Contracts.Specs;
 using Plateau.Data.Datasets;
@@ -56,10 +57,14 @@ public static class LocalCommand
         checkpointTransfer.AcceptOnlyFromAmong("shared", "network");
         var maxCoordinatorRestarts = new Option<int>("--max-coordinator-restarts") { Description = "A coordinator that dies is started again, with every worker, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxCoordinatorRestarts };
         var checkpointEverySteps = new Option<int?>("--checkpoint-every-steps") { Description = "Also checkpoint inside an epoch after every N global steps (spec.checkpoint.everySteps; default 0: only at epoch ends)." };
+        var evaluation = SpecChoice<EvaluationMode>("--evaluation", "How validation images are scored (spec.evaluation.mode): centerCrop (the default), tenCrop or multiScale; also overrides a --spec file.");
+        var dropLast = new Option<bool?>("--drop-last") { Description = "Drop each epoch's last partial batch (spec.batch.dropLast, PyTorch's drop_last; default true); also overrides a --spec file." };
+        var compression = SpecChoice<GradientCompression>("--compression", "Gradients on the wire (spec.communication.compression): none (the default), bf16 or fp16; also overrides a --spec file.");
         var maxRestarts = new Option<int>("--max-worker-restarts") { Description = "Worker processes that die are started again, this many times in all.", DefaultValueFactory = _ => LocalSettings.DefaultMaxWorkerRestarts };
         var command = new Command("local", "Train on this machine: a coordinator and N worker processes on loopback, live progress, summary at the end.")
         {
             data, workers, devices, model, epochs, batch, lr, weightDecay, patience, factor, threshold, trainImages, valImages, seed, threads, spec, dir, plain, minWorkers, maxRestarts, checkpointTransfer, checkpointEverySteps, maxCoordinatorRestarts,
+            evaluation, dropLast, compression,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -71,11 +76,29 @@ public static class LocalCommand
                 parseResult.GetValue(spec), parseResult.GetValue(dir), parseResult.GetValue(plain) || Console.IsOutputRedirected,
                 parseResult.GetResult(workers) is { Implicit: false }, parseResult.GetValue(minWorkers), parseResult.GetValue(maxRestarts),
                 NetworkCheckpoints: parseResult.GetValue(checkpointTransfer) == "network", CheckpointEverySteps: parseResult.GetValue(checkpointEverySteps),
-                MaxCoordinatorRestarts: parseResult.GetValue(maxCoordinatorRestarts));
+                MaxCoordinatorRestarts: parseResult.GetValue(maxCoordinatorRestarts),
+                Evaluation: parseResult.GetValue(evaluation), DropLast: parseResult.GetValue(dropLast), Compression: parseResult.GetValue(compression));
             return await RunAsync(settings, Console.Out, cancellationToken);
         });
         return command;
     }
+    /// <summary>An option taking one of a spec enum's names as the spec writes them; anything else is refused naming the option and the choices.</summary>
+    private static Option<T?> SpecChoice<T>(string name, string description) where T : struct, Enum => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            var match = Enum.GetValues<T>().Where(v => SpecEnumNames.Name(v) == text).Cast<T?>().FirstOrDefault();
+            if (match is null)
+            {
+                result.AddError($"{name} must be one of {string.Join(", ", SpecEnumNames.All(typeof(T)))}, got {Quote.Value(text)}");
+            }
+
+            return match;
+        },
+    };
+
     /// <summary>Builds the job spec from the options (or reads --spec), checks it, and runs it to the end.</summary>
     public static async Task<int> RunAsync(LocalSettings settings, TextWriter output, CancellationToken cancellationToken)
     {

@@ -18,12 +18,7 @@ public static class LocalSpecBuilder
     {
         if (settings.SpecFile is { } file)
         {
-            var loaded = JobSpecLoader.LoadFile(file);
-            if (settings.CheckpointEverySteps is { } everySteps)
-            {
-                loaded = loaded with { Checkpoint = loaded.Checkpoint with { EverySteps = everySteps } };
-            }
-
+            var loaded = Overridden(JobSpecLoader.LoadFile(file), settings);
             return settings.WorkersGiven ? loaded with { Workers = loaded.Workers with { Min = settings.MinWorkers ?? settings.Workers, Max = settings.Workers } } : loaded;
         }
 
@@ -64,7 +59,7 @@ public static class LocalSpecBuilder
             model = settings.Model ?? "se_resnet20_cifar";
         }
 
-        return new JobSpec
+        return Overridden(new JobSpec
         {
             Name = "local",
             Model = new ModelSpec { Name = model },
@@ -86,7 +81,33 @@ public static class LocalSpecBuilder
             Evaluation = new EvaluationSpec { EveryEpochs = 1 },
             Workers = new WorkersSpec { Min = settings.MinWorkers ?? settings.Workers, Max = settings.Workers, DevicesPerWorker = settings.DevicesPerWorker, RendezvousTimeoutSeconds = 180 },
             Seed = settings.Seed,
-            Checkpoint = new CheckpointPolicySpec { EveryEpochs = 1, Keep = 3, EverySteps = settings.CheckpointEverySteps ?? 0 },
-        };
+            Checkpoint = new CheckpointPolicySpec { EveryEpochs = 1, Keep = 3 },
+        }, settings);
+    }
+
+    /// <summary>The options given on the command line that override the spec's own choice (a --spec file's too).</summary>
+    private static JobSpec Overridden(JobSpec spec, LocalSettings settings)
+    {
+        if (settings.CheckpointEverySteps is { } everySteps)
+        {
+            spec = spec with { Checkpoint = spec.Checkpoint with { EverySteps = everySteps } };
+        }
+
+        if (settings.Evaluation is { } evaluation)
+        {
+            spec = spec with { Evaluation = spec.Evaluation with { Mode = evaluation } };
+        }
+
+        if (settings.DropLast is { } dropLast)
+        {
+            spec = spec with { Batch = spec.Batch with { DropLast = dropLast } };
+        }
+
+        if (settings.Compression is { } compression)
+        {
+            spec = spec with { Communication = spec.Communication with { Compression = compression } };
+        }
+
+        return spec;
     }
 }
