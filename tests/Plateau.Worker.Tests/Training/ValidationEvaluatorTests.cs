@@ -152,12 +152,15 @@ public sealed class ValidationEvaluatorTests : IDisposable
             CPU, rank, worldSize, batchSize, seed: 1, epoch: 0, new DataLoaderOptions { DecodeThreads = 1, Normalisation = Normalisation.Cifar10 }, CancellationToken.None);
 
     [Theory]
-    [InlineData(1000)] // every image in one sample batch
-    [InlineData(20)] // two images per sample batch
-    public async Task MultiScaleScoresANonSquareImageWholeAtEveryScaleWithItsShorterSideResized(int batchSize)
+    [InlineData(1000, false)] // every image in one sample batch
+    [InlineData(20, false)] // two images per sample batch
+    [InlineData(20, true)] // batch norm: the square image after two non-square ones is still scored in eval mode
+    public async Task MultiScaleScoresANonSquareImageWholeAtEveryScaleWithItsShorterSideResized(int batchSize, bool batchNorm)
     {
         using var images = new RawImages(MixedSizes, seed: 4);
-        using var model = TinyNets.BatchNormFree(seed: 6);
+        using var model = batchNorm
+            ? ModelRegistry.Create("resnet20_cifar", new Plateau.Models.Architecture.ModelOptions { NumClasses = 10 })
+            : TinyNets.BatchNormFree(seed: 6);
         var counts = EvaluateMultiScale(model, images, rank: 0, worldSize: 1, batchSize);
 
         // By hand: each image whole at every scale, shorter side = s and longer = int(s * longer / shorter) as
