@@ -134,6 +134,26 @@ public class TransformTests
         Assert.Equal(5, ResizeCenterCropTransform.MultiScale().Count);
     }
 
+    [Theory]
+    [InlineData(300, 200, 224, 336, 224)] // torchvision Resize(224): int(224 * 300 / 200) = 336
+    [InlineData(200, 300, 224, 224, 336)]
+    [InlineData(500, 375, 640, 853, 640)] // int(640 * 500 / 375) = int(853.3)
+    [InlineData(333, 500, 256, 256, 384)] // int(256 * 500 / 333) = int(384.4)
+    [InlineData(640, 427, 224, 335, 224)] // int(224 * 640 / 427) = int(335.7): truncated, not rounded
+    [InlineData(32, 32, 37, 37, 37)]
+    public void AMultiScaleViewIsTheWholeImageWithItsShorterSideResizedAsTorchvisionDoes(int width, int height, int scale, int outWidth, int outHeight)
+    {
+        var pass = Assert.Single(ResizeCenterCropTransform.MultiScale([scale]));
+        Assert.True(pass.IsTestScale);
+        Assert.Equal(width == height, pass.CropsWholeImage(width, height));
+        var whole = pass.WholeImage(width, height);
+        Assert.Equal((outWidth, outHeight), (whole.OutputWidth, whole.OutputHeight));
+        var random = default(CounterRandom);
+        var views = new CropPlan[whole.Views];
+        whole.Plan(width, height, ref random, views);
+        Assert.Equal([new CropPlan(0, 0, width, height, false), new CropPlan(0, 0, width, height, true)], views);
+    }
+
     [Fact]
     public void ResizeAndCentreCropMatchTorchvisionWithinRounding()
     {

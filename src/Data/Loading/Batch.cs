@@ -14,12 +14,13 @@ public sealed class Batch : IDisposable
 {
     private Action? _release;
 
-    internal Batch(Tensor images, Tensor labels, Tensor? lightingOffsets, int[] indices, int requested, RankBatch? plan, Action release)
+    internal Batch(Tensor images, Tensor labels, Tensor? lightingOffsets, int[] indices, (int Width, int Height)[] sourceSizes, int requested, RankBatch? plan, Action release)
     {
         Images = images;
         Labels = labels;
         LightingOffsets = lightingOffsets;
         Indices = indices;
+        SourceSizes = sourceSizes;
         Requested = requested;
         Plan = plan;
         _release = release;
@@ -36,6 +37,9 @@ public sealed class Batch : IDisposable
 
     /// <summary>Dataset indices of the samples present, in batch order (bad samples removed).</summary>
     public int[] Indices { get; }
+
+    /// <summary>Each present sample's source image size (width, height, before any resize or crop), in batch order.</summary>
+    public (int Width, int Height)[] SourceSizes { get; }
 
     /// <summary>Samples in the batch (≤ <see cref="Requested"/>; less when bad samples were skipped).</summary>
     public int Count => Indices.Length;

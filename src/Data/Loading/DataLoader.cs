@@ -266,6 +266,7 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
                     {
                         job.Slot.LabelPtr[item.Position] = sample.Label;
                     }
+                    job.SourceSizes[item.Position] = processor.SourceSize;
                     job.Good[item.Position] = true;
                 }
                 catch (BadSampleException e)
@@ -351,6 +352,8 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
 
         public bool[] Good { get; } = new bool[indices.Length];
 
+        public (int Width, int Height)[] SourceSizes { get; } = new (int, int)[indices.Length];
+
         public int Remaining = indices.Length;
 
         public Exception? Failure;
@@ -359,10 +362,13 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
 
         private int[] _present = [];
 
+        private (int Width, int Height)[] _presentSizes = [];
+
         public void Complete()
         {
             // Compact: move good samples down over the holes bad ones left.
             var present = new List<int>(Indices.Length);
+            var sizes = new List<(int, int)>(Indices.Length);
             for (var p = 0; p < Indices.Length; p++)
             {
                 if (!Good[p])
@@ -374,8 +380,10 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
                     Slot.MoveSample(p, present.Count);
                 }
                 present.Add(Indices[p]);
+                sizes.Add(SourceSizes[p]);
             }
             _present = [.. present];
+            _presentSizes = [.. sizes];
             Done.TrySetResult();
         }
 
@@ -385,7 +393,7 @@ public sealed class DataLoader : IAsyncDisposable, IDisposable
             var images = Slot.Images.narrow(0, 0, n);
             var labels = Slot.Labels.narrow(0, 0, n);
             var offsets = Slot.FloatOutput ? null : Slot.Offsets.narrow(0, 0, n);
-            return new Batch(images, labels, offsets, _present, Indices.Length, Plan, release);
+            return new Batch(images, labels, offsets, _present, _presentSizes, Indices.Length, Plan, release);
         }
     }
 }

@@ -5,8 +5,9 @@ namespace Plateau.Data.Transforms;
 /// <summary>
 /// Evaluation transform: shorter side resized to <see cref="ResizeTo"/>, centre <see cref="CropSize"/> square (the
 /// standard "resize 256, centre 224"). With <c>mirrorView</c> it adds the horizontally flipped crop as a second view.
-/// With cropSize == resizeTo this is one scale of the paper's multi-scale test ({224, 256, 384, 480, 640}), as a
-/// square centre view so that a batch has one shape.
+/// With cropSize == resizeTo (<see cref="IsTestScale"/>) this is one scale of the paper's multi-scale test ({224, 256,
+/// 384, 480, 640}): the loader's fixed-shape view, which is the whole resized image when the source resizes to a square
+/// (<see cref="CropsWholeImage"/>); any other source's fully-convolutional view is <see cref="WholeImage"/>.
 /// </summary>
 public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize = 224, bool mirrorView = false) : ISampleTransform
 {
@@ -23,6 +24,9 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
 
     public double LightingStd => 0;
 
+    /// <summary>One scale of the multi-scale test: the shorter side resized to the crop size, nothing cut from it.</summary>
+    public bool IsTestScale => ResizeTo == CropSize;
+
     /// <summary>The paper's multi-scale test sizes: shorter side in {224, 256, 384, 480, 640}.</summary>
     public static IReadOnlyList<int> PaperTestScales { get; } = [224, 256, 384, 480, 640];
 
@@ -36,9 +40,27 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
         return [.. PaperTestScales.Select(s => (int)Math.Round(s * (double)cropSize / 224, MidpointRounding.AwayFromZero))];
     }
 
-    /// <summary>One transform per paper test scale (square centre view plus its mirror); average the scores.</summary>
+    /// <summary>
+    /// One transform per paper test scale (square centre view plus its mirror, the whole image for a square source);
+    /// average the scores. A source that does not resize to a square needs <see cref="WholeImage"/> at each scale.
+    /// </summary>
     public static IReadOnlyList<ResizeCenterCropTransform> MultiScale(IEnumerable<int>? scales = null) =>
         (scales ?? PaperTestScales).Select(s => new ResizeCenterCropTransform(s, s, mirrorView: true)).ToArray();
+
+    /// <summary>Whether the centre crop of a <paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> source is all of the resized image.</summary>
+    public bool CropsWholeImage(int sourceWidth, int sourceHeight) =>
+        ResizedSize(sourceWidth, sourceHeight, ResizeTo, CropSize) == (CropSize, CropSize);
+
+    /// <summary>
+    /// The paper's fully-convolutional view of a <paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> source at
+    /// this scale: the whole image with its shorter side resized to <see cref="ResizeTo"/> and the longer side truncated
+    /// as <see cref="ResizedSize"/> does (300x200 at 224: 336x224), plus the mirror when this transform has one.
+    /// </summary>
+    public IdentityTransform WholeImage(int sourceWidth, int sourceHeight)
+    {
+        var (width, height) = ResizedSize(sourceWidth, sourceHeight, ResizeTo, ResizeTo);
+        return new IdentityTransform(width, height, mirrorView: Views == 2);
+    }
 
     public void Plan(int sourceWidth, int sourceHeight, ref CounterRandom random, Span<CropPlan> views)
     {

@@ -44,6 +44,9 @@ public sealed class SampleProcessor : IDisposable
     /// <summary>Values per sample in the output: views x 3 x H x W.</summary>
     public int ElementsPerSample => Transform.Views * 3 * Transform.OutputWidth * Transform.OutputHeight;
 
+    /// <summary>Source (header) size of the sample processed last, before any resize or crop.</summary>
+    public (int Width, int Height) SourceSize { get; private set; }
+
     /// <summary>Scratch bytes this processor holds right now (decoded image, crop, resampler rows).</summary>
     public long ScratchBytes => _image.Capacity + _crop.Length + _resampler.ScratchBytes;
 
@@ -95,6 +98,7 @@ public sealed class SampleProcessor : IDisposable
     {
         var random = new CounterRandom((ulong)Seed, (ulong)epoch, (ulong)sample.Index, CounterRandom.Streams.Augmentation);
         var (width, height) = _decoder.ReadSize(sample);
+        SourceSize = (width, height);
         Transform.Plan(width, height, ref random, _plans);
         PcaLighting.Draw(Transform.LightingStd, ref random, lightingOffset);
         for (var c = 0; c < 3; c++)

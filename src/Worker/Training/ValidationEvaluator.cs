@@ -15,12 +15,16 @@ namespace Plateau.Worker.Training;
 /// <item>centerCrop — the dataset's evaluation transform, one view; cross-entropy of the logits (unchanged).</item>
 /// <item>tenCrop — resize as the centre crop does, then the 4 corner and the centre crops and their mirrors; ImageNet-like
 /// data resizes (256 → 224 crops), CIFAR-sized data (evaluated unresized) crops the image zero-padded by 4.</item>
-/// <item>multiScale — the paper's shorter sides {224, 256, 384, 480, 640} × crop / 224, each with its mirror; the whole
-/// image when it is square (CIFAR, synthetic), else its centred square of that side, so a batch has one shape.</item>
+/// <item>multiScale — the paper's fully-convolutional test: the whole image with its shorter side resized to each of
+/// {224, 256, 384, 480, 640} × crop / 224 (the longer side truncated as torchvision's Resize does), each with its mirror.
+/// One loader pass per scale gives s × s views, batched; they are the whole image only for a source that resizes to
+/// s × s at every scale (a square one: CIFAR, synthetic). Every other image of the batch is dropped from the batched average and scored on its own,
+/// at its full shape per scale (<see cref="ResizeCenterCropTransform.WholeImage"/>: one one-image loader per scale).</item>
 /// </list>
 /// Multi-view modes average the views' softmax probabilities per image; top-1/top-5 rank the average and the loss is
 /// −log of its true-class probability. Every pass reads the same sample batches, in step, so an image's views all meet
-/// in one batch; an image missing from any pass (a bad sample) is left out of the counts, as it is in centerCrop.
+/// in one batch; an image missing from any pass (a bad sample) is left out of the counts, as it is in centerCrop, and so
+/// is a non-square image that cannot be read again for its own views.
 /// </summary>
 public static class ValidationEvaluator
 {
@@ -81,6 +85,32 @@ public static class ValidationEvaluator
 
         var samples = SamplesPerBatch(passes, batchSize);
         var batches = DistributedSampler.ValidationBatches(validation.Count, samples, rank, worldSize).ToList();
+        model.eval();
+        try
+        {
+            return Score(model, validation, passes, batches, samples, normalisation, device, batchSize, seed, epoch, loaderOptions, token);
+        }
+        finally
+        {
+            model.train();
+        }
+    }
+
+    /// <summary>Counts over <paramref name="batches"/> of sample indices, every pass reading them in step (model in eval mode).</summary>
+    private static ClassificationCounts Score(
+        nn.Module<Tensor, Tensor> model,
+        IImageDataset validation,
+        IReadOnlyList<ISampleTransform> passes,
+        List<int[]> batches,
+        int samples,
+        Normalisation normalisation,
+        Device device,
+        int batchSize,
+        int seed,
+        int epoch,
+        DataLoaderOptions loaderOptions,
+        CancellationToken token)
+    {
         var counts = ClassificationCounts.Zero;
         if (batches.Count == 0)
         {
@@ -89,7 +119,6 @@ public static class ValidationEvaluator
 
         var loaders = new List<DataLoader>(passes.Count);
         var readers = new List<IAsyncEnumerator<Batch>>(passes.Count);
-        model.eval();
         try
         {
             foreach (var pass in passes)
@@ -109,10 +138,18 @@ public static class ValidationEvaluator
                     throw new InvalidOperationException($"evaluation pass ended after {k} of {batches.Count} batches");
                 }
 
-                using var scope = NewDisposeScope();
-                counts += single
-                    ? ClassificationCounts.FromLogits(model.call(readers[0].Current.ToDeviceNormalised(device, normalisation)), readers[0].Current.Labels)
-                    : Averaged(model, [.. readers.Select(r => r.Current)], normalisation, device, batchSize);
+                List<(int Index, int Width, int Height)> ownViews = [];
+                using (var scope = NewDisposeScope())
+                {
+                    counts += single
+                        ? ClassificationCounts.FromLogits(model.call(readers[0].Current.ToDeviceNormalised(device, normalisation)), readers[0].Current.Labels)
+                        : Averaged(model, [.. readers.Select(r => r.Current)], passes, normalisation, device, batchSize, ownViews);
+                }
+
+                foreach (var (index, width, height) in ownViews)
+                {
+                    counts += ScoreWholeImage(model, validation, passes, index, width, height, normalisation, device, batchSize, seed, epoch, loaderOptions, token);
+                }
             }
         }
         finally
@@ -126,18 +163,61 @@ public static class ValidationEvaluator
             {
                 loader.Dispose();
             }
-
-            model.train();
         }
 
         return counts;
     }
 
-    /// <summary>One sample batch seen by every pass: softmax per view, averaged over all views of all passes.</summary>
-    private static ClassificationCounts Averaged(nn.Module<Tensor, Tensor> model, Batch[] batches, Normalisation normalisation, Device device, int batchSize)
+    /// <summary>
+    /// Multi-scale views of one image whose loader views are not all the whole resized image (a non-square source):
+    /// one loader per scale with that image's own full shape (<see cref="ResizeCenterCropTransform.WholeImage"/>), one
+    /// decode thread each. A sample unreadable now is left out (counted nowhere), as a bad sample is in the batched passes.
+    /// </summary>
+    private static ClassificationCounts ScoreWholeImage(
+        nn.Module<Tensor, Tensor> model,
+        IImageDataset validation,
+        IReadOnlyList<ISampleTransform> passes,
+        int index,
+        int width,
+        int height,
+        Normalisation normalisation,
+        Device device,
+        int batchSize,
+        int seed,
+        int epoch,
+        DataLoaderOptions loaderOptions,
+        CancellationToken token)
+    {
+        ISampleTransform[] whole = [.. passes.Select(p => p is ResizeCenterCropTransform { IsTestScale: true } scale ? scale.WholeImage(width, height) : p)];
+        var options = loaderOptions with { DecodeThreads = 1, MaxBadSampleFraction = 1 };
+        return Score(model, validation, whole, [[index]], 1, normalisation, device, batchSize, seed, epoch, options, token);
+    }
+
+    /// <summary>
+    /// One sample batch seen by every pass: softmax per view, averaged over all views of all passes. An image that a
+    /// multi-scale pass did not see whole (<see cref="ResizeCenterCropTransform.CropsWholeImage"/> false: a non-square
+    /// source) is not scored here but added to <paramref name="ownViews"/>, to be scored at its own shapes.
+    /// </summary>
+    private static ClassificationCounts Averaged(
+        nn.Module<Tensor, Tensor> model,
+        Batch[] batches,
+        IReadOnlyList<ISampleTransform> passes,
+        Normalisation normalisation,
+        Device device,
+        int batchSize,
+        List<(int Index, int Width, int Height)> ownViews)
     {
         // Images every pass delivered (a bad sample is missing from all of them, but check rather than assume).
         var present = batches.Skip(1).Aggregate(batches[0].Indices.AsEnumerable(), (kept, b) => kept.Intersect(b.Indices)).ToArray();
+        var scales = passes.OfType<ResizeCenterCropTransform>().Where(p => p.IsTestScale).ToArray();
+        if (scales.Length > 0)
+        {
+            var size = batches[0].Indices.Zip(batches[0].SourceSizes).ToDictionary(p => p.First, p => p.Second);
+            var whole = present.ToLookup(i => scales.All(s => s.CropsWholeImage(size[i].Width, size[i].Height)));
+            ownViews.AddRange(whole[false].Select(i => (i, size[i].Width, size[i].Height)));
+            present = [.. whole[true]];
+        }
+
         if (present.Length == 0)
         {
             return ClassificationCounts.Zero;

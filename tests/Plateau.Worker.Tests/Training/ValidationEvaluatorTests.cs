@@ -144,6 +144,114 @@ public sealed class ValidationEvaluatorTests : IDisposable
         Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
     }
 
+    /// <summary>Non-square images (and one square), with sizes whose multi-scale views at {32, 37, 55, 69, 91} differ in shape.</summary>
+    private static readonly (int Width, int Height)[] MixedSizes = [(30, 20), (20, 26), (24, 24), (45, 30), (33, 32)];
+
+    private static ClassificationCounts EvaluateMultiScale(nn.Module<Tensor, Tensor> model, IImageDataset images, int rank, int worldSize, int batchSize) =>
+        ValidationEvaluator.Evaluate(model, images, ValidationEvaluator.Passes(new IdentityTransform(32, 32), EvaluationMode.MultiScale), Normalisation.Cifar10,
+            CPU, rank, worldSize, batchSize, seed: 1, epoch: 0, new DataLoaderOptions { DecodeThreads = 1, Normalisation = Normalisation.Cifar10 }, CancellationToken.None);
+
+    [Theory]
+    [InlineData(1000, false)] // every image in one sample batch
+    [InlineData(20, false)] // two images per sample batch
+    [InlineData(20, true)] // batch norm: the square image after two non-square ones is still scored in eval mode
+    public async Task MultiScaleScoresANonSquareImageWholeAtEveryScaleWithItsShorterSideResized(int batchSize, bool batchNorm)
+    {
+        using var images = new RawImages(MixedSizes, seed: 4);
+        using var model = batchNorm
+            ? ModelRegistry.Create("resnet20_cifar", new Plateau.Models.Architecture.ModelOptions { NumClasses = 10 })
+            : TinyNets.BatchNormFree(seed: 6);
+        var counts = EvaluateMultiScale(model, images, rank: 0, worldSize: 1, batchSize);
+
+        // By hand: each image whole at every scale, shorter side = s and longer = int(s * longer / shorter) as
+        // torchvision's Resize(s) computes it (30x20 at 32: 48x32), and its mirror; softmax averaged over the 10 views.
+        var average = zeros([MixedSizes.Length, 10], ScalarType.Float64);
+        var labels = zeros([MixedSizes.Length], ScalarType.Int64);
+        model.eval();
+        for (var i = 0; i < MixedSizes.Length; i++)
+        {
+            var (w, h) = MixedSizes[i];
+            foreach (var s in new[] { 32, 37, 55, 69, 91 })
+            {
+                var (vw, vh) = w <= h ? (s, (int)(s * (long)h / w)) : ((int)(s * (long)w / h), s);
+                await using var loader = new DataLoader(images, new IdentityTransform(vw, vh), 1, seed: 1, _loader);
+                await foreach (var batch in loader.ReadBatches(0, [[i]]))
+                {
+                    using var noGrad = no_grad();
+                    var view = batch.ToDeviceNormalised(CPU, Normalisation.Cifar10);
+                    Assert.Equal(new long[] { 1, 3, vh, vw }, view.shape);
+                    foreach (var v in new[] { view, view.flip(3) })
+                    {
+                        average[i].add_(model.call(v)[0].to_type(ScalarType.Float64).softmax(0).div(10));
+                    }
+
+                    labels[i] = batch.Labels[0];
+                }
+            }
+        }
+
+        model.train();
+        var expected = ClassificationCounts.FromProbabilities(average, labels);
+        Assert.Equal(MixedSizes.Length, counts.Total);
+        Assert.Equal(expected.Correct1, counts.Correct1);
+        Assert.Equal(expected.Correct5, counts.Correct5);
+        Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
+    }
+
+    [Fact]
+    public void MultiScaleCountsOfNonSquareImagesSumExactlyAcrossRanks()
+    {
+        using var images = new RawImages(MixedSizes, seed: 8);
+        using var model = TinyNets.BatchNormFree(seed: 7);
+        var alone = EvaluateMultiScale(model, images, 0, 1, batchSize: 20);
+        Assert.Equal(MixedSizes.Length, alone.Total);
+        for (var world = 2; world <= 3; world++)
+        {
+            var sum = ClassificationCounts.Sum([.. Enumerable.Range(0, world).Select(rank => EvaluateMultiScale(model, images, rank, world, batchSize: 20))]);
+            Assert.Equal(MixedSizes.Length, sum.Total);
+            Assert.Equal(alone.Correct1, sum.Correct1);
+            Assert.Equal(alone.Correct5, sum.Correct5);
+            Assert.Equal(alone.LossSum, sum.LossSum, 1e-9);
+        }
+    }
+
+    /// <summary>Raw RGB images of the given sizes, random pixels and labels, held in memory.</summary>
+    private sealed class RawImages : IImageDataset
+    {
+        private readonly (int Width, int Height)[] _sizes;
+        private readonly byte[][] _pixels;
+        private readonly int[] _labels;
+
+        public RawImages((int Width, int Height)[] sizes, int seed)
+        {
+            var random = new Random(seed);
+            _sizes = sizes;
+            _pixels = [.. sizes.Select(s => { var p = new byte[s.Width * s.Height * 3]; random.NextBytes(p); return p; })];
+            _labels = [.. sizes.Select(_ => random.Next(10))];
+        }
+
+        public string Format => "raw-test";
+
+        public string Location => "memory";
+
+        public int Count => _sizes.Length;
+
+        public int NumClasses => 10;
+
+        public IReadOnlyList<string> ClassNames { get; } = [.. Enumerable.Range(0, 10).Select(c => $"c{c}")];
+
+        public int GetLabel(int index) => _labels[index];
+
+        public string DescribeSample(int index) => $"raw#{index}";
+
+        public ImageSample ReadSample(int index, SampleBuffer buffer) =>
+            new(index, _labels[index], DescribeSample(index), SamplePayload.RawRgb, _pixels[index], _sizes[index].Width, _sizes[index].Height);
+
+        public void Dispose()
+        {
+        }
+    }
+
     [Fact]
     public void TenCropOfA500By375ImageTakesTorchvisionsCornersAndCentreAfterResizing256()
     {
