@@ -14,11 +14,12 @@ internal static class TinyNets
         lock (Plateau.Worker.Training.WorkerModels.InitialisationLock)
         {
             manual_seed(seed);
-            return Build();
+            return BatchNormFreeLayers();
         }
     }
 
-    private static nn.Module<Tensor, Tensor> Build() =>
+    /// <summary>The layers of <see cref="BatchNormFree"/>, freshly initialised from torch's generator (the caller seeds it under the lock).</summary>
+    public static nn.Module<Tensor, Tensor> BatchNormFreeLayers() =>
         nn.Sequential(
             ("conv1", nn.Conv2d(3, 8, 3, padding: 1)),
             ("relu1", nn.ReLU()),

@@ -284,21 +284,10 @@ public sealed class StagedGradientsTests
             lock (WorkerModels.InitialisationLock)
             {
                 manual_seed(seed);
-                return new IdleHead(BuildBody());
+                return new IdleHead(TinyNets.BatchNormFreeLayers());
             }
         }
 
         public override Tensor forward(Tensor input) => body.call(input);
-
-        private static nn.Module<Tensor, Tensor> BuildBody() =>
-            nn.Sequential(
-                ("conv1", nn.Conv2d(3, 8, 3, padding: 1)),
-                ("relu1", nn.ReLU()),
-                ("pool1", nn.MaxPool2d(2)),
-                ("conv2", nn.Conv2d(8, 16, 3, padding: 1)),
-                ("relu2", nn.ReLU()),
-                ("pool2", nn.AdaptiveAvgPool2d(1)),
-                ("flatten", nn.Flatten()),
-                ("fc", nn.Linear(16, 10)));
     }
 }
