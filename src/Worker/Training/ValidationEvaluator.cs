@@ -88,7 +88,7 @@ public static class ValidationEvaluator
         model.eval();
         try
         {
-            return Score(model, validation, passes, batches, samples, normalisation, device, batchSize, seed, epoch, loaderOptions, token);
+            return Score(new Scoring(model, validation, normalisation, device, batchSize, seed, epoch, loaderOptions, token), passes, batches, samples);
         }
         finally
         {
@@ -97,20 +97,9 @@ public static class ValidationEvaluator
     }
 
     /// <summary>Counts over <paramref name="batches"/> of sample indices, every pass reading them in step (model in eval mode).</summary>
-    private static ClassificationCounts Score(
-        nn.Module<Tensor, Tensor> model,
-        IImageDataset validation,
-        IReadOnlyList<ISampleTransform> passes,
-        List<int[]> batches,
-        int samples,
-        Normalisation normalisation,
-        Device device,
-        int batchSize,
-        int seed,
-        int epoch,
-        DataLoaderOptions loaderOptions,
-        CancellationToken token)
+    private static ClassificationCounts Score(Scoring scoring, IReadOnlyList<ISampleTransform> passes, List<int[]> batches, int samples)
     {
+        var (model, validation, normalisation, device, batchSize, seed, epoch, loaderOptions, token) = scoring;
         var counts = ClassificationCounts.Zero;
         if (batches.Count == 0)
         {
@@ -148,7 +137,7 @@ public static class ValidationEvaluator
 
                 foreach (var (index, width, height) in ownViews)
                 {
-                    counts += ScoreWholeImage(model, validation, passes, index, width, height, normalisation, device, batchSize, seed, epoch, loaderOptions, token);
+                    counts += ScoreWholeImage(scoring, passes, index, width, height);
                 }
             }
         }
@@ -173,25 +162,24 @@ public static class ValidationEvaluator
     /// one loader per scale with that image's own full shape (<see cref="ResizeCenterCropTransform.WholeImage"/>), one
     /// decode thread each. A sample unreadable now is left out (counted nowhere), as a bad sample is in the batched passes.
     /// </summary>
-    private static ClassificationCounts ScoreWholeImage(
-        nn.Module<Tensor, Tensor> model,
-        IImageDataset validation,
-        IReadOnlyList<ISampleTransform> passes,
-        int index,
-        int width,
-        int height,
-        Normalisation normalisation,
-        Device device,
-        int batchSize,
-        int seed,
-        int epoch,
-        DataLoaderOptions loaderOptions,
-        CancellationToken token)
+    private static ClassificationCounts ScoreWholeImage(Scoring scoring, IReadOnlyList<ISampleTransform> passes, int index, int width, int height)
     {
         ISampleTransform[] whole = [.. passes.Select(p => p is ResizeCenterCropTransform { IsTestScale: true } scale ? scale.WholeImage(width, height) : p)];
-        var options = loaderOptions with { DecodeThreads = 1, MaxBadSampleFraction = 1 };
-        return Score(model, validation, whole, [[index]], 1, normalisation, device, batchSize, seed, epoch, options, token);
+        var options = scoring.LoaderOptions with { DecodeThreads = 1, MaxBadSampleFraction = 1 };
+        return Score(scoring with { LoaderOptions = options }, whole, [[index]], 1);
     }
+
+    /// <summary>What every scoring pass of one evaluation shares.</summary>
+    private sealed record Scoring(
+        nn.Module<Tensor, Tensor> Model,
+        IImageDataset Validation,
+        Normalisation Normalisation,
+        Device Device,
+        int BatchSize,
+        int Seed,
+        int Epoch,
+        DataLoaderOptions LoaderOptions,
+        CancellationToken Token);
 
     /// <summary>
     /// One sample batch seen by every pass: softmax per view, averaged over all views of all passes. An image that a
