@@ -18,9 +18,13 @@ namespace Plateau.Worker.Training;
 /// <item>multiScale — the paper's fully-convolutional test: the whole image with its shorter side resized to each of
 /// {224, 256, 384, 480, 640} × crop / 224 (the longer side truncated as torchvision's Resize does), each with its mirror.
 /// One loader pass per scale gives s × s views, batched; they are the whole image only for a source that resizes to
-/// s × s at every scale (a square one: CIFAR, synthetic). Every other image of the batch is dropped from the batched average and scored on its own,
-/// at its full shape per scale (<see cref="ResizeCenterCropTransform.WholeImage"/>: one one-image loader per scale).</item>
+/// s × s at every scale (a square one: CIFAR, synthetic). Every other image is left out of the batched average and
+/// scored after the batched passes at its full shape per scale (<see cref="ResizeCenterCropTransform.WholeImage"/>),
+/// batched with every other image of the rank's share that has the same shapes at every scale (ImageNet's 4:3 and 3:4
+/// photos fall into a handful of groups): one loader per scale per group.</item>
 /// </list>
+/// A forward pass holds at most as many pixels as <c>batchSize</c> views of the smallest view (the centre crop): larger
+/// views (multi-scale up to 640 on the shorter side) go through the network in proportionally fewer at a time.
 /// Multi-view modes average the views' softmax probabilities per image; top-1/top-5 rank the average and the loss is
 /// −log of its true-class probability. Every pass reads the same sample batches, in step, so an image's views all meet
 /// in one batch; an image missing from any pass (a bad sample) is left out of the counts, as it is in centerCrop, and so
@@ -88,7 +92,11 @@ public static class ValidationEvaluator
         model.eval();
         try
         {
-            return Score(new Scoring(model, validation, normalisation, device, batchSize, seed, epoch, loaderOptions, token), passes, batches, samples);
+            var pixels = passes.Min(p => (long)p.OutputWidth * p.OutputHeight);
+            var scoring = new Scoring(model, validation, normalisation, device, batchSize, pixels, seed, epoch, loaderOptions, token);
+            List<(int Index, int Width, int Height)> ownViews = [];
+            var counts = Score(scoring, passes, batches, samples, ownViews);
+            return counts + ScoreWholeImages(scoring, passes, ownViews);
         }
         finally
         {
@@ -96,10 +104,14 @@ public static class ValidationEvaluator
         }
     }
 
-    /// <summary>Counts over <paramref name="batches"/> of sample indices, every pass reading them in step (model in eval mode).</summary>
-    private static ClassificationCounts Score(Scoring scoring, IReadOnlyList<ISampleTransform> passes, List<int[]> batches, int samples)
+    /// <summary>
+    /// Counts over <paramref name="batches"/> of sample indices, every pass reading them in step (model in eval mode);
+    /// images a multi-scale pass did not see whole are added to <paramref name="ownViews"/> instead.
+    /// </summary>
+    private static ClassificationCounts Score(Scoring scoring, IReadOnlyList<ISampleTransform> passes, List<int[]> batches, int samples,
+        List<(int Index, int Width, int Height)> ownViews)
     {
-        var (model, validation, normalisation, device, batchSize, seed, epoch, loaderOptions, token) = scoring;
+        var (model, validation, normalisation, device, batchSize, pixels, seed, epoch, loaderOptions, token) = scoring;
         var counts = ClassificationCounts.Zero;
         if (batches.Count == 0)
         {
@@ -127,18 +139,10 @@ public static class ValidationEvaluator
                     throw new InvalidOperationException($"evaluation pass ended after {k} of {batches.Count} batches");
                 }
 
-                List<(int Index, int Width, int Height)> ownViews = [];
-                using (var scope = NewDisposeScope())
-                {
-                    counts += single
-                        ? ClassificationCounts.FromLogits(model.call(readers[0].Current.ToDeviceNormalised(device, normalisation)), readers[0].Current.Labels)
-                        : Averaged(model, [.. readers.Select(r => r.Current)], passes, normalisation, device, batchSize, ownViews);
-                }
-
-                foreach (var (index, width, height) in ownViews)
-                {
-                    counts += ScoreWholeImage(scoring, passes, index, width, height);
-                }
+                using var scope = NewDisposeScope();
+                counts += single
+                    ? ClassificationCounts.FromLogits(model.call(readers[0].Current.ToDeviceNormalised(device, normalisation)), readers[0].Current.Labels)
+                    : Averaged(model, [.. readers.Select(r => r.Current)], passes, normalisation, device, batchSize, pixels, ownViews);
             }
         }
         finally
@@ -158,24 +162,52 @@ public static class ValidationEvaluator
     }
 
     /// <summary>
-    /// Multi-scale views of one image whose loader views are not all the whole resized image (a non-square source):
-    /// one loader per scale with that image's own full shape (<see cref="ResizeCenterCropTransform.WholeImage"/>), one
-    /// decode thread each. A sample unreadable now is left out (counted nowhere), as a bad sample is in the batched passes.
+    /// Multi-scale views of the images the batched passes did not see whole (non-square sources), each at its full
+    /// shape per scale (<see cref="ResizeCenterCropTransform.WholeImage"/>). Images with the same shapes at every scale
+    /// are batched together: one loader per scale per shape group, not per image. A sample unreadable now is left out
+    /// (counted nowhere), as a bad sample is in the batched passes.
     /// </summary>
-    private static ClassificationCounts ScoreWholeImage(Scoring scoring, IReadOnlyList<ISampleTransform> passes, int index, int width, int height)
+    private static ClassificationCounts ScoreWholeImages(Scoring scoring, IReadOnlyList<ISampleTransform> passes, List<(int Index, int Width, int Height)> images)
     {
-        ISampleTransform[] whole = [.. passes.Select(p => p is ResizeCenterCropTransform { IsTestScale: true } scale ? scale.WholeImage(width, height) : p)];
-        var options = scoring.LoaderOptions with { DecodeThreads = 1, MaxBadSampleFraction = 1 };
-        return Score(scoring with { LoaderOptions = options }, whole, [[index]], 1);
+        var counts = ClassificationCounts.Zero;
+        var options = scoring.LoaderOptions with { MaxBadSampleFraction = 1 };
+        foreach (var group in images.GroupBy(i => new WholeImageShapes(passes, i.Width, i.Height)))
+        {
+            var whole = group.Key.Passes;
+            var samples = SamplesPerBatch(whole, scoring.BatchSize);
+            List<(int, int, int)> none = []; // whole views: nothing left for later
+            counts += Score(scoring with { LoaderOptions = options }, whole, [.. group.Select(i => i.Index).Chunk(samples)], samples, none);
+        }
+
+        return counts;
     }
 
-    /// <summary>What every scoring pass of one evaluation shares.</summary>
+    /// <summary>The passes that view a source of some size whole at every scale; equal when their view shapes are.</summary>
+    private sealed class WholeImageShapes : IEquatable<WholeImageShapes>
+    {
+        public WholeImageShapes(IReadOnlyList<ISampleTransform> passes, int width, int height) =>
+            Passes = [.. passes.Select(p => p is ResizeCenterCropTransform { IsTestScale: true } scale ? scale.WholeImage(width, height) : p)];
+
+        public ISampleTransform[] Passes { get; }
+
+        public bool Equals(WholeImageShapes? other) =>
+            other is not null && Passes.Select(Shape).SequenceEqual(other.Passes.Select(Shape));
+
+        public override bool Equals(object? obj) => Equals(obj as WholeImageShapes);
+
+        public override int GetHashCode() => Passes.Aggregate(0, (hash, p) => HashCode.Combine(hash, Shape(p)));
+
+        private static (int, int, int, Type) Shape(ISampleTransform pass) => (pass.OutputWidth, pass.OutputHeight, pass.Views, pass.GetType());
+    }
+
+    /// <summary>What every scoring pass of one evaluation shares; <c>Pixels</c> is one centre view's, the unit of the per-forward budget.</summary>
     private sealed record Scoring(
         nn.Module<Tensor, Tensor> Model,
         IImageDataset Validation,
         Normalisation Normalisation,
         Device Device,
         int BatchSize,
+        long Pixels,
         int Seed,
         int Epoch,
         DataLoaderOptions LoaderOptions,
@@ -193,6 +225,7 @@ public static class ValidationEvaluator
         Normalisation normalisation,
         Device device,
         int batchSize,
+        long pixels,
         List<(int Index, int Width, int Height)> ownViews)
     {
         // Images every pass delivered (a bad sample is missing from all of them, but check rather than assume).
@@ -219,7 +252,8 @@ public static class ValidationEvaluator
             var images = batch.ToDeviceNormalised(device, normalisation).index_select(0, rows.to(device));
             var perSample = images.dim() == 5 ? images.shape[1] : 1;
             var flat = images.reshape([-1, images.shape[^3], images.shape[^2], images.shape[^1]]);
-            var logits = cat([.. Chunks(flat, batchSize).Select(chunk => model.call(chunk))], 0);
+            var perForward = (int)Math.Clamp(batchSize * pixels / (flat.shape[^2] * flat.shape[^1]), 1, batchSize);
+            var logits = cat([.. Chunks(flat, perForward).Select(chunk => model.call(chunk))], 0);
             var probabilities = logits.to_type(ScalarType.Float64).softmax(-1).view([present.Length, perSample, -1]).sum([1]);
             sum = sum is null ? probabilities : sum.add_(probabilities);
             views += (int)perSample;

@@ -144,8 +144,12 @@ public sealed class ValidationEvaluatorTests : IDisposable
         Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
     }
 
-    /// <summary>Non-square images (and one square), with sizes whose multi-scale views at {32, 37, 55, 69, 91} differ in shape.</summary>
-    private static readonly (int Width, int Height)[] MixedSizes = [(30, 20), (20, 26), (24, 24), (45, 30), (33, 32)];
+    /// <summary>
+    /// Non-square images (and one square) whose multi-scale views at {32, 37, 55, 69, 91} differ in shape, except that
+    /// 30x20 and 60x40 have the same view shapes at every scale (scored in one batch from their own pixels) and 31x20 is
+    /// one pixel off them (49x32 at 32, not 48x32: a group of its own).
+    /// </summary>
+    private static readonly (int Width, int Height)[] MixedSizes = [(30, 20), (20, 26), (24, 24), (45, 30), (33, 32), (60, 40), (31, 20)];
 
     private static ClassificationCounts EvaluateMultiScale(nn.Module<Tensor, Tensor> model, IImageDataset images, int rank, int worldSize, int batchSize) =>
         ValidationEvaluator.Evaluate(model, images, ValidationEvaluator.Passes(new IdentityTransform(32, 32), EvaluationMode.MultiScale), Normalisation.Cifar10,
@@ -196,6 +200,44 @@ public sealed class ValidationEvaluatorTests : IDisposable
         Assert.Equal(expected.Correct1, counts.Correct1);
         Assert.Equal(expected.Correct5, counts.Correct5);
         Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
+    }
+
+    [Theory]
+    [InlineData(EvaluationMode.TenCrop)]
+    [InlineData(EvaluationMode.MultiScale)]
+    public void NoForwardPassHoldsMorePixelsThanBatchSizeCentreCrops(EvaluationMode mode)
+    {
+        // Ten-crop of CIFAR-sized images needs 32x32 sources; multi-scale takes any size.
+        using var mixed = new RawImages(MixedSizes, seed: 5);
+        IImageDataset images = mode == EvaluationMode.TenCrop ? _validation : mixed;
+        using var model = new PixelRecorder(TinyNets.BatchNormFree(seed: 2));
+        const int batchSize = 20;
+        var counts = ValidationEvaluator.Evaluate(model, images, ValidationEvaluator.Passes(new IdentityTransform(32, 32), mode), Normalisation.Cifar10,
+            CPU, 0, 1, batchSize, seed: 1, epoch: 0, _loader, CancellationToken.None);
+
+        Assert.Equal(images.Count, counts.Total);
+        Assert.InRange(model.MostPixels, 1, batchSize * 32 * 32);
+        if (mode == EvaluationMode.MultiScale)
+        {
+            // A 91x136 view is more than half the budget of 20 centre crops: it goes through the network alone.
+            Assert.Contains(model.Shapes, shape => shape[0] == 1 && shape[2] == 91 && shape[3] == 136);
+        }
+    }
+
+    /// <summary>Passes every batch to the wrapped network and records its shape.</summary>
+    private sealed class PixelRecorder(nn.Module<Tensor, Tensor> inner) : nn.Module<Tensor, Tensor>("pixel_recorder")
+    {
+        private readonly nn.Module<Tensor, Tensor> _inner = inner;
+
+        public List<long[]> Shapes { get; } = [];
+
+        public long MostPixels => Shapes.Max(s => s[0] * s[2] * s[3]);
+
+        public override Tensor forward(Tensor input)
+        {
+            Shapes.Add(input.shape);
+            return _inner.call(input);
+        }
     }
 
     [Fact]
