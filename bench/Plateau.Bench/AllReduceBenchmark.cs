@@ -14,7 +14,9 @@ namespace Plateau.Bench;
 /// <c>plateau-bench allreduce --workers N --sizes 1MiB,16MiB,100MiB</c>: ring all-reduce between N
 /// separate processes on loopback (this executable re-launched per rank), against torch.distributed
 /// Gloo (bench/python/allreduce_gloo.py) and single-stream loopback TCP (iperf3) in the same run.
-/// Prints an nccl-tests-style table: busbw = 2(N-1)/N · bytes / time.
+/// Prints an nccl-tests-style table: busbw = 2(N-1)/N · bytes / time. With <c>--link 2Gbit</c> every rank (Plateau's,
+/// Gloo's and iperf3's) runs as if on its own host: its own network namespace with a link shaped to that rate
+/// (<see cref="EmulatedHosts"/>), so the link bounds the transfer instead of the CPU.
 /// </summary>
 public static class AllReduceBenchmark
 {
@@ -24,7 +26,7 @@ public static class AllReduceBenchmark
 
     /// <summary>What one run measures; a rank process gets the same through its hidden options.</summary>
     private sealed record Settings(int[] Workers, long[] Sizes, int Iters, int Warmup, int Streams, ByteSize Chunk, WireCompression Compression,
-        DataTransport[] Transports, bool[] SharedMemory, bool NoBaselines);
+        DataTransport[] Transports, bool[] SharedMemory, bool NoBaselines, long? LinkBitsPerSecond);
 
     public static Command Build()
     {
@@ -95,21 +97,36 @@ public static class AllReduceBenchmark
             }),
         };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Skip the Gloo and iperf3 baselines." };
+        var link = new Option<long?>("--link")
+        {
+            Description = "Run every rank as if on its own host: its own network namespace, linked through a bridge at this rate each way; payloads on TCP (needs root).",
+            HelpName = "RATE, e.g. 2Gbit",
+            CustomParser = result => BenchmarkOptions.ParseBitRate(result, "--link", result.Tokens[^1].Value),
+        };
         // A rank process: this executable started by the parent, once per rank.
         var child = new Option<bool>("--child") { Description = "Run as one rank (started by the benchmark itself).", Hidden = true };
         var rank = new Option<int>("--rank") { Description = "This rank (with --child).", Hidden = true };
         var rendezvous = new Option<string?>("--rendezvous") { Description = "Folder where ranks publish their addresses (with --child).", Hidden = true };
-        var command = new Command("allreduce", "Ring all-reduce between processes on loopback vs Gloo and iperf3 (nccl-tests-style busbw table).")
+        var listen = new Option<string>("--listen") { Description = "Address this rank listens on (with --child).", Hidden = true, DefaultValueFactory = _ => "127.0.0.1" };
+        var command = new Command("allreduce", "Ring all-reduce between processes (on loopback, or emulated hosts with --link) vs Gloo and iperf3 (nccl-tests-style busbw table).")
         {
-            workers, sizes, iters, warmup, streams, chunk, compression, transport, sharedMemory, noBaselines, child, rank, rendezvous,
+            workers, sizes, iters, warmup, streams, chunk, compression, transport, sharedMemory, noBaselines, link, child, rank, rendezvous, listen,
         };
         command.Validators.Add(result =>
         {
             if (!result.GetValue(child))
             {
-                if (result.GetResult(rank) is not null || result.GetResult(rendezvous) is not null)
+                if (result.GetResult(rank) is not null || result.GetResult(rendezvous) is not null || result.GetResult(listen) is not null)
                 {
-                    result.AddError("--rank and --rendezvous are for --child only");
+                    result.AddError("--rank, --rendezvous and --listen are for --child only");
+                }
+                if (result.GetResult(link) is not null && EmulatedHosts.Unavailable() is { } why)
+                {
+                    result.AddError(why);
+                }
+                if (result.GetResult(link) is not null && result.GetResult(sharedMemory) is { Implicit: false } && result.GetValue(sharedMemory)!.Contains("on"))
+                {
+                    result.AddError("--link puts every rank on its own emulated host, and separate hosts share no memory: leave out --shared-memory or give --shared-memory off");
                 }
             }
             else if (result.GetValue(rendezvous) is null || result.GetValue(workers) is not [var world] || result.GetValue(rank) is var r && (r < 0 || r >= world)
@@ -122,9 +139,10 @@ public static class AllReduceBenchmark
         {
             var settings = new Settings(parseResult.GetValue(workers)!, [.. parseResult.GetValue(sizes)!.Select(s => s.Bytes)], parseResult.GetValue(iters), parseResult.GetValue(warmup),
                 parseResult.GetValue(streams), parseResult.GetValue(chunk), parseResult.GetValue(compression),
-                parseResult.GetValue(transport)!, [.. parseResult.GetValue(sharedMemory)!.Select(mode => mode == "on")], parseResult.GetValue(noBaselines));
+                parseResult.GetValue(transport)!, parseResult.GetValue(link) is null ? [.. parseResult.GetValue(sharedMemory)!.Select(mode => mode == "on")] : [false], parseResult.GetValue(noBaselines),
+                parseResult.GetValue(link));
             return parseResult.GetValue(child)
-                ? await RunRankAsync(settings, parseResult.GetValue(rank), parseResult.GetValue(rendezvous)!)
+                ? await RunRankAsync(settings, parseResult.GetValue(rank), parseResult.GetValue(rendezvous)!, parseResult.GetValue(listen)!)
                 : await RunParentAsync(settings);
         });
         return command;
@@ -134,11 +152,18 @@ public static class AllReduceBenchmark
     {
         var (sizes, iters) = (options.Sizes, options.Iters);
         Console.WriteLine($"# plateau-bench allreduce: {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, {iters} iterations per size after {options.Warmup} warm-up; rank processes JIT without tiering (steady-state code)");
+        using var hosts = options.LinkBitsPerSecond is { } rate ? EmulatedHosts.Create(options.Workers.Max(), rate) : null;
+        if (hosts is not null)
+        {
+            Console.WriteLine($"# ranks as separate hosts: {hosts.Describe()}");
+        }
 
-        double? iperf = options.NoBaselines ? null : await Machine.MeasureIperfAsync();
+        double? iperf = options.NoBaselines ? null
+            : hosts is null ? await Machine.MeasureIperfAsync()
+            : await Machine.MeasureIperfAsync(EmulatedHosts.Address(0), server => EmulatedHosts.Inside(0, server), client => EmulatedHosts.Inside(1, client));
         if (iperf is { } bps)
         {
-            Console.WriteLine($"# iperf3 single-stream loopback TCP: {bps / 8 / 1e9:0.00} GB/s ({bps / 1e9:0.0} Gbit/s)");
+            Console.WriteLine($"# iperf3 single-stream {(hosts is null ? "loopback" : "rank 1 -> rank 0")} TCP: {bps / 8 / 1e9:0.00} GB/s ({bps / 1e9:0.0} Gbit/s)");
         }
         foreach (var workers in options.Workers)
         {
@@ -148,10 +173,10 @@ public static class AllReduceBenchmark
                 foreach (var sharedMemory in options.SharedMemory)
                 {
                     var load = Machine.LoadAverage();
-                    runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, options, transport, sharedMemory)));
+                    runs.Add((transport, sharedMemory, load, await RunRanksAsync(workers, options, transport, sharedMemory, hosts is not null)));
                 }
             }
-            var gloo = options.NoBaselines ? null : await RunGlooAsync(workers, sizes, iters, options.Warmup);
+            var gloo = options.NoBaselines ? null : await RunGlooAsync(workers, sizes, iters, options.Warmup, hosts is not null);
             foreach (var (transport, sharedMemory, load, plateau) in runs)
             {
                 Console.WriteLine();
@@ -174,7 +199,7 @@ public static class AllReduceBenchmark
         return 0;
     }
 
-    private static async Task<Dictionary<long, Timing>> RunRanksAsync(int workers, Settings options, DataTransport transport, bool sharedMemory)
+    private static async Task<Dictionary<long, Timing>> RunRanksAsync(int workers, Settings options, DataTransport transport, bool sharedMemory, bool separateHosts)
     {
         var rendezvous = Directory.CreateTempSubdirectory("plateau-allreduce-");
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -187,7 +212,8 @@ public static class AllReduceBenchmark
                 foreach (var arg in new[] { "allreduce", "--child", "--rank", rank.ToString(Invariant), "--workers", workers.ToString(Invariant),
                     "--sizes", string.Join(',', options.Sizes), "--iters", options.Iters.ToString(Invariant), "--warmup", options.Warmup.ToString(Invariant), "--rendezvous", rendezvous.FullName,
                     "--streams", options.Streams.ToString(Invariant), "--chunk", options.Chunk.Bytes.ToString(Invariant), "--compression", options.Compression.ToString(),
-                    "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off" })
+                    "--transport", transport.ToString(), "--shared-memory", sharedMemory ? "on" : "off",
+                    "--listen", separateHosts ? EmulatedHosts.Address(rank) : "127.0.0.1" })
                 {
                     start.ArgumentList.Add(arg);
                 }
@@ -198,7 +224,7 @@ public static class AllReduceBenchmark
                 // where a long-running worker would long since run optimised code.
                 start.Environment["DOTNET_TieredCompilation"] = "0";
                 start.RedirectStandardOutput = true;
-                processes.Add(Process.Start(start)!);
+                processes.Add(Process.Start(separateHosts ? EmulatedHosts.Inside(rank, start) : start)!);
             }
             var output = await processes[0].StandardOutput.ReadToEndAsync();
             foreach (var p in processes)
@@ -227,11 +253,11 @@ public static class AllReduceBenchmark
         }
     }
 
-    private static async Task<int> RunRankAsync(Settings options, int rank, string rendezvous)
+    private static async Task<int> RunRankAsync(Settings options, int rank, string rendezvous, string listen)
     {
         var workers = options.Workers[0];
         var (sizes, iters) = (options.Sizes, options.Iters);
-        await using var server = await CollectiveServer.StartAsync(new CollectiveServerOptions());
+        await using var server = await CollectiveServer.StartAsync(new CollectiveServerOptions { ListenHost = listen });
         var mine = Path.Combine(rendezvous, $"{rank}.addr");
         await File.WriteAllTextAsync(mine + ".tmp", server.Address);
         File.Move(mine + ".tmp", mine);
@@ -286,7 +312,7 @@ public static class AllReduceBenchmark
         return 0;
     }
 
-    private static async Task<Dictionary<long, Timing>?> RunGlooAsync(int workers, long[] sizes, int iters, int warmup)
+    private static async Task<Dictionary<long, Timing>?> RunGlooAsync(int workers, long[] sizes, int iters, int warmup, bool separateHosts)
     {
         var script = FindUp(Path.Combine("bench", "python", "allreduce_gloo.py"));
         if (script is null || !File.Exists("/usr/bin/python3"))
@@ -294,22 +320,53 @@ public static class AllReduceBenchmark
             Console.Error.WriteLine("# gloo baseline skipped: bench/python/allreduce_gloo.py or /usr/bin/python3 not found");
             return null;
         }
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--port", Machine.FreePort().ToString(CultureInfo.InvariantCulture) })
+        var port = Machine.FreePort().ToString(CultureInfo.InvariantCulture);
+        ProcessStartInfo StartInfo(int? rank)
         {
-            start.ArgumentList.Add(arg);
+            var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
+            foreach (var arg in new[] { script, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--sizes", string.Join(',', sizes), "--iters", iters.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.ToString(CultureInfo.InvariantCulture), "--port", port })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            if (rank is { } r)
+            {
+                // One process per rank, each in its own namespace; Gloo binds the namespace's only interface.
+                foreach (var arg in new[] { "--rank", r.ToString(CultureInfo.InvariantCulture), "--master-addr", EmulatedHosts.Address(0) })
+                {
+                    start.ArgumentList.Add(arg);
+                }
+                start.Environment["GLOO_SOCKET_IFNAME"] = "eth0";
+                return EmulatedHosts.Inside(r, start);
+            }
+            return start;
         }
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var processes = separateHosts
+            ? Enumerable.Range(0, workers).Select(r => Process.Start(StartInfo(r))!).ToList()
+            : [Process.Start(StartInfo(null))!];
+        try
         {
-            Console.Error.WriteLine($"# gloo baseline failed with exit code {process.ExitCode}");
-            return null;
+            var outputs = await Task.WhenAll(processes.Select(p => p.StandardOutput.ReadToEndAsync()));
+            await Task.WhenAll(processes.Select(p => p.WaitForExitAsync()));
+            if (processes.FirstOrDefault(p => p.ExitCode != 0) is { } failed)
+            {
+                Console.Error.WriteLine($"# gloo baseline failed with exit code {failed.ExitCode}");
+                return null;
+            }
+            return outputs[0].Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
+                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
         }
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
-            .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
+        finally
+        {
+            foreach (var p in processes)
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill();
+                }
+                p.Dispose();
+            }
+        }
     }
 
     private static ProcessStartInfo SelfStartInfo()

@@ -84,6 +84,23 @@ public static class BenchmarkOptions
         return default;
     }
 
+    /// <summary>A link rate such as 2Gbit, 500Mbit or 10Gbit in bits/s; an error naming the option otherwise.</summary>
+    public static long ParseBitRate(ArgumentResult result, string option, string text)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        foreach (var (unit, scale) in new[] { ("Gbit", 1e9), ("Mbit", 1e6) })
+        {
+            if (text.EndsWith(unit, StringComparison.OrdinalIgnoreCase)
+                && double.TryParse(text[..^unit.Length], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
+                && value * scale is >= 1e6 and <= 1e12)
+            {
+                return (long)(value * scale);
+            }
+        }
+        result.AddError($"{option} takes a link rate from 1Mbit to 1000Gbit such as 2Gbit or 500Mbit, got {Quote.Value(text)}");
+        return 0;
+    }
+
     /// <summary>A positive integer, one item of a list option.</summary>
     public static int ParsePositive(ArgumentResult result, string option, string text)
     {

@@ -32,7 +32,11 @@ internal static class Machine
     }
 
     /// <summary>Single-stream loopback TCP bits/s from iperf3 (5 s), or null when iperf3 is missing.</summary>
-    public static async Task<double?> MeasureIperfAsync()
+    public static Task<double?> MeasureIperfAsync() => MeasureIperfAsync("127.0.0.1", server => server, client => client);
+
+    /// <summary>Single-stream TCP bits/s from iperf3 (5 s) to a server at <paramref name="serverAddress"/>, each side's
+    /// process placed by its function (e.g. in a network namespace), or null when iperf3 is missing.</summary>
+    public static async Task<double?> MeasureIperfAsync(string serverAddress, Func<ProcessStartInfo, ProcessStartInfo> placeServer, Func<ProcessStartInfo, ProcessStartInfo> placeClient)
     {
         if (!File.Exists("/usr/bin/iperf3"))
         {
@@ -40,9 +44,9 @@ internal static class Machine
             return null;
         }
         var port = FreePort().ToString(CultureInfo.InvariantCulture);
-        using var server = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-s", "-1", "-p", port]) { RedirectStandardOutput = true })!;
+        using var server = Process.Start(placeServer(new ProcessStartInfo("/usr/bin/iperf3", ["-s", "-1", "-B", serverAddress, "-p", port]) { RedirectStandardOutput = true }))!;
         await Task.Delay(500);
-        using var client = Process.Start(new ProcessStartInfo("/usr/bin/iperf3", ["-c", "127.0.0.1", "-p", port, "-t", "5", "-J"]) { RedirectStandardOutput = true })!;
+        using var client = Process.Start(placeClient(new ProcessStartInfo("/usr/bin/iperf3", ["-c", serverAddress, "-p", port, "-t", "5", "-J"]) { RedirectStandardOutput = true }))!;
         var json = await client.StandardOutput.ReadToEndAsync();
         await client.WaitForExitAsync();
         await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));

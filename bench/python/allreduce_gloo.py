@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """torch.distributed Gloo all-reduce baseline for `plateau-bench allreduce`.
 
-Spawns --workers processes on loopback (TCP store), all-reduces float32 tensors of each size and
+Spawns --workers processes on loopback (TCP store), or with --rank runs that one rank only (the benchmark then starts
+each rank itself, e.g. in its own network namespace, and --master-addr names rank 0's address), all-reduces float32 tensors of each size and
 prints one JSON line per size from rank 0: {"bytes", "seconds", "cpu_seconds"} where seconds is the mean time per
 all-reduce, taking the slowest rank (as nccl-tests does), and cpu_seconds the CPU time (user + system, every thread)
 all ranks' processes spent per all-reduce, summed over the ranks."""
@@ -17,7 +18,7 @@ import torch.multiprocessing as mp
 
 def run(rank, args):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{args.port}", rank=rank, world_size=args.workers)
+    dist.init_process_group("gloo", init_method=f"tcp://{args.master_addr}:{args.port}", rank=rank, world_size=args.workers)
     for size in args.sizes:
         tensor = torch.ones(size // 4, dtype=torch.float32)
         for _ in range(args.warmup):
@@ -43,7 +44,12 @@ def main():
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--port", type=int, default=29517)
+    parser.add_argument("--rank", type=int, help="run this rank only (started by the benchmark, one process per rank)")
+    parser.add_argument("--master-addr", default="127.0.0.1", help="rank 0's address (the TCP store)")
     args = parser.parse_args()
+    if args.rank is not None:
+        run(args.rank, args)
+        return
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     mp.spawn(run, args=(args,), nprocs=args.workers, join=True)
 
