@@ -155,6 +155,47 @@ public class TransformTests
     }
 
     [Fact]
+    public void AMultiScalePassLeavesASourceItCannotSeeWholeUndecodedButReportsItsSize()
+    {
+        // The 131x90 fixture cut in half: its header still gives the size, its pixels cannot be decoded.
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "resize_source.png"));
+        var broken = new Datasets.ImageSample(0, 0, "broken.png", Datasets.SamplePayload.Encoded, bytes.AsMemory(0, bytes.Length / 2));
+        var pass = Assert.Single(ResizeCenterCropTransform.MultiScale([37]));
+        Assert.False(pass.Wants(131, 90));
+        using var processor = new SampleProcessor(pass, Normalisation.None, seed: 0);
+        var views = Enumerable.Repeat((byte)7, 2 * 3 * 37 * 37).ToArray();
+        var lighting = new float[] { 1, 1, 1 };
+
+        processor.ProcessToBytes(broken, 0, views, lighting);
+
+        Assert.Equal((131, 90), processor.SourceSize);
+        Assert.All(views, b => Assert.Equal(0, b));
+        Assert.Equal(new float[3], lighting);
+        // A transform that wants every source decodes the same bytes, and fails on them.
+        using var everySource = new SampleProcessor(new ResizeCenterCropTransform(37, 37, mirrorView: true), Normalisation.None, seed: 0);
+        Assert.Throws<Datasets.BadSampleException>(() => everySource.ProcessToBytes(broken, 0, views, lighting));
+    }
+
+    [Fact]
+    public void AMultiScalePassRendersASquareSourceAsTheSameScaleThatWantsEverySource()
+    {
+        var pixels = new byte[32 * 32 * 3];
+        new Random(3).NextBytes(pixels);
+        var square = new Datasets.ImageSample(0, 0, "square", Datasets.SamplePayload.RawRgb, pixels, 32, 32);
+        var pass = Assert.Single(ResizeCenterCropTransform.MultiScale([37]));
+        Assert.True(pass.Wants(32, 32));
+        using var multiScale = new SampleProcessor(pass, Normalisation.None, seed: 0);
+        using var everySource = new SampleProcessor(new ResizeCenterCropTransform(37, 37, mirrorView: true), Normalisation.None, seed: 0);
+        var (a, b) = (new byte[2 * 3 * 37 * 37], new byte[2 * 3 * 37 * 37]);
+
+        multiScale.ProcessToBytes(square, 0, a, new float[3]);
+        everySource.ProcessToBytes(square, 0, b, new float[3]);
+
+        Assert.Equal(b, a);
+        Assert.Contains(a, x => x != 0);
+    }
+
+    [Fact]
     public void ResizeAndCentreCropMatchTorchvisionWithinRounding()
     {
         // Fixtures from torchvision 0.14 / Pillow 9.4: Resize(64) + CenterCrop(56) of a 131x90 PNG.

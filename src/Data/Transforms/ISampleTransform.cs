@@ -19,6 +19,12 @@ public interface ISampleTransform
     /// <summary>Standard deviation of AlexNet PCA lighting noise (0 = off), applied after the geometry.</summary>
     double LightingStd { get; }
 
+    /// <summary>
+    /// Whether a source of this size is wanted at all. When not, the loader reports the sample's size and leaves its
+    /// views zero without decoding it: multi-scale's batched passes skip the sources they cannot see whole.
+    /// </summary>
+    bool Wants(int sourceWidth, int sourceHeight) => true;
+
     /// <summary>Fills <paramref name="views"/> (length <see cref="Views"/>).</summary>
     void Plan(int sourceWidth, int sourceHeight, ref CounterRandom random, Span<CropPlan> views);
 }

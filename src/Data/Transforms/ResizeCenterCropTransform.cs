@@ -7,9 +7,11 @@ namespace Plateau.Data.Transforms;
 /// standard "resize 256, centre 224"). With <c>mirrorView</c> it adds the horizontally flipped crop as a second view.
 /// With cropSize == resizeTo (<see cref="IsTestScale"/>) this is one scale of the paper's multi-scale test ({224, 256,
 /// 384, 480, 640}): the loader's fixed-shape view, which is the whole resized image when the source resizes to a square
-/// (<see cref="CropsWholeImage"/>); any other source's fully-convolutional view is <see cref="WholeImage"/>.
+/// (<see cref="CropsWholeImage"/>); any other source's fully-convolutional view is <see cref="WholeImage"/>. With
+/// <c>wholeImagesOnly</c> (what <see cref="MultiScale"/> builds) it wants only those square-resizing sources: the loader
+/// does not decode the others, whose views would be thrown away.
 /// </summary>
-public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize = 224, bool mirrorView = false) : ISampleTransform
+public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize = 224, bool mirrorView = false, bool wholeImagesOnly = false) : ISampleTransform
 {
     public int ResizeTo { get; } = resizeTo >= cropSize && cropSize > 0 ? resizeTo
         : throw new ArgumentException($"centre crop {cropSize} must be positive and at most the resize size {resizeTo}");
@@ -23,6 +25,9 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
     public int Views => mirrorView ? 2 : 1;
 
     public double LightingStd => 0;
+
+    /// <summary>Every source unless built with <c>wholeImagesOnly</c>; then those it crops whole (<see cref="CropsWholeImage"/>).</summary>
+    public bool Wants(int sourceWidth, int sourceHeight) => !wholeImagesOnly || CropsWholeImage(sourceWidth, sourceHeight);
 
     /// <summary>One scale of the multi-scale test: the shorter side resized to the crop size, nothing cut from it.</summary>
     public bool IsTestScale => ResizeTo == CropSize;
@@ -42,10 +47,11 @@ public sealed class ResizeCenterCropTransform(int resizeTo = 256, int cropSize =
 
     /// <summary>
     /// One transform per paper test scale (square centre view plus its mirror, the whole image for a square source);
-    /// average the scores. A source that does not resize to a square needs <see cref="WholeImage"/> at each scale.
+    /// average the scores. A source that does not resize to a square is not wanted (not decoded; its views are zero):
+    /// it needs <see cref="WholeImage"/> at each scale.
     /// </summary>
     public static IReadOnlyList<ResizeCenterCropTransform> MultiScale(IEnumerable<int>? scales = null) =>
-        (scales ?? PaperTestScales).Select(s => new ResizeCenterCropTransform(s, s, mirrorView: true)).ToArray();
+        (scales ?? PaperTestScales).Select(s => new ResizeCenterCropTransform(s, s, mirrorView: true, wholeImagesOnly: true)).ToArray();
 
     /// <summary>Whether the centre crop of a <paramref name="sourceWidth"/> x <paramref name="sourceHeight"/> source is all of the resized image.</summary>
     public bool CropsWholeImage(int sourceWidth, int sourceHeight) =>

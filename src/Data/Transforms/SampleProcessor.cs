@@ -6,7 +6,7 @@ namespace Plateau.Data.Transforms;
 
 /// <summary>
 /// Turns one <see cref="ImageSample"/> into its output views: header → transform plan (from the sample's own random
-/// stream, keyed by (seed, epoch, index)) → decode at the coarsest DCT scale the plan allows → resample each view →
+/// stream, keyed by (seed, epoch, index); a source the transform does not want stops here, its views zero) → decode at the coarsest DCT scale the plan allows → resample each view →
 /// write uint8 CHW (normalisation later, e.g. on the device) or normalised float CHW. One instance per thread; the
 /// output depends only on (seed, epoch, index, file bytes), never on which thread runs it.
 /// </summary>
@@ -54,7 +54,11 @@ public sealed class SampleProcessor : IDisposable
     public void ProcessToBytes(in ImageSample sample, int epoch, Span<byte> destination, Span<float> lightingOffset)
     {
         var plane = Transform.OutputWidth * Transform.OutputHeight;
-        Prepare(sample, epoch, lightingOffset);
+        if (!Prepare(sample, epoch, lightingOffset))
+        {
+            destination[..(_plans.Length * 3 * plane)].Clear();
+            return;
+        }
         for (var v = 0; v < _plans.Length; v++)
         {
             ReadOnlySpan<byte> crop = ResampleView(v);
@@ -73,7 +77,11 @@ public sealed class SampleProcessor : IDisposable
     {
         Span<float> offset = stackalloc float[3];
         var plane = Transform.OutputWidth * Transform.OutputHeight;
-        Prepare(sample, epoch, offset);
+        if (!Prepare(sample, epoch, offset))
+        {
+            destination[..(_plans.Length * 3 * plane)].Clear();
+            return;
+        }
         for (var v = 0; v < _plans.Length; v++)
         {
             ReadOnlySpan<byte> crop = ResampleView(v);
@@ -94,11 +102,17 @@ public sealed class SampleProcessor : IDisposable
     private double _sx;
     private double _sy;
 
-    private void Prepare(in ImageSample sample, int epoch, Span<float> lightingOffset)
+    /// <summary>Reads the header and, when the transform wants the source, plans, draws the lighting and decodes; false (nothing decoded, no lighting) when it does not.</summary>
+    private bool Prepare(in ImageSample sample, int epoch, Span<float> lightingOffset)
     {
         var random = new CounterRandom((ulong)Seed, (ulong)epoch, (ulong)sample.Index, CounterRandom.Streams.Augmentation);
         var (width, height) = _decoder.ReadSize(sample);
         SourceSize = (width, height);
+        if (!Transform.Wants(width, height))
+        {
+            lightingOffset.Clear();
+            return false;
+        }
         Transform.Plan(width, height, ref random, _plans);
         PcaLighting.Draw(Transform.LightingStd, ref random, lightingOffset);
         for (var c = 0; c < 3; c++)
@@ -117,6 +131,7 @@ public sealed class SampleProcessor : IDisposable
         _decoder.Decode(sample, DctScale.For(maxDownscale, anyEighth: false), _image);
         _sx = (double)_image.Width / width;
         _sy = (double)_image.Height / height;
+        return true;
     }
 
     private byte[] ResampleView(int view)

@@ -18,7 +18,8 @@ namespace Plateau.Worker.Training;
 /// <item>multiScale — the paper's fully-convolutional test: the whole image with its shorter side resized to each of
 /// {224, 256, 384, 480, 640} × crop / 224 (the longer side truncated as torchvision's Resize does), each with its mirror.
 /// One loader pass per scale gives s × s views, batched; they are the whole image only for a source that resizes to
-/// s × s at every scale (a square one: CIFAR, synthetic). Every other image is left out of the batched average and
+/// s × s at every scale (a square one: CIFAR, synthetic). Every other image is not decoded by the batched passes (its
+/// header gives its size, <see cref="ISampleTransform.Wants"/>), is left out of the batched average and
 /// scored after the batched passes at its full shape per scale (<see cref="ResizeCenterCropTransform.WholeImage"/>),
 /// batched with every other image of the rank's share that has the same shapes at every scale (ImageNet's 4:3 and 3:4
 /// photos fall into a handful of groups): one loader per scale per group.</item>
