@@ -199,7 +199,7 @@ public sealed class ValidationEvaluatorTests : IDisposable
         Assert.Equal(MixedSizes.Length, counts.Total);
         Assert.Equal(expected.Correct1, counts.Correct1);
         Assert.Equal(expected.Correct5, counts.Correct5);
-        Assert.Equal(expected.LossSum, counts.LossSum, 1e-6);
+        Assert.Equal(expected.LossSum, counts.LossSum, 1e-4); // batched forward passes round in float32 unlike one-image ones (a wrong view is off by far more)
     }
 
     [Theory]
@@ -253,7 +253,7 @@ public sealed class ValidationEvaluatorTests : IDisposable
             Assert.Equal(MixedSizes.Length, sum.Total);
             Assert.Equal(alone.Correct1, sum.Correct1);
             Assert.Equal(alone.Correct5, sum.Correct5);
-            Assert.Equal(alone.LossSum, sum.LossSum, 1e-9);
+            Assert.Equal(alone.LossSum, sum.LossSum, 1e-4); // each rank batches its own share: float32 rounding differs
         }
     }
 
