@@ -1,6 +1,4 @@
-using System.Reflection;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Plateau.Contracts.Specs;
@@ -47,7 +45,7 @@ internal static class JobSpecShape
 
         if (core.IsEnum)
         {
-            var names = EnumNames(core);
+            var names = SpecEnumNames.All(core);
             return value.ValueKind == JsonValueKind.String && names.Contains(value.GetString()!, StringComparer.Ordinal)
                 ? null
                 : Expected(field, "one of " + string.Join(", ", names));
@@ -138,8 +136,6 @@ internal static class JobSpecShape
 
     private static Type? ListElement(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : null;
-
-    private static List<string> EnumNames(Type enumType) => [.. SpecEnumNames.All(enumType)];
 
     private static SpecError Expected(string field, string what) => new(field, $"expected {what}");
 }

@@ -132,7 +132,7 @@ public static partial class JobSpecValidator
         }
         else if (dataset.Kind != DatasetKind.Synthetic && string.IsNullOrWhiteSpace(dataset.Path))
         {
-            fail("spec.dataset.path", $"is required for dataset kind {Name(dataset.Kind.Value)}");
+            fail("spec.dataset.path", $"is required for dataset kind {SpecEnumNames.Name(dataset.Kind.Value)}");
         }
     }
 
@@ -278,7 +278,7 @@ public static partial class JobSpecValidator
             var natural = PlateauMetricInfo.NaturalMode(plateau.Metric);
             if (plateau.Mode is { } mode && mode != natural)
             {
-                fail("spec.schedule.plateau.mode", $"'{Name(mode)}' would reward a worse {Name(plateau.Metric)}; use '{Name(natural)}'");
+                fail("spec.schedule.plateau.mode", $"'{SpecEnumNames.Name(mode)}' would reward a worse {SpecEnumNames.Name(plateau.Metric)}; use '{SpecEnumNames.Name(natural)}'");
             }
         }
 
@@ -335,7 +335,7 @@ public static partial class JobSpecValidator
 
         if (schedule.Plateau is { } p && !PlateauMetricInfo.IsTraining(p.Metric) && spec.Epochs is { } epochs && spec.Evaluation.EveryEpochs > epochs)
         {
-            fail("spec.evaluation.everyEpochs", $"{spec.Evaluation.EveryEpochs} is more than the {epochs} epochs, so the plateau schedule on {Name(p.Metric)} would never step");
+            fail("spec.evaluation.everyEpochs", $"{spec.Evaluation.EveryEpochs} is more than the {epochs} epochs, so the plateau schedule on {SpecEnumNames.Name(p.Metric)} would never step");
         }
     }
 
@@ -361,8 +361,6 @@ public static partial class JobSpecValidator
             fail("spec.workers.rendezvousTimeoutSeconds", $"must be > 0, got {Num(workers.RendezvousTimeoutSeconds)}");
         }
     }
-
-    internal static string Name<T>(T value) where T : struct, Enum => SpecEnumNames.Name(value);
 
     private static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
