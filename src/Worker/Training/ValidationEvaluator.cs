@@ -215,9 +215,9 @@ public static class ValidationEvaluator
         CancellationToken Token);
 
     /// <summary>
-    /// One sample batch seen by every pass: softmax per view, averaged over all views of all passes. An image that a
-    /// multi-scale pass did not see whole (<see cref="ResizeCenterCropTransform.CropsWholeImage"/> false: a non-square
-    /// source) is not scored here but added to <paramref name="ownViews"/>, to be scored at its own shapes.
+    /// One sample batch seen by every pass: softmax per view, averaged over all views of all passes. An image a pass
+    /// does not want (<see cref="ISampleTransform.Wants"/>: a multi-scale scale that cannot see a non-square source
+    /// whole) was not decoded; it is not scored here but added to <paramref name="ownViews"/>, to be scored at its own shapes.
     /// </summary>
     private static ClassificationCounts Averaged(
         nn.Module<Tensor, Tensor> model,
@@ -231,14 +231,11 @@ public static class ValidationEvaluator
     {
         // Images every pass delivered (a bad sample is missing from all of them, but check rather than assume).
         var present = batches.Skip(1).Aggregate(batches[0].Indices.AsEnumerable(), (kept, b) => kept.Intersect(b.Indices)).ToArray();
-        var scales = passes.OfType<ResizeCenterCropTransform>().Where(p => p.IsTestScale).ToArray();
-        if (scales.Length > 0)
-        {
-            var size = batches[0].Indices.Zip(batches[0].SourceSizes).ToDictionary(p => p.First, p => p.Second);
-            var whole = present.ToLookup(i => scales.All(s => s.CropsWholeImage(size[i].Width, size[i].Height)));
-            ownViews.AddRange(whole[false].Select(i => (i, size[i].Width, size[i].Height)));
-            present = [.. whole[true]];
-        }
+        // A source some pass does not want (not decoded: its views are zero) is scored later at its own shapes.
+        var size = batches[0].Indices.Zip(batches[0].SourceSizes).ToDictionary(p => p.First, p => p.Second);
+        var wanted = present.ToLookup(i => passes.All(p => p.Wants(size[i].Width, size[i].Height)));
+        ownViews.AddRange(wanted[false].Select(i => (i, size[i].Width, size[i].Height)));
+        present = [.. wanted[true]];
 
         if (present.Length == 0)
         {
