@@ -235,20 +235,11 @@ public static class AllReduceBenchmark
                     throw new InvalidOperationException($"an all-reduce rank exited with code {p.ExitCode}");
                 }
             }
-            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
-                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
+            return Timing.ParseLines(output);
         }
         finally
         {
-            foreach (var p in processes)
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill();
-                }
-                p.Dispose();
-            }
+            StopAll(processes);
             rendezvous.Delete(recursive: true);
         }
     }
@@ -352,20 +343,24 @@ public static class AllReduceBenchmark
                 Console.Error.WriteLine($"# gloo baseline failed with exit code {failed.ExitCode}");
                 return null;
             }
-            return outputs[0].Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
-                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), Timing.Parse);
+            return Timing.ParseLines(outputs[0]);
         }
         finally
         {
-            foreach (var p in processes)
+            StopAll(processes);
+        }
+    }
+
+    /// <summary>Kills the rank processes still running (a failed or abandoned run) and releases them all.</summary>
+    private static void StopAll(IEnumerable<Process> processes)
+    {
+        foreach (var p in processes)
+        {
+            if (!p.HasExited)
             {
-                if (!p.HasExited)
-                {
-                    p.Kill();
-                }
-                p.Dispose();
+                p.Kill();
             }
+            p.Dispose();
         }
     }
 
@@ -403,6 +398,10 @@ public static class AllReduceBenchmark
     /// </summary>
     private readonly record struct Timing(double Seconds, double CpuSeconds)
     {
-        public static Timing Parse(JsonElement line) => new(line.GetProperty("seconds").GetDouble(), line.GetProperty("cpu_seconds").GetDouble());
+        /// <summary>Rank 0's output, one JSON line per size ({"bytes", "seconds", "cpu_seconds"}), by size.</summary>
+        public static Dictionary<long, Timing> ParseLines(string output) =>
+            output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonSerializer.Deserialize<JsonElement>(line))
+                .ToDictionary(j => j.GetProperty("bytes").GetInt64(), j => new Timing(j.GetProperty("seconds").GetDouble(), j.GetProperty("cpu_seconds").GetDouble()));
     }
 }

@@ -118,32 +118,24 @@ internal sealed class EmulatedHosts : IDisposable
 
     private static void Ip(params string[] args) => Run("/usr/sbin/ip", args);
 
-    private static void Run(string file, params string[] args)
+    private static void Run(string file, params string[] args) => Capture(file, args);
+
+    /// <summary>Runs <paramref name="file"/> to its end and returns its standard output; a non-zero exit throws with its standard error.</summary>
+    private static string Capture(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardError = true };
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
         using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed with exit code {process.ExitCode}: {error.Trim()}");
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
         }
-    }
-
-    private static string Capture(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
         return output;
     }
 }
