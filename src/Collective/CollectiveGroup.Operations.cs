@@ -175,7 +175,7 @@ public sealed partial class CollectiveGroup
     /// <summary>Throws the group's verdict; a neighbour's goodbye becomes one once an operation it did not complete would start.</summary>
     private void ThrowIfFailed(ulong nextSequence)
     {
-        if (_failure is null && _peerLeft is { } left && !left.Covers(nextSequence))
+        if (_failure is null && _departures.Values.OrderBy(d => d.Rank).FirstOrDefault(d => !d.Covers(nextSequence)) is { } left)
         {
             Fail(left.Verdict, left.Verdict.Message);
         }

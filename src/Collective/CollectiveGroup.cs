@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,7 +35,9 @@ public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
     // Completes once the failing rank's abort has been written on every link (or given up on): set by
     // the thread whose verdict won, awaited by TearDownAsync, whichever thread saw the verdict first.
     private readonly TaskCompletionSource _abortSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private PeerDeparture? _peerLeft;
+    // Goodbyes of neighbours that left in good order, by rank: both neighbours may leave before this rank
+    // finishes (it was the slowest), and a send to one must be judged by that one's goodbye.
+    private readonly ConcurrentDictionary<int, PeerDeparture> _departures = new();
     private ulong _operationSequence;
     private ulong _completedSequence;
     private int _pendingReads;
@@ -212,7 +215,7 @@ public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
     /// </summary>
     internal void LinkEnded(int peerRank, string reason)
     {
-        if (_peerLeft is null)
+        if (!_departures.ContainsKey(peerRank))
         {
             LinkLost(peerRank, reason, null);
         }
@@ -225,8 +228,8 @@ public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
     /// </summary>
     internal CollectiveException LinkLost(int peerRank, string reason, Exception? cause)
     {
-        var departure = _peerLeft;
-        if (departure is not null && departure.Covers(peerRank, Volatile.Read(ref _operationSequence)))
+        var departure = _departures.GetValueOrDefault(peerRank);
+        if (departure is not null && departure.Covers(Volatile.Read(ref _operationSequence)))
         {
             return _failure ?? departure.Verdict;
         }
@@ -263,13 +266,13 @@ public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
     /// </summary>
     internal async Task<bool> WasDeliveredToLeaverAsync(int peerRank, ulong sequence, Task controlStreamEnded)
     {
-        if (_peerLeft is null && _failure is null)
+        if (!_departures.ContainsKey(peerRank) && _failure is null)
         {
             // Until the peer's control stream ends (a goodbye travels ahead of its end) or a verdict
             // arrives from elsewhere (an abort naming the rank that really failed).
             await Task.WhenAny(controlStreamEnded, Task.Delay(ControlSendTimeout, _failed.Token)).ConfigureAwait(false);
         }
-        return _peerLeft is { } departure && departure.Covers(peerRank, sequence);
+        return _departures.TryGetValue(peerRank, out var departure) && departure.Covers(sequence);
     }
 
     /// <summary>An abort came round the ring: adopt its verdict (first one wins) and pass it on.</summary>
@@ -285,7 +288,7 @@ public sealed partial class CollectiveGroup : ICollective, IAsyncDisposable
             // Data the leaver sent before its goodbye is still queued: let the operation in flight
             // finish from it; whatever needs the leaver again fails naming it.
             var verdict = new CollectiveException($"job {JobId} generation {Generation}: {abort.Reason}", abort.FailedRank, address);
-            Interlocked.CompareExchange(ref _peerLeft, new PeerDeparture(abort.FailedRank, abort.CompletedSequence, verdict), null);
+            _departures.TryAdd(abort.FailedRank, new PeerDeparture(abort.FailedRank, abort.CompletedSequence, verdict));
             return;
         }
         var failure = new CollectiveException(

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Plateau.Collective.Tests.Liveness;
+using Plateau.Protos.Collective.V1;
 
 namespace Plateau.Collective.Tests.Ring;
 
@@ -139,6 +140,31 @@ public abstract class FailureTests : RingTestBase
             await g.DisposeAsync();
         }).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(buffers, b => Assert.All(b, v => Assert.Equal(10f, v)));
+    }
+
+    [Fact]
+    public async Task ARankWhoseBothNeighboursLeftJudgesEachLinkByThatNeighboursOwnGoodbye()
+    {
+        // The slowest rank of a finished job: its left neighbour's goodbye arrives, then its right neighbour's, and
+        // then its last send to the right neighbour fails because that one has gone. The send was delivered (the right
+        // neighbour completed the operation), so it is no failure. A fresh-clone run failed here naming the left
+        // neighbour when only one goodbye was kept.
+        await using var ring = await StartRingAsync(3);
+        await ring.AllAsync((g, rank) => g.AllReduceAsync(new float[16]));
+        var group = ring.Groups[0];
+        foreach (var leaver in new[] { 2, 1 }) // rank 0's left neighbour first, then its right one
+        {
+            group.OnAbortFrame(new Abort { FailedRank = leaver, Reason = $"rank {leaver} left the group", ReportingRank = leaver, Leaving = true, CompletedSequence = 1 });
+        }
+
+        Assert.True(await group.WasDeliveredToLeaverAsync(peerRank: 1, sequence: 1, Task.CompletedTask));
+        group.LinkEnded(1, "rank 1 closed its link");
+        group.LinkEnded(2, "rank 2 closed its link");
+
+        // Neither ending failed the group; the next operation, which needs both, fails naming a leaver.
+        var error = await Assert.ThrowsAsync<CollectiveException>(() => group.BarrierAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, error.FailedRank);
+        Assert.Contains("rank 1 left the group", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
