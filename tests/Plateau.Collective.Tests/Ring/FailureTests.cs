@@ -252,18 +252,22 @@ public abstract class FailureTests : RingTestBase
     [Fact]
     public async Task AStrangersJobIsRefusedAsPermissionDenied()
     {
-        var servers = await Task.WhenAll(CollectiveServer.StartAsync(new CollectiveServerOptions()), CollectiveServer.StartAsync(new CollectiveServerOptions()));
+        var servers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => CollectiveServer.StartAsync(new CollectiveServerOptions())));
         try
         {
-            var peers = servers.Select(s => s.Address).ToArray();
             var secret = RandomNumberGenerator.GetBytes(32);
-            var mine = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 1, 0, peers, secret, connectSeconds: 3));
-            // The refusal comes as soon as rank 0 answers; a long deadline only matters on a starved machine,
-            // where 10 s were once not enough for the first answer and the stranger timed out instead.
-            var stranger = CollectiveGroup.JoinAsync(servers[1], Options("job-b", 1, 1, peers, secret, connectSeconds: 60));
+            // Job a's rank 0 stays registered on server 0 for the whole test: its rank 1 (server 2) never joins, so
+            // it keeps retrying until cancelled. (With the stranger as its peer it was refused at once and left, and
+            // a stranger whose Hello came before or after that short window heard "not joined yet" until its deadline.)
+            using var stop = new CancellationTokenSource();
+            var mine = CollectiveGroup.JoinAsync(servers[0], Options("job-a", 1, 0, [servers[0].Address, servers[2].Address], secret, connectSeconds: 120), cancellationToken: stop.Token);
+            // The refusal comes as soon as rank 0 has joined and answers; a long deadline only matters on a starved machine.
+            var stranger = CollectiveGroup.JoinAsync(servers[1], Options("job-b", 1, 1, [servers[0].Address, servers[1].Address], secret, connectSeconds: 60));
             var error = await Assert.ThrowsAsync<CollectiveException>(() => stranger);
             Assert.Contains("PermissionDenied", error.Message, StringComparison.Ordinal);
-            await Assert.ThrowsAsync<CollectiveException>(() => mine);
+            await stop.CancelAsync();
+            var ended = await Record.ExceptionAsync(() => mine);
+            Assert.True(ended is OperationCanceledException or CollectiveException, $"job a's rank 0 should end when stopped, got {ended}");
         }
         finally
         {
