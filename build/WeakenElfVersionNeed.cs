@@ -46,11 +46,13 @@ public class WeakenElfVersionNeed : Task
                     Log.LogMessage(MessageImportance.Low, $"{path}: {VersionName} already weak.");
                     continue;
                 }
-                // Write through a temp file so a crash never leaves a half-written library behind.
+                // Write a temp file and rename it over the library: a crash never leaves a half-written
+                // library behind, and a library hard-linked to the NuGet cache gets a file of its own
+                // instead of writing through the link into the cache.
                 var tmp = path + ".weaken.tmp";
+                File.Copy(path, tmp, overwrite: true); // a fresh file with the library's permissions
                 File.WriteAllBytes(tmp, bytes);
-                File.Copy(tmp, path, overwrite: true);
-                File.Delete(tmp);
+                File.Replace(tmp, path, destinationBackupFileName: null);
                 Log.LogMessage(MessageImportance.High, $"Marked {VersionName} weak in {path}");
             }
             catch (Exception e) when (e is IOException || e is InvalidDataException)
