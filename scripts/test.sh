@@ -11,6 +11,16 @@ if ! command -v dotnet >/dev/null; then
 fi
 scripts/install-test-deps.sh
 
+# A fresh build and run take about 1 GB (libtorch is hard-linked from the NuGet cache where it can
+# be, 5 GB where it must be copied). Say so up front when the disk is short, instead of leaving it
+# to a hundred lines of MSBuild copy retries.
+for dir in . "${TMPDIR:-/tmp}"; do
+  free_mb=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+  if [ -n "$free_mb" ] && [ "$free_mb" -lt 2048 ]; then
+    echo "test.sh: warning: only $free_mb MB free on the filesystem of $(cd "$dir" && pwd); the build and tests need about 1 GB (5 GB where files cannot be hard-linked)" >&2
+  fi
+done
+
 dotnet build Orleans.sln -c Release -nologo -v quiet -warnaserror
 
 filter=()
