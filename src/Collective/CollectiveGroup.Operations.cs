@@ -175,7 +175,8 @@ public sealed partial class CollectiveGroup
     /// <summary>Throws the group's verdict; a neighbour's goodbye becomes one once an operation it did not complete would start.</summary>
     private void ThrowIfFailed(ulong nextSequence)
     {
-        if (_failure is null && _departures.Values.OrderBy(d => d.Rank).FirstOrDefault(d => !d.Covers(nextSequence)) is { } left)
+        // Runs before every operation: enumerating the dictionary takes no lock (its Values property takes them all and copies).
+        if (_failure is null && _departures.Select(d => d.Value).Where(d => !d.Covers(nextSequence)).MinBy(d => d.Rank) is { } left)
         {
             Fail(left.Verdict, left.Verdict.Message);
         }
