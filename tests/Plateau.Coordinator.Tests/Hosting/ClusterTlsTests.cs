@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Plateau.Cluster;
 using Plateau.Coordinator.Tests.Api;
 
@@ -36,21 +33,13 @@ public sealed class ClusterTlsTests
 
         var clusterId = "tls-test-" + Guid.NewGuid().ToString("N")[..6];
         var primaryPort = ApiHost.FreePort();
-        using var primary = Silo(clusterId, primaryPort, null, pfx);
-        using var secondary = Silo(clusterId, ApiHost.FreePort(), primaryPort, pfx);
+        using var primary = ClusterSilo.Build(clusterId, primaryPort, tlsCertificatePath: pfx);
+        using var secondary = ClusterSilo.Build(clusterId, ApiHost.FreePort(), primaryPort, pfx);
         await primary.StartAsync();
         await secondary.StartAsync();
         try
         {
-            var management = primary.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            Dictionary<SiloAddress, SiloStatus> hosts;
-            do
-            {
-                hosts = await management.GetHosts(onlyActive: true);
-                await Task.Delay(100);
-            }
-            while (hosts.Count < 2 && DateTime.UtcNow < deadline);
+            var hosts = await ClusterSilo.ActiveSilos(primary.Services.GetRequiredService<IGrainFactory>(), 2, TimeSpan.FromSeconds(60));
 
             Assert.Equal(2, hosts.Count);
         }
@@ -73,26 +62,5 @@ public sealed class ClusterTlsTests
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => configuration.ReadPlateauClusterOptions());
 
         Assert.Equal(["Plateau:Cluster:TlsCertificatePath '/nonexistent/cluster.pfx' does not exist"], error.Failures);
-    }
-
-    private static IHost Silo(string clusterId, int siloPort, int? primaryPort, string pfx)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Plateau:Cluster:ClusterId"] = clusterId,
-            ["Plateau:Cluster:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["Plateau:Cluster:GatewayPort"] = ApiHost.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Plateau:Cluster:TlsCertificatePath"] = pfx,
-        };
-        if (primaryPort is { } port)
-        {
-            settings["Plateau:Cluster:PrimarySiloEndpoint"] = $"127.0.0.1:{port}";
-        }
-
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.UsePlateauCluster(builder.Configuration));
-        return builder.Build();
     }
 }

@@ -5,7 +5,6 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plateau.Cluster;
@@ -98,29 +97,11 @@ public sealed class CoordinatorHostTests : IAsyncLifetime
     public async Task WorkerSiloJoinsTheCoordinatorClusterThroughTheClusterSettings()
     {
         // What a worker host does: the same Plateau:Cluster section with its own ports and the coordinator as primary.
-        var worker = Host.CreateApplicationBuilder();
-        worker.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Plateau:Cluster:ClusterId"] = _clusterId,
-            ["Plateau:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Plateau:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Plateau:Cluster:PrimarySiloEndpoint"] = $"127.0.0.1:{_siloPort}",
-        });
-        worker.Logging.SetMinimumLevel(LogLevel.Warning);
-        worker.UseOrleans(silo => silo.UsePlateauCluster(worker.Configuration));
-        using var workerHost = worker.Build();
+        using var workerHost = ClusterSilo.Build(_clusterId, FreePort(), _siloPort);
         await workerHost.StartAsync();
         try
         {
-            var management = _app.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            Dictionary<SiloAddress, SiloStatus> hosts;
-            do
-            {
-                hosts = await management.GetHosts(onlyActive: true);
-                await Task.Delay(100);
-            }
-            while (hosts.Count < 2 && DateTime.UtcNow < deadline);
+            var hosts = await ClusterSilo.ActiveSilos(_app.Services.GetRequiredService<IGrainFactory>(), 2, TimeSpan.FromSeconds(30));
 
             Assert.Equal(2, hosts.Count);
             Assert.Contains(hosts.Keys, silo => silo.Endpoint.Port == _siloPort);
